@@ -1,0 +1,102 @@
+/*
+ * berth-helper: shared declarations.
+ *
+ * The helper executes a launch plan received over the sync socket (see PROTOCOL.md). It is
+ * single-threaded on purpose: setns(CLONE_NEWUSER), setns into a mount namespace and
+ * unshare(CLONE_NEWUSER) all fail with EINVAL in a multi-threaded process, which is why Node
+ * cannot do these steps itself.
+ */
+#ifndef BERTH_HELPER_H
+#define BERTH_HELPER_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* One protocol message: fields[0] is the type. Every field is also NUL-terminated. */
+struct msg {
+	size_t n;
+	char **f;
+	size_t *len;
+};
+
+/* The whole plan as read before the clone, plus state the ops share. */
+struct plan {
+	struct msg *ops;
+	size_t nops;
+	int sync_fd;
+	int preserve;
+	int fifo_fd;     /* O_PATH fd of the exec fifo, or -1 */
+	int console_fd;  /* connected console socket, or -1 */
+	int root_fd;     /* O_PATH fd of ROOT (of "/" after pivot), or -1 */
+	int hostproc_fd; /* O_PATH fd of the host's /proc, opened before pivot */
+	int pivoted;     /* 1 after pivot/chroot: paths are container paths */
+	char *root;      /* ROOT as given by `rootfs` */
+	char *state;     /* state json from "go", or NULL */
+	size_t state_len;
+	char **env;      /* environment for `exec` (NULL-terminated), or NULL */
+};
+
+/* proto.c */
+int proto_read(int fd, struct msg *m);           /* 1 = message, 0 = EOF, -1 = error */
+int proto_send(int fd, const char *type, const char *a, size_t alen);
+void msg_free(struct msg *m);
+extern int g_sync_fd;
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2))) void die_errno(const char *fmt, ...);
+long long parse_num(const char *op, const char *s, int base);
+
+/* memfd.c */
+void ensure_sealed_exe(char **argv);
+void cloexec_from(int first, int keep);
+
+/* parent.c */
+void run_parent(struct plan *p);
+
+/* child.c */
+__attribute__((noreturn)) void run_child(struct plan *p, size_t first_op);
+
+/* resolve.c */
+int plan_root(struct plan *p);
+int inroot_open(struct plan *p, const char *path, int flags, const char *mkdir_mode);
+int inroot_parent(struct plan *p, const char *path, int create, const char **last);
+void fd_path(struct plan *p, int fd, const char *plain, char *buf, size_t n);
+
+/* mount.c */
+void op_rootfs(struct plan *p, struct msg *m);
+void op_mount(struct plan *p, struct msg *m);
+void op_propagation(struct plan *p, struct msg *m);
+void op_pivot(struct plan *p);
+void op_chroot(struct plan *p);
+void op_mask(struct plan *p, struct msg *m);
+void op_readonly(struct plan *p, struct msg *m);
+void op_remount(struct plan *p, struct msg *m);
+
+/* nodes.c */
+void op_mknod(struct plan *p, struct msg *m);
+void op_bind_dev(struct plan *p, struct msg *m);
+void op_symlink(struct plan *p, struct msg *m);
+
+/* process.c */
+void op_rlimit(struct msg *m);
+void op_bounding(struct msg *m);
+void op_user(struct msg *m);
+void op_caps(struct msg *m);
+void op_ambient(struct msg *m);
+void op_seccomp(struct msg *m);
+void op_sysctl(struct msg *m);
+__attribute__((noreturn)) void op_exec(struct plan *p, struct msg *m);
+void op_lookup(struct plan *p, struct msg *m);
+
+/* console.c */
+void op_console(struct plan *p, struct msg *m);
+
+/* hook.c */
+void op_hook(struct plan *p, struct msg *m);
+
+#define NEED(m, k, op) do { if ((m)->n < (size_t)(k) + 1) die("%s: expected %d fields, got %zu", op, k, (m)->n - 1); } while (0)
+
+#endif

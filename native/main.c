@@ -1,0 +1,79 @@
+/*
+ * berth-helper entry point: environment, memfd re-exec, reading the plan, then the parent side.
+ * See PROTOCOL.md for the contract.
+ */
+#include "helper.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef BERTH_VERSION
+#define BERTH_VERSION "0.1.0"
+#endif
+
+/* Read an fd number from the environment and remove the variable, so the container never sees it. */
+static int env_fd(const char *name, int def)
+{
+	const char *v = getenv(name);
+	int r = def;
+	if (v) {
+		char *end;
+		long n = strtol(v, &end, 10);
+		if (*v && !*end && n >= 0 && n < (1 << 20))
+			r = (int)n;
+		else
+			die("invalid %s=%s", name, v);
+		unsetenv(name);
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1) {
+		if (!strcmp(argv[1], "--version")) {
+			printf("berth-helper %s\n", BERTH_VERSION);
+			return 0;
+		}
+		fprintf(stderr, "usage: berth-helper [--version]\n");
+		return 2;
+	}
+	/* Re-exec first: the environment (sync fd number) must survive into the sealed copy. */
+	ensure_sealed_exe(argv);
+
+	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1 };
+	p.sync_fd = env_fd("_BERTH_SYNC_FD", -1);
+	p.preserve = env_fd("_BERTH_PRESERVE_FDS", 0);
+	if (p.sync_fd < 0) {
+		fprintf(stderr, "berth-helper: _BERTH_SYNC_FD is not set\n");
+		return 2;
+	}
+	g_sync_fd = p.sync_fd;
+	cloexec_from(3 + p.preserve, p.sync_fd);
+	/* Neither a hook nor the container may inherit the sync socket; nothing we exec needs it. */
+	if (fcntl(p.sync_fd, F_SETFD, FD_CLOEXEC) < 0)
+		die_errno("sync fd %d", p.sync_fd);
+
+	/* Read the whole plan up to "end"; the child inherits it with its copy of our memory. */
+	for (;;) {
+		struct msg m;
+		int r = proto_read(p.sync_fd, &m);
+		if (r == 0)
+			_exit(1); /* the runtime went away before sending a plan */
+		if (r < 0)
+			die_errno("read plan");
+		if (!strcmp(m.f[0], "end")) {
+			msg_free(&m);
+			break;
+		}
+		p.ops = realloc(p.ops, (p.nops + 1) * sizeof(*p.ops));
+		if (!p.ops)
+			die_errno("read plan");
+		p.ops[p.nops++] = m;
+	}
+	run_parent(&p);
+	return 0;
+}

@@ -1,0 +1,155 @@
+/*
+ * The parent side: join namespaces, prepare the exec fifo and console socket, clone the
+ * container's init, report its pid, and (in monitor mode) wait for it.
+ */
+#include "helper.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const struct { const char *name; int flag; } ns_types[] = {
+	{ "user", CLONE_NEWUSER }, { "mnt", CLONE_NEWNS }, { "pid", CLONE_NEWPID },
+	{ "net", CLONE_NEWNET }, { "uts", CLONE_NEWUTS }, { "ipc", CLONE_NEWIPC },
+	{ "cgroup", CLONE_NEWCGROUP }, { "time", CLONE_NEWTIME },
+};
+
+/*
+ * setns(CLONE_NEWPID) and setns(CLONE_NEWTIME) only affect children created afterwards, which
+ * is exactly what the clone below gives us; the others take effect in this process at once.
+ */
+static void op_setns(struct msg *m)
+{
+	NEED(m, 2, "setns");
+	int flag = -1;
+	for (size_t i = 0; i < sizeof(ns_types) / sizeof(ns_types[0]); i++)
+		if (!strcmp(ns_types[i].name, m->f[1]))
+			flag = ns_types[i].flag;
+	if (flag < 0)
+		die("setns: unknown namespace type %s", m->f[1]);
+	int fd = open(m->f[2], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die_errno("setns %s: open %s", m->f[1], m->f[2]);
+	if (setns(fd, flag) < 0)
+		die_errno("setns %s %s", m->f[1], m->f[2]);
+	close(fd);
+}
+
+static void op_exec_fifo(struct plan *p, struct msg *m)
+{
+	NEED(m, 1, "exec-fifo");
+	if (mkfifo(m->f[1], 0622) < 0 && errno != EEXIST)
+		die_errno("exec-fifo: mkfifo %s", m->f[1]);
+	/* O_PATH does not open the fifo, so this does not block; the child reopens it for writing. */
+	p->fifo_fd = open(m->f[1], O_PATH | O_CLOEXEC);
+	if (p->fifo_fd < 0)
+		die_errno("exec-fifo: open %s", m->f[1]);
+}
+
+static void op_console_socket(struct plan *p, struct msg *m)
+{
+	NEED(m, 1, "console-socket");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(m->f[1]) >= sizeof(sa.sun_path))
+		die("console-socket: path too long: %s", m->f[1]);
+	strcpy(sa.sun_path, m->f[1]);
+	p->console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (p->console_fd < 0 || connect(p->console_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		die_errno("console-socket: connect %s", m->f[1]);
+}
+
+static volatile pid_t g_child;
+
+static void forward(int sig)
+{
+	if (g_child > 0)
+		kill(g_child, sig);
+}
+
+static const int fwd_sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+/*
+ * Monitor: forward the usual signals to the child, reap it, report its raw status. The signals
+ * were blocked before the clone, so one sent between clone and here stays pending and is
+ * forwarded as soon as the handlers are in place and the old mask comes back.
+ */
+static __attribute__((noreturn)) void monitor(struct plan *p, pid_t pid, const sigset_t *old)
+{
+	struct sigaction sa = { .sa_handler = forward }; /* no SA_RESTART: waitpid sees EINTR */
+	g_child = pid;
+	for (size_t i = 0; i < sizeof(fwd_sigs) / sizeof(fwd_sigs[0]); i++)
+		sigaction(fwd_sigs[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	int st;
+	for (;;) {
+		if (waitpid(pid, &st, 0) == pid)
+			break;
+		if (errno != EINTR)
+			die_errno("monitor: waitpid %d", (int)pid);
+	}
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", st);
+	proto_send(p->sync_fd, "exit", buf, (size_t)n);
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+/*
+ * Run the parent ops, then clone. A raw clone() with a NULL stack behaves like fork() (the child
+ * runs on a copy-on-write copy of our stack) but takes CLONE_NEW* flags, so the child is born in
+ * its new namespaces: with CLONE_NEWPID it is pid 1 there.
+ */
+void run_parent(struct plan *p)
+{
+	size_t i;
+	int mon = 0;
+	long flags = -1;
+	for (i = 0; i < p->nops && flags < 0; i++) {
+		struct msg *m = &p->ops[i];
+		const char *op = m->f[0];
+		if (!strcmp(op, "setns"))
+			op_setns(m);
+		else if (!strcmp(op, "exec-fifo"))
+			op_exec_fifo(p, m);
+		else if (!strcmp(op, "console-socket"))
+			op_console_socket(p, m);
+		else if (!strcmp(op, "monitor"))
+			mon = 1;
+		else if (!strcmp(op, "clone")) {
+			NEED(m, 1, "clone");
+			flags = (long)parse_num("clone", m->f[1], 10);
+		} else
+			die("%s: not a parent op (expected before clone)", op);
+	}
+	if (flags < 0)
+		die("plan has no clone op");
+	sigset_t block, old;
+	sigemptyset(&block);
+	for (size_t k = 0; mon && k < sizeof(fwd_sigs) / sizeof(fwd_sigs[0]); k++)
+		sigaddset(&block, fwd_sigs[k]);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	if (pid < 0)
+		die_errno("clone flags %ld", flags);
+	if (pid == 0) {
+		/* The mask survives execve: the container must start with the mask we were given. */
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		run_child(p, i);
+	}
+	char buf[16];
+	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (proto_send(p->sync_fd, "pid", buf, (size_t)n) < 0) {
+		kill(pid, SIGKILL);
+		_exit(1);
+	}
+	if (mon)
+		monitor(p, pid, &old);
+	_exit(0);
+}

@@ -1,0 +1,33 @@
+/** `berth-runtime create [flags] ID`: create a container from a bundle, blocked until `start`. */
+import { bool, int, str, type FlagSpec } from '../args.js';
+import { createContainer } from '../../runtime/create.js';
+import type { Command } from './context.js';
+
+export const createFlags: FlagSpec[] = [
+  { name: 'bundle', aliases: ['b'], type: 'string', help: 'path to the root of the bundle directory (default: current directory)' },
+  { name: 'console-socket', type: 'string', help: 'path to an AF_UNIX socket which will receive the pty master' },
+  { name: 'pid-file', type: 'string', help: 'file to write the container\'s init pid to' },
+  { name: 'no-pivot', type: 'bool', help: 'do not use pivot_root (for a root on ramfs)' },
+  { name: 'no-new-keyring', type: 'bool', help: 'do not create a new session keyring' },
+  { name: 'preserve-fds', type: 'int', help: 'pass N additional file descriptors to the container (3 .. 3+N-1)' },
+];
+
+export const create: Command = {
+  name: 'create',
+  usage: 'create [command options] <container-id>',
+  summary: 'create a container',
+  flags: [...createFlags],
+  args: [1, 1],
+  async run(ctx, p) {
+    const { session } = await createContainer(ctx.root, p.positional[0]!, {
+      bundle: str(p, 'bundle'),
+      consoleSocket: str(p, 'console-socket'),
+      pidFile: str(p, 'pid-file'),
+      noPivot: bool(p, 'no-pivot'),
+      noNewKeyring: bool(p, 'no-new-keyring'),
+      preserveFds: int(p, 'preserve-fds'),
+    });
+    session.detach();
+    return 0;
+  },
+};

@@ -1,0 +1,114 @@
+/**
+ * berth-runtime: a runc-compatible OCI runtime. Global flags come before the command, as in
+ * runc: `berth-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND ...`.
+ * Errors are printed as one line on stderr and, with --log, logged at level "error" (containerd
+ * quotes the last JSON line of the log in its own error).
+ */
+import { parseArgs, bool, str, type FlagSpec } from '../args.js';
+import { DEFAULT_ROOT } from '../../runtime/store.js';
+import { BerthError } from '../../util/errors.js';
+import { makeLogger, type Command, type RuntimeContext } from './context.js';
+import { create } from './create.js';
+import { start } from './start.js';
+import { run } from './run.js';
+import { state } from './state.js';
+import { kill } from './kill.js';
+import { del } from './delete.js';
+import { list } from './list.js';
+import { ps } from './ps.js';
+import { exec } from './exec.js';
+import { pause, resume } from './pause.js';
+import { update } from './update.js';
+import { events } from './events.js';
+import { spec } from './spec.js';
+import { features } from './features.js';
+
+export const VERSION = '0.1.0';
+const COMMANDS: Command[] = [create, start, run, state, kill, del, list, ps, exec, pause, resume, update, events, spec, features];
+
+const GLOBAL_FLAGS: FlagSpec[] = [
+  { name: 'debug', type: 'bool', help: 'enable debug logging' },
+  { name: 'log', type: 'string', help: 'set the log file to write runtime logs to (default: stderr)' },
+  { name: 'log-format', type: 'string', help: 'set the log format (text or json)' },
+  { name: 'root', type: 'string', help: `root directory for storage of container state (default: ${DEFAULT_ROOT})` },
+  { name: 'criu', type: 'string', hidden: true },
+  { name: 'systemd-cgroup', type: 'bool', help: 'not supported: Berth manages cgroups through cgroupfs' },
+  { name: 'rootless', type: 'string', help: 'ignore cgroup permission errors (true, false or auto)' },
+  { name: 'version', aliases: ['v'], type: 'bool', help: 'print the version' },
+  { name: 'help', aliases: ['h'], type: 'bool', help: 'show help' },
+];
+
+function usage(): string {
+  const lines = ['usage: berth-runtime [global options] command [command options] [arguments...]', '', 'commands:'];
+  for (const c of COMMANDS) lines.push(`   ${c.name.padEnd(10)} ${c.summary}`);
+  lines.push('', 'global options:');
+  for (const f of GLOBAL_FLAGS) if (!f.hidden) lines.push(`   --${f.name.padEnd(16)} ${f.help ?? ''}`);
+  return lines.join('\n') + '\n';
+}
+
+function commandHelp(c: Command): string {
+  const lines = [`usage: berth-runtime ${c.usage}`, '', c.summary];
+  if (c.flags.length) lines.push('', 'options:');
+  for (const f of c.flags) if (!f.hidden) lines.push(`   --${f.name.padEnd(20)} ${f.help ?? ''}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Run berth-runtime with these arguments; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let log: RuntimeContext['log'] = () => {};
+  try {
+    const g = parseArgs(argv, GLOBAL_FLAGS, { stopAtPositional: true });
+    const format = str(g, 'log-format') ?? 'text';
+    if (format !== 'text' && format !== 'json') {
+      throw new BerthError('EINVALID_ARG', `invalid log-format ${JSON.stringify(format)}: use text or json`);
+    }
+    log = makeLogger(str(g, 'log'), format, bool(g, 'debug'));
+    if (bool(g, 'version')) {
+      process.stdout.write(`berth-runtime version ${VERSION}\nspec: 1.2.0\n`);
+      return 0;
+    }
+    const [name, ...rest] = g.positional;
+    if (!name || bool(g, 'help') || name === 'help') {
+      process.stdout.write(usage());
+      return name || bool(g, 'help') ? 0 : 1;
+    }
+    if (bool(g, 'systemd-cgroup')) {
+      throw new BerthError('EUNSUPPORTED', '--systemd-cgroup is not supported: Berth manages cgroups through cgroupfs');
+    }
+    const cmd = COMMANDS.find((c) => c.name === name);
+    if (!cmd) throw new BerthError('EINVALID_ARG', `no such command ${JSON.stringify(name)}: see berth-runtime --help`);
+    const helpFlag: FlagSpec = { name: 'help', aliases: ['h'], type: 'bool' };
+    const p = parseArgs(rest, [...cmd.flags, helpFlag], {
+      command: cmd.name, stopAtPositional: cmd.name === 'exec' || cmd.name === 'kill',
+    });
+    if (bool(p, 'help')) {
+      process.stdout.write(commandHelp(cmd));
+      return 0;
+    }
+    // exec and kill stop at the id; flags may still follow it for exec's own options.
+    if (cmd.name === 'exec' || cmd.name === 'kill') {
+      const [id, ...more] = p.positional;
+      const again = parseArgs(more, [...cmd.flags, helpFlag], { command: cmd.name, stopAtPositional: true });
+      p.positional = [id!, ...again.positional].filter((x) => x !== undefined);
+      Object.assign(p.flags, again.flags);
+    }
+    const [min, max] = cmd.args;
+    if (p.positional.length < min || (max >= 0 && p.positional.length > max)) {
+      const what = min === 1 && max === 1 ? 'exactly 1 argument' : max < 0 ? `at least ${min} argument(s)` : `${min}..${max} arguments`;
+      throw new BerthError('EINVALID_ARG', `${cmd.name}: "berth-runtime ${cmd.usage}" requires ${what}`);
+    }
+    const ctx: RuntimeContext = {
+      root: str(g, 'root') ?? DEFAULT_ROOT,
+      debug: bool(g, 'debug'),
+      log,
+      warn: (msg) => { log('warning', msg); process.stderr.write(`warning: ${msg}\n`); },
+    };
+    log('debug', `${cmd.name} ${rest.join(' ')}`);
+    return await cmd.run(ctx, p);
+  } catch (err) {
+    const msg = err instanceof BerthError ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
+    log('error', msg);
+    process.stderr.write(`berth-runtime: ${msg}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `create`: from a bundle to a container whose init is blocked on the exec fifo, following the
+ * OCI lifecycle (creating → created). Every resource is recorded in the state directory before
+ * it is made, and any failure removes all of it again: the cgroup, the process, the state.
+ */
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Spec } from '../oci/spec.js';
+import { parseConfig } from '../oci/validate.js';
+import { BerthError, errnoCode } from '../util/errors.js';
+import { cgroupManager, detectCgroupHost, resolveCgroupPath, type CgroupManager } from '../cgroups/index.js';
+import { HelperSession, type HelperOptions } from './helper.js';
+import { runHooks } from './hooks.js';
+import { lockDir } from './lock.js';
+import { buildCreatePlan } from './plan.js';
+import { pidStartTime } from './proc.js';
+import { ociState, Store, type ContainerRecord } from './store.js';
+import { cgroupMountContext } from './cgroup-context.js';
+import { destroyContainer } from './destroy.js';
+import { containerDeviceRules } from './devices.js';
+
+export interface CreateOptions {
+  bundle?: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds?: number;
+  noPivot?: boolean;
+  noNewKeyring?: boolean;
+  /** The container's stdio (default: the runtime's own). */
+  stdio?: HelperOptions['stdio'];
+  /** Keep the helper as the container's parent and monitor (`run` in the foreground). */
+  monitor?: boolean;
+}
+
+export interface Created {
+  record: ContainerRecord;
+  session: HelperSession;
+  cgroup: CgroupManager;
+}
+
+/** Read and validate `<bundle>/config.json`. */
+export function loadBundleSpec(bundle: string): Spec {
+  const file = join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw new BerthError('EINVALID_CONFIG', `${file} does not exist: is ${bundle} a bundle?`);
+    throw new BerthError('EINVALID_CONFIG', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  const spec = parseConfig(text, bundle);
+  if (spec.process?.apparmorProfile) {
+    throw new BerthError('EUNSUPPORTED', `config.json: process.apparmorProfile ${JSON.stringify(spec.process.apparmorProfile)} cannot be applied: apparmor is not enabled on this host`);
+  }
+  if (spec.process?.selinuxLabel) {
+    throw new BerthError('EUNSUPPORTED', `config.json: process.selinuxLabel ${JSON.stringify(spec.process.selinuxLabel)} cannot be applied: selinux is not enabled on this host`);
+  }
+  return spec;
+}
+
+/** Create a container. The caller owns `session` (detach it, or wait on it in monitor mode). */
+export async function createContainer(root: string, id: string, opts: CreateOptions): Promise<Created> {
+  const store = new Store(root);
+  const bundle = resolve(opts.bundle ?? '.');
+  const spec = loadBundleSpec(bundle);
+  const dir = store.reserve(id);
+  const release = lockDir(dir);
+  const record: ContainerRecord = {
+    id, bundle, rootfs: spec.root?.path ?? '', created: new Date().toISOString(), owner: '', status: 'creating', spec,
+  };
+  let session: HelperSession | undefined;
+  try {
+    store.save(record);
+    const host = await detectCgroupHost();
+    const cgroup = cgroupManager(host, resolveCgroupPath(host, spec.linux?.cgroupsPath, id));
+    record.cgroup = cgroup.save();
+    store.save(record);
+    cgroup.create();
+    cgroup.apply({ ...spec.linux?.resources, devices: containerDeviceRules(spec) });
+    const fifo = store.fifoPath(id);
+    const ops = buildCreatePlan(spec, {
+      bundle, fifo, monitor: opts.monitor === true, noPivot: opts.noPivot,
+      consoleSocket: opts.consoleSocket, cgroup: cgroupMountContext(host, cgroup, spec),
+    });
+    session = new HelperSession({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
+    session.sendPlan(ops);
+    const [pidText] = await session.expect('pid');
+    const pid = Number(pidText);
+    record.pid = pid;
+    record.pidStartTime = pidStartTime(pid);
+    store.save(record);
+    cgroup.addProcess(pid);
+    writeIdMaps(pid, spec);
+    if (spec.process?.oomScoreAdj !== undefined) {
+      writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
+    }
+    const state = ociState(record, 'creating');
+    await runHooks('prestart', spec.hooks?.prestart, state);
+    await runHooks('createRuntime', spec.hooks?.createRuntime, state);
+    session.send(['go', JSON.stringify(state)]);
+    await session.expect('ready');
+    record.status = 'created';
+    store.save(record);
+    if (opts.pidFile) writeAtomic(resolve(opts.pidFile), String(pid));
+    return { record, session, cgroup };
+  } catch (err) {
+    session?.child.kill('SIGKILL');
+    await destroyContainer(store, record);
+    throw err;
+  } finally {
+    release();
+  }
+}
+
+/** Write uid_map and gid_map of a new user namespace (as root no setgroups deny is needed). */
+function writeIdMaps(pid: number, spec: Spec): void {
+  const userns = spec.linux?.namespaces?.find((n) => n.type === 'user');
+  if (!userns || userns.path) return;
+  const fmt = (maps: { containerID: number; hostID: number; size: number }[] | undefined) =>
+    (maps ?? []).map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+  const uid = fmt(spec.linux?.uidMappings);
+  const gid = fmt(spec.linux?.gidMappings);
+  try {
+    if (uid) writeFileSync(`/proc/${pid}/uid_map`, uid);
+    if (gid) writeFileSync(`/proc/${pid}/gid_map`, gid);
+  } catch (err) {
+    throw new BerthError('EINVALID_CONFIG', `config.json: linux.uidMappings/gidMappings could not be written for pid ${pid}: ${(err as Error).message}`);
+  }
+}
+
+/** Write a file so that readers never see it half written (pid files are polled by shims). */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = join(dirname(path), `.${process.pid}.tmp`);
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}

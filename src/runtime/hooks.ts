@@ -1,0 +1,62 @@
+/**
+ * Hooks the runtime runs itself, in the runtime's namespaces: prestart and createRuntime
+ * (after the container's namespaces exist, before its root is pivoted), poststart (after
+ * start) and poststop (at delete). createContainer and startContainer hooks run inside the
+ * container and are done by the helper (plan ops `hook`).
+ *
+ * Each hook gets the OCI state on stdin. A hook with `timeout` is killed when it runs longer.
+ */
+import { spawn } from 'node:child_process';
+import type { Hook, State } from '../oci/spec.js';
+import { BerthError } from '../util/errors.js';
+
+/** Run one hook; resolves when it exits 0, rejects with EHOOK naming the hook otherwise. */
+export function runHook(kind: string, hook: Hook, state: State): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const args = hook.args ?? [hook.path];
+    const env: Record<string, string> = {};
+    for (const kv of hook.env ?? []) {
+      const i = kv.indexOf('=');
+      if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+    }
+    const child = spawn(hook.path, args.slice(1), { argv0: args[0], env, stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
+    let timer: NodeJS.Timeout | undefined;
+    if (hook.timeout && hook.timeout > 0) {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new BerthError('EHOOK', `${kind} hook ${hook.path} timed out after ${hook.timeout}s`));
+      }, hook.timeout * 1000);
+    }
+    child.stdin?.on('error', () => { /* a hook need not read its stdin */ });
+    child.stdin?.end(JSON.stringify(state));
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new BerthError('EHOOK', `${kind} hook ${hook.path}: ${err.message}`));
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) return resolve();
+      const why = signal ? `was killed by ${signal}` : `exited with status ${code}`;
+      const tail = stderr.trim() ? `: ${stderr.trim().split('\n').pop()}` : '';
+      reject(new BerthError('EHOOK', `${kind} hook ${hook.path} ${why}${tail}`));
+    });
+  });
+}
+
+/** Run hooks in order, stopping at the first failure. */
+export async function runHooks(kind: string, hooks: Hook[] | undefined, state: State): Promise<void> {
+  for (const hook of hooks ?? []) await runHook(kind, hook, state);
+}
+
+/** Run hooks in order, turning failures into warnings (poststart, poststop: the spec's rule). */
+export async function runHooksWarn(kind: string, hooks: Hook[] | undefined, state: State, warn: (msg: string) => void): Promise<void> {
+  for (const hook of hooks ?? []) {
+    try {
+      await runHook(kind, hook, state);
+    } catch (err) {
+      warn((err as Error).message);
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The lifecycle commands that act on an existing container: start, state, kill, delete, pause,
+ * resume, update, list, ps. Each takes the container's lock, reads its record, derives the
+ * current status and either acts or fails with a state error that names the container and its
+ * status (runc's sentinel errors, e.g. "cannot start a container that has stopped").
+ */
+import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
+import type { LinuxResources, State } from '../oci/spec.js';
+import { BerthError, errnoCode } from '../util/errors.js';
+import { cgroupManagerFromState, type CgroupManager } from '../cgroups/index.js';
+import { runHooksWarn } from './hooks.js';
+import { lockDir, sleepSync } from './lock.js';
+import { isSameProcess } from './proc.js';
+import { currentStatus, ociState, Store, type ContainerRecord } from './store.js';
+import { destroyContainer, waitGone } from './destroy.js';
+import { parseSignal } from './signals.js';
+
+/** A container opened for a command: its record, cgroup, status, and the lock to release. */
+export interface Opened {
+  store: Store;
+  record: ContainerRecord;
+  cgroup: CgroupManager | undefined;
+  status: State['status'];
+  release: () => void;
+}
+
+/** Open a container by id under the lock. Call `release()` when done. */
+export function openContainer(root: string, id: string): Opened {
+  const store = new Store(root);
+  if (!store.exists(id)) throw new BerthError('ENOT_FOUND', `container ${id} does not exist`);
+  const release = lockDir(store.dir(id));
+  try {
+    const record = store.load(id);
+    const cgroup = record.cgroup ? cgroupManagerFromState(record.cgroup as never) : undefined;
+    const status = currentStatus(store, record, () => cgroup?.exists() === true && cgroup.freezerState() === 'frozen');
+    return { store, record, cgroup, status, release };
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+function withContainer<T>(root: string, id: string, fn: (c: Opened) => T): T {
+  const c = openContainer(root, id);
+  let result: T;
+  try {
+    result = fn(c);
+  } catch (err) {
+    c.release();
+    throw err;
+  }
+  if (result instanceof Promise) return result.finally(c.release) as T;
+  c.release();
+  return result;
+}
+
+/** The state document runc prints: the OCI state plus rootfs, created and owner. */
+export function containerState(root: string, id: string): State & { rootfs: string; created: string; owner: string } {
+  return withContainer(root, id, ({ record, status }) => ({
+    ...ociState(record, status),
+    pid: status === 'stopped' ? 0 : record.pid ?? 0,
+    rootfs: record.rootfs,
+    created: record.created,
+    owner: record.owner,
+  }));
+}
+
+/** `start`: let the init of a created container exec its process. */
+export function startContainer(root: string, id: string, warn: (msg: string) => void): Promise<void> {
+  return withContainer(root, id, async ({ store, record, status }) => {
+    if (status !== 'created') {
+      throw new BerthError('EBAD_STATE', status === 'stopped'
+        ? `cannot start container ${id}: it has stopped`
+        : `cannot start container ${id}: it is ${status}, not created`);
+    }
+    releaseFifo(store.fifoPath(id), record);
+    record.status = 'running';
+    store.save(record);
+    await runHooksWarn('poststart', record.spec.hooks?.poststart, ociState(record, 'running'), warn);
+  });
+}
+
+/**
+ * Open the exec fifo for reading, which lets the init's blocking open-for-write return, and
+ * read the byte it writes. The open is non-blocking, so a dead init cannot hang `start`: the
+ * loop watches the process while it waits for the byte.
+ */
+function releaseFifo(path: string, record: ContainerRecord): void {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const buf = Buffer.alloc(1);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      let n = 0;
+      try {
+        n = readSync(fd, buf, 0, 1, null);
+      } catch (err) {
+        if (errnoCode(err) !== 'EAGAIN') throw err;
+      }
+      if (n === 1) break;
+      if (record.pid === undefined || !isSameProcess(record.pid, record.pidStartTime)) {
+        throw new BerthError('EBAD_STATE', `cannot start container ${record.id}: its init process exited`);
+      }
+      if (Date.now() > deadline) throw new BerthError('EBAD_STATE', `container ${record.id} did not start within 10s`);
+      sleepSync(1);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  unlinkSync(path);
+}
+
+/** `kill`: send a signal to the init, or with `all` to every process of the container. */
+export function killContainer(root: string, id: string, signal: string, all: boolean): Promise<void> {
+  const sig = parseSignal(signal);
+  return withContainer(root, id, async ({ record, cgroup, status }) => {
+    if (status === 'stopped' && !all) throw new BerthError('EBAD_STATE', `cannot kill container ${id}: it is not running`);
+    if (all && cgroup?.exists()) {
+      await cgroup.killAll(sig);
+      return;
+    }
+    if (record.pid !== undefined) process.kill(record.pid, sig);
+  });
+}
+
+/** `delete`: remove a stopped container; with `force`, kill it first. */
+export function deleteContainer(root: string, id: string, force: boolean, warn: (msg: string) => void): Promise<void> {
+  const store = new Store(root);
+  if (!store.exists(id)) {
+    if (force) { store.remove(id); return Promise.resolve(); }
+    throw new BerthError('ENOT_FOUND', `container ${id} does not exist`);
+  }
+  return withContainer(root, id, async ({ record, status }) => {
+    if (status !== 'stopped') {
+      if (!force) throw new BerthError('EBAD_STATE', `cannot delete container ${id} that is not stopped: it is ${status}`);
+    }
+    await destroyContainer(store, record);
+    if (record.status !== 'creating') {
+      await runHooksWarn('poststop', record.spec.hooks?.poststop, ociState(record, 'stopped'), warn);
+    }
+  });
+}
+
+/** `pause`: freeze every process of a running container. */
+export function pauseContainer(root: string, id: string): Promise<void> {
+  return withContainer(root, id, async ({ cgroup, status }) => {
+    if (status !== 'running') throw new BerthError('EBAD_STATE', `cannot pause container ${id}: it is ${status}, not running`);
+    if (!cgroup) throw new BerthError('EBAD_STATE', `cannot pause container ${id}: it has no cgroup`);
+    await cgroup.freeze();
+  });
+}
+
+/** `resume`: thaw a paused container. */
+export function resumeContainer(root: string, id: string): Promise<void> {
+  return withContainer(root, id, async ({ cgroup, status }) => {
+    if (status !== 'paused') throw new BerthError('EBAD_STATE', `cannot resume container ${id}: it is ${status}, not paused`);
+    await cgroup!.thaw();
+  });
+}
+
+/** `update`: apply new resource limits to a live container and remember them. */
+export function updateContainer(root: string, id: string, resources: LinuxResources): Promise<void> {
+  return withContainer(root, id, async ({ store, record, cgroup, status }) => {
+    if (status === 'stopped') throw new BerthError('EBAD_STATE', `cannot update container ${id}: it has stopped`);
+    if (!cgroup) throw new BerthError('EBAD_STATE', `cannot update container ${id}: it has no cgroup`);
+    await cgroup.update(resources);
+    const linux = (record.spec.linux ??= {});
+    linux.resources = mergeResources(linux.resources ?? {}, resources);
+    store.save(record);
+  });
+}
+
+function mergeResources(a: LinuxResources, b: LinuxResources): LinuxResources {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+      ? { ...prev, ...v } : v;
+  }
+  return out as LinuxResources;
+}
+
+/** The pids of every process in the container's cgroup. */
+export function containerPids(root: string, id: string): number[] {
+  return withContainer(root, id, ({ cgroup }) => (cgroup?.exists() ? cgroup.pids() : []));
+}
+
+/** Every container under the root with its state, for `list`. */
+export function listContainers(root: string): ReturnType<typeof containerState>[] {
+  const out: ReturnType<typeof containerState>[] = [];
+  for (const id of new Store(root).list()) {
+    try {
+      out.push(containerState(root, id));
+    } catch (err) {
+      if ((err as BerthError).code !== 'ENOT_FOUND') throw err;
+    }
+  }
+  return out;
+}
+
+export { waitGone };

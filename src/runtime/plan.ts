@@ -1,0 +1,250 @@
+/**
+ * The launch plan: a validated OCI spec turned into the ordered list of operations the native
+ * helper performs (native/PROTOCOL.md). Every decision — which namespaces, which mounts with
+ * which flags, which devices, the order of the credential changes, where seccomp is loaded —
+ * is made here; the helper only carries the list out.
+ */
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { Mount, Spec } from '../oci/spec.js';
+import { BerthError } from '../util/errors.js';
+import { capabilityMask } from '../oci/capabilities.js';
+import { rlimitNumber } from '../oci/rlimits.js';
+import { parseMountOptions } from '../oci/mountopts.js';
+import { compileSeccomp } from '../seccomp/compile.js';
+import { DEFAULT_DEVICES } from '../oci/defaults.js';
+import { CLONE_NEWCGROUP, JOIN_ORDER, NAMESPACES } from './namespaces.js';
+import { cgroupMountOps, type CgroupMountContext } from './cgroup-mount.js';
+
+/** One helper operation: its name followed by its fields. */
+export type Op = [string, ...(string | Buffer)[]];
+
+const MS_RDONLY = 0x1;
+const MS_BIND = 0x1000;
+const MS_REC = 0x4000;
+const MS_PRIVATE = 1 << 18;
+const MS_SLAVE = 1 << 19;
+const MS_SHARED = 1 << 20;
+const MS_UNBINDABLE = 1 << 17;
+
+const PROPAGATION: Record<string, number> = {
+  '': MS_REC | MS_SLAVE,
+  private: MS_PRIVATE,
+  rprivate: MS_REC | MS_PRIVATE,
+  slave: MS_SLAVE,
+  rslave: MS_REC | MS_SLAVE,
+  shared: MS_SHARED,
+  rshared: MS_REC | MS_SHARED,
+  unbindable: MS_UNBINDABLE,
+  runbindable: MS_REC | MS_UNBINDABLE,
+};
+
+export interface PlanOptions {
+  /** The container's bundle directory (relative bind sources resolve against it). */
+  bundle: string;
+  /** The exec fifo's path (create), or undefined (exec, run without a fifo). */
+  fifo?: string;
+  /** The console socket's path (`--console-socket`) when process.terminal is set. */
+  consoleSocket?: string;
+  /** Stay as the container's parent and report its exit status (run, exec without -d). */
+  monitor: boolean;
+  /** `--no-pivot`: move the root instead of pivot_root (for a ramfs root). */
+  noPivot?: boolean;
+  /** What the cgroup mount needs to know about the host and the container's cgroup. */
+  cgroup?: CgroupMountContext;
+}
+
+/** Build the helper's operations for a new container (`create`). */
+export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
+  const linux = spec.linux ?? {};
+  const nss = linux.namespaces ?? [];
+  const userns = nss.some((n) => n.type === 'user');
+  const ops: Op[] = [];
+
+  // Parent side: join the namespaces given by path, then clone into the new ones. A new cgroup
+  // namespace is made by the child after the runtime has put it in its cgroup (so its root is
+  // the container's cgroup, not the runtime's).
+  for (const type of JOIN_ORDER) {
+    const ns = nss.find((n) => n.type === type && n.path);
+    if (ns?.path) ops.push(['setns', NAMESPACES[type].setns, ns.path]);
+  }
+  if (opts.fifo) ops.push(['exec-fifo', opts.fifo]);
+  if (spec.process?.terminal) {
+    if (!opts.consoleSocket) {
+      throw new BerthError('EINVALID_ARG', 'process.terminal is true: --console-socket is required');
+    }
+    ops.push(['console-socket', opts.consoleSocket]);
+  }
+  let flags = 0;
+  for (const ns of nss) if (!ns.path) flags |= NAMESPACES[ns.type].flag;
+  const newCgroupns = (flags & CLONE_NEWCGROUP) !== 0;
+  flags &= ~CLONE_NEWCGROUP;
+  if (opts.monitor) ops.push(['monitor']);
+  ops.push(['clone', String(flags)]);
+
+  // Child side. In a new user namespace the child still has host uid 0, which is not mapped
+  // there; becoming the namespace's root first lets it create files and mount (runc does this).
+  if (userns) ops.push(['user', '0', '0', '']);
+  if (newCgroupns) ops.push(['unshare', String(CLONE_NEWCGROUP)]);
+  ops.push(['setsid']);
+  // Like runc, Berth needs a mount namespace: without one, the rootfs would be set up in the
+  // host's mount table.
+  if (!nss.some((n) => n.type === 'mount')) {
+    throw new BerthError('EINVALID_CONFIG', 'config.json: linux.namespaces must include a mount namespace');
+  }
+  ops.push(...rootfsOps(spec, opts, userns));
+  if (spec.process?.terminal) {
+    const size = spec.process.consoleSize;
+    ops.push(['console', String(size?.height ?? 0), String(size?.width ?? 0)]);
+  }
+  for (const hook of spec.hooks?.createContainer ?? []) ops.push(hookOp(hook));
+  ops.push([opts.noPivot ? 'chroot' : 'pivot']);
+  const prop = linux.rootfsPropagation;
+  if (prop && PROPAGATION[prop] !== undefined && /shared|unbindable/.test(prop)) {
+    ops.push(['propagation', '/', String(PROPAGATION[prop])]);
+  }
+  for (const p of linux.maskedPaths ?? []) ops.push(['mask', p]);
+  for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p]);
+  if (spec.root?.readonly) ops.push(['remount', '/', String(MS_RDONLY)]);
+  if (spec.hostname !== undefined && spec.hostname !== '') ops.push(['hostname', spec.hostname]);
+  if (spec.domainname !== undefined && spec.domainname !== '') ops.push(['domainname', spec.domainname]);
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) ops.push(['sysctl', key, value]);
+  ops.push(...processOps(spec, opts));
+  return ops;
+}
+
+/** The rootfs part: propagation, the bind of the root, mounts in order, devices, links. */
+function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean): Op[] {
+  const linux = spec.linux ?? {};
+  const root = spec.root?.path;
+  if (!root) throw new BerthError('EINVALID_CONFIG', 'config.json: root.path is required');
+  const prop = linux.rootfsPropagation ?? '';
+  const rootProp = PROPAGATION[prop];
+  if (rootProp === undefined) {
+    throw new BerthError('EINVALID_CONFIG', `config.json: linux.rootfsPropagation ${JSON.stringify(prop)} is not one of ${Object.keys(PROPAGATION).filter(Boolean).join(', ')}`);
+  }
+  // The initial propagation of the whole tree may not be shared (that would leak the
+  // container's mounts to the host); shared is applied to the new root after the pivot.
+  const initial = /shared|unbindable/.test(prop) ? MS_REC | MS_PRIVATE : rootProp;
+  const ops: Op[] = [['rootfs', root, String(initial)]];
+  let devIsBound = false;
+  let ptsMounted = false;
+  for (const m of spec.mounts ?? []) {
+    if (m.destination === '/dev' && (m.type === 'bind' || (m.options ?? []).some((o) => o === 'bind' || o === 'rbind'))) devIsBound = true;
+    if (m.destination === '/dev/pts') ptsMounted = true;
+    if (m.type === 'cgroup' || m.type === 'cgroup2') {
+      ops.push(...cgroupMountOps(m, opts.cgroup));
+      continue;
+    }
+    ops.push(...mountOps(m, opts.bundle));
+  }
+  // Devices: the defaults every container gets, then linux.devices. In a user namespace
+  // mknod is not allowed, so the host's node is bound instead (as runc does). A /dev bound
+  // from the host already has its nodes.
+  const devices = devIsBound ? (linux.devices ?? []) : [...DEFAULT_DEVICES, ...(linux.devices ?? [])];
+  const seen = new Set<string>();
+  for (const d of devices) {
+    if (seen.has(d.path)) continue;
+    seen.add(d.path);
+    if (userns) {
+      ops.push(['bind-dev', d.path, d.path]);
+    } else {
+      ops.push(['mknod', d.path, d.type, String(d.major ?? 0), String(d.minor ?? 0),
+        (d.fileMode ?? 0o666).toString(8), String(d.uid ?? 0), String(d.gid ?? 0)]);
+    }
+  }
+  if (!devIsBound) {
+    ops.push(['symlink', '/proc/self/fd', '/dev/fd']);
+    ops.push(['symlink', '/proc/self/fd/0', '/dev/stdin']);
+    ops.push(['symlink', '/proc/self/fd/1', '/dev/stdout']);
+    ops.push(['symlink', '/proc/self/fd/2', '/dev/stderr']);
+    ops.push(['symlink', '/proc/kcore', '/dev/core']);
+  }
+  if (ptsMounted) ops.push(['symlink', 'pts/ptmx', '/dev/ptmx']);
+  return ops;
+}
+
+/** The operations of one (non-cgroup) mount: create the target, mount, then propagation. */
+export function mountOps(m: Mount, bundle: string): Op[] {
+  if (!isAbsolute(m.destination)) {
+    throw new BerthError('EINVALID_CONFIG', `config.json: mount destination ${JSON.stringify(m.destination)} must be an absolute path`);
+  }
+  const parsed = parseMountOptions(m.options ?? []);
+  if (parsed.unsupported.length) {
+    throw new BerthError('EUNSUPPORTED', `config.json: mount ${m.destination}: option ${parsed.unsupported.join(', ')} is not supported yet`);
+  }
+  let source = m.source ?? '';
+  let type = m.type ?? '';
+  let mkdir = 'dir';
+  let flags = parsed.flags;
+  if (parsed.isBind || type === 'bind') {
+    source = resolve(bundle, source);
+    type = 'bind';
+    flags |= MS_BIND;
+    if (parsed.isRecursiveBind) flags |= MS_REC;
+    try {
+      if (!statSync(source).isDirectory()) mkdir = 'file';
+    } catch {
+      throw new BerthError('EINVALID_CONFIG', `config.json: bind mount source ${source} for ${m.destination} does not exist`);
+    }
+  }
+  const ops: Op[] = [['mount', source, m.destination, type === 'bind' ? '' : type, String(flags), parsed.data, mkdir, '0']];
+  for (const p of parsed.propagation) ops.push(['propagation', m.destination, String(p)]);
+  return ops;
+}
+
+/** Credentials, limits, security and the exec: shared by create and exec. */
+export function processOps(spec: Spec, opts: { fifo?: string }): Op[] {
+  const proc = spec.process;
+  if (!proc) throw new BerthError('EINVALID_CONFIG', 'config.json: process is required');
+  const ops: Op[] = [];
+  for (const rl of proc.rlimits ?? []) {
+    const num = rlimitNumber(rl.type);
+    if (num === undefined) throw new BerthError('EINVALID_CONFIG', `config.json: process.rlimits type ${JSON.stringify(rl.type)} is not a known rlimit`);
+    ops.push(['rlimit', String(num), limitText(rl.soft), limitText(rl.hard)]);
+  }
+  const caps = proc.capabilities ?? {};
+  const nnp = proc.noNewPrivileges === true;
+  const seccomp = spec.linux?.seccomp;
+  const compiled = seccomp ? compileSeccomp(seccomp) : undefined;
+  // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the user switch below may
+  // drop: load it first (runc does the same). With no_new_privs, load it as late as possible.
+  if (compiled && !nnp) ops.push(['seccomp', String(compiled.flags), compiled.program]);
+  ops.push(['keepcaps']);
+  ops.push(['bounding', hex(capabilityMask(caps.bounding ?? []))]);
+  const u = proc.user;
+  ops.push(['user', String(u.uid), String(u.gid), (u.additionalGids ?? []).join(',')]);
+  ops.push(['umask', (u.umask ?? 0o022).toString(8)]);
+  ops.push(['caps', hex(capabilityMask(caps.effective ?? [])), hex(capabilityMask(caps.permitted ?? [])),
+    hex(capabilityMask(caps.inheritable ?? []))]);
+  // The kernel raises an ambient capability only when it is permitted and inheritable; runc
+  // ignores the failure for the others (and `runc spec` lists ambient caps without inheritable
+  // ones), so only the raisable ones are asked for.
+  const ambient = capabilityMask(caps.ambient ?? []).mask & capabilityMask(caps.permitted ?? []).mask
+    & capabilityMask(caps.inheritable ?? []).mask;
+  if (ambient) ops.push(['ambient', ambient.toString(16)]);
+  ops.push(['chdir', proc.cwd]);
+  if (nnp) ops.push(['no-new-privs']);
+  if (compiled && nnp) ops.push(['seccomp', String(compiled.flags), compiled.program]);
+  if (!proc.args?.length) throw new BerthError('EINVALID_CONFIG', 'config.json: process.args must not be empty');
+  ops.push(['env', ...(proc.env ?? [])]);
+  ops.push(['lookup', proc.args[0]!]);
+  ops.push(['ready']);
+  if (opts.fifo) ops.push(['wait-fifo']);
+  for (const hook of spec.hooks?.startContainer ?? []) ops.push(hookOp(hook));
+  ops.push(['exec', ...proc.args]);
+  return ops;
+}
+
+function hookOp(h: { path: string; args?: string[]; env?: string[]; timeout?: number }): Op {
+  const args = h.args ?? [h.path];
+  return ['hook', h.path, String(h.timeout ?? 0), String(args.length), ...args, ...(h.env ?? [])];
+}
+
+function limitText(v: number): string {
+  return v < 0 || v >= 2 ** 64 - 1 || !Number.isSafeInteger(v) ? '-1' : String(v);
+}
+
+function hex(m: { mask: bigint }): string {
+  return m.mask.toString(16);
+}

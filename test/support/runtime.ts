@@ -1,0 +1,55 @@
+/**
+ * Running berth-runtime as a user (or containerd) does: the real binary, a private --root, and
+ * a way to capture its output and exit status.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processTag, repoRoot } from './bundle.js';
+
+export const runtimeBin = join(repoRoot, 'bin/berth-runtime.js');
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A private runtime root for one test file; `cleanup()` removes it. */
+export function makeRoot(): { root: string; cleanup(): void } {
+  const root = mkdtempSync(join(tmpdir(), `${processTag()}-root-`));
+  return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Run `berth-runtime --root ROOT ARGS...` and collect its output. */
+export function runtime(root: string, args: string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [runtimeBin, '--root', root, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`berth-runtime ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.stdin.end(opts.input ?? '');
+    child.on('error', reject);
+    // A created container keeps the runtime's stdout and stderr open (they are its stdio), so
+    // 'close' may come much later than 'exit': give the pipes a moment to drain, no more.
+    let closed = false;
+    child.on('close', () => { closed = true; });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const done = () => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr });
+      if (closed) done();
+      else {
+        const t = setTimeout(done, 50);
+        child.on('close', () => { clearTimeout(t); done(); });
+      }
+    });
+  });
+}
