@@ -36,8 +36,13 @@ void op_console(struct plan *p, struct msg *m)
 	NEED(m, 2, "console");
 	if (p->console_fd < 0)
 		die("console: no console-socket in the plan");
-	/* ROOT/dev/ptmx, normally a symlink to pts/ptmx of the container's own devpts instance. */
-	int master = inroot_open(p, "dev/ptmx", O_RDWR | O_NOCTTY, NULL);
+	/*
+	 * ROOT/dev/ptmx, normally a symlink to pts/ptmx of the container's own devpts instance. An
+	 * exec plan has no `rootfs` op: its setns into the container's mount namespace has already
+	 * made the container's root our own, so /dev/ptmx is the container's.
+	 */
+	int master = p->root_fd >= 0 ? inroot_open(p, "dev/ptmx", O_RDWR | O_NOCTTY, NULL)
+				     : open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
 	if (master < 0)
 		die_errno("console: open /dev/ptmx");
 	int unlock = 0;

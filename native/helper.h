@@ -32,6 +32,7 @@ struct plan {
 	int fifo_fd;     /* O_PATH fd of the exec fifo, or -1 */
 	int console_fd;  /* connected console socket, or -1 */
 	int root_fd;     /* O_PATH fd of ROOT (of "/" after pivot), or -1 */
+	int cgroup_fd;   /* O_PATH fd of the cgroup v2 dir for CLONE_INTO_CGROUP, or -1 */
 	int hostproc_fd; /* O_PATH fd of the host's /proc, opened before pivot */
 	int pivoted;     /* 1 after pivot/chroot: paths are container paths */
 	char *root;      /* ROOT as given by `rootfs` */
@@ -43,6 +44,7 @@ struct plan {
 /* proto.c */
 int proto_read(int fd, struct msg *m);           /* 1 = message, 0 = EOF, -1 = error */
 int proto_send(int fd, const char *type, const char *a, size_t alen);
+int proto_send2(int fd, const char *type, const char *a, const char *b);
 void msg_free(struct msg *m);
 extern int g_sync_fd;
 __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
@@ -55,6 +57,19 @@ void cloexec_from(int first, int keep);
 
 /* parent.c */
 void run_parent(struct plan *p);
+
+/* clone.c */
+void op_cgroup_fd(struct plan *p, struct msg *m);
+void op_timens(struct msg *m);
+pid_t clone_child(struct plan *p, long flags, int *born_in);
+
+/* bpf.c */
+void bpf_devices(const char *dir, const void *insns, size_t len);
+void op_bpf_devices(struct msg *m);
+int main_bpf_devices(const char *dir);
+
+/* oom.c */
+int main_oom_watch(const char *dir);
 
 /* child.c */
 __attribute__((noreturn)) void run_child(struct plan *p, size_t first_op);
@@ -74,6 +89,9 @@ void op_chroot(struct plan *p);
 void op_mask(struct plan *p, struct msg *m);
 void op_readonly(struct plan *p, struct msg *m);
 void op_remount(struct plan *p, struct msg *m);
+
+/* copyup.c */
+void copy_tree(int from, int to);
 
 /* nodes.c */
 void op_mknod(struct plan *p, struct msg *m);

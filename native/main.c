@@ -38,13 +38,18 @@ int main(int argc, char **argv)
 			printf("berth-helper %s\n", BERTH_VERSION);
 			return 0;
 		}
-		fprintf(stderr, "usage: berth-helper [--version]\n");
+		/* One-shot modes: no plan, no container; errors go to stderr (there is no sync fd). */
+		if (!strcmp(argv[1], "bpf-devices") && argc == 3)
+			return main_bpf_devices(argv[2]);
+		if (!strcmp(argv[1], "oom-watch") && argc == 3)
+			return main_oom_watch(argv[2]);
+		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir>]\n");
 		return 2;
 	}
 	/* Re-exec first: the environment (sync fd number) must survive into the sealed copy. */
 	ensure_sealed_exe(argv);
 
-	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1 };
+	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1, .cgroup_fd = -1 };
 	p.sync_fd = env_fd("_BERTH_SYNC_FD", -1);
 	p.preserve = env_fd("_BERTH_PRESERVE_FDS", 0);
 	if (p.sync_fd < 0) {

@@ -91,9 +91,22 @@ void op_mount(struct plan *p, struct msg *m)
 	if (fd < 0)
 		die_errno("mount %s (%s) on %s", src, kind, disp(p, target));
 	fd_path(p, fd, target, tp, sizeof(tp));
+	/* tmpcopyup: keep the image's directory, which the new mount is about to hide. */
+	int copyup = m->n > 7 && !strcmp(m->f[7], "tmpcopyup");
+	int below = copyup ? open(tp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+	if (copyup && below < 0)
+		die_errno("mount %s (%s) on %s: tmpcopyup", src, kind, disp(p, target));
 	if (mount(*src ? src : NULL, tp, *type ? type : NULL, flags, *data ? data : NULL) < 0)
 		die_errno("mount %s (%s) on %s", src, kind, disp(p, target));
 	close(fd);
+	if (copyup) {
+		int above = inroot_open(p, target, O_RDONLY | O_DIRECTORY, NULL);
+		if (above < 0)
+			die_errno("mount %s: reopen %s", src, disp(p, target));
+		copy_tree(below, above);
+		close(above);
+		close(below);
+	}
 	if (!(flags & MS_BIND) && !prop)
 		return;
 	/* Reopen: the old fd names the directory under the new mount, not the mount itself. */

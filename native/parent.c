@@ -48,6 +48,10 @@ static void op_exec_fifo(struct plan *p, struct msg *m)
 	NEED(m, 1, "exec-fifo");
 	if (mkfifo(m->f[1], 0622) < 0 && errno != EEXIST)
 		die_errno("exec-fifo: mkfifo %s", m->f[1]);
+	/* mkfifo's mode is masked by the umask (0022 makes it 0600), but the child opens the fifo
+	 * for writing after it has switched to process.user: it must be writable by any uid. */
+	if (chmod(m->f[1], 0622) < 0)
+		die_errno("exec-fifo: chmod %s", m->f[1]);
 	/* O_PATH does not open the fifo, so this does not block; the child reopens it for writing. */
 	p->fifo_fd = open(m->f[1], O_PATH | O_CLOEXEC);
 	if (p->fifo_fd < 0)
@@ -104,7 +108,7 @@ static __attribute__((noreturn)) void monitor(struct plan *p, pid_t pid, const s
 /*
  * Run the parent ops, then clone. A raw clone() with a NULL stack behaves like fork() (the child
  * runs on a copy-on-write copy of our stack) but takes CLONE_NEW* flags, so the child is born in
- * its new namespaces: with CLONE_NEWPID it is pid 1 there.
+ * its new namespaces: with CLONE_NEWPID it is pid 1 there. See clone.c for CLONE_INTO_CGROUP.
  */
 void run_parent(struct plan *p)
 {
@@ -120,6 +124,12 @@ void run_parent(struct plan *p)
 			op_exec_fifo(p, m);
 		else if (!strcmp(op, "console-socket"))
 			op_console_socket(p, m);
+		else if (!strcmp(op, "bpf-devices"))
+			op_bpf_devices(m);
+		else if (!strcmp(op, "cgroup-fd"))
+			op_cgroup_fd(p, m);
+		else if (!strcmp(op, "timens"))
+			op_timens(m);
 		else if (!strcmp(op, "monitor"))
 			mon = 1;
 		else if (!strcmp(op, "clone")) {
@@ -135,7 +145,8 @@ void run_parent(struct plan *p)
 	for (size_t k = 0; mon && k < sizeof(fwd_sigs) / sizeof(fwd_sigs[0]); k++)
 		sigaddset(&block, fwd_sigs[k]);
 	sigprocmask(SIG_BLOCK, &block, &old);
-	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, NULL);
+	int born_in;
+	pid_t pid = clone_child(p, flags, &born_in);
 	if (pid < 0)
 		die_errno("clone flags %ld", flags);
 	if (pid == 0) {
@@ -144,8 +155,8 @@ void run_parent(struct plan *p)
 		run_child(p, i);
 	}
 	char buf[16];
-	int n = snprintf(buf, sizeof(buf), "%d", (int)pid);
-	if (proto_send(p->sync_fd, "pid", buf, (size_t)n) < 0) {
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	if (proto_send2(p->sync_fd, "pid", buf, born_in ? "1" : "0") < 0) {
 		kill(pid, SIGKILL);
 		_exit(1);
 	}

@@ -142,6 +142,29 @@ int proto_send(int fd, const char *type, const char *a, size_t alen)
 	return r;
 }
 
+/* Send a message of a type and two string fields. */
+int proto_send2(int fd, const char *type, const char *a, const char *b)
+{
+	size_t tlen = strlen(type), alen = strlen(a), blen = strlen(b);
+	size_t body = 12 + tlen + alen + blen;
+	unsigned char *buf = malloc(4 + body);
+	if (!buf)
+		return -1;
+	unsigned char *w = buf;
+	put32(w, (uint32_t)body);
+	w += 4;
+	const char *f[3] = { type, a, b };
+	size_t l[3] = { tlen, alen, blen };
+	for (int i = 0; i < 3; i++) {
+		put32(w, (uint32_t)l[i]);
+		memcpy(w + 4, f[i], l[i]);
+		w += 4 + l[i];
+	}
+	int r = write_full(fd, buf, 4 + body);
+	free(buf);
+	return r;
+}
+
 /* Report "error" <message> on the sync fd (stderr when there is none) and exit 1. */
 static void vdie(const char *fmt, va_list ap, int err)
 {

@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -365,6 +366,80 @@ static int cmd_syscall(int argc, char **argv) {
     return 0;
 }
 
+/* argv: what the process was exec'd with, as the kernel recorded it (runtimetest compares
+ * /proc/self/cmdline with process.args). Prints `argc=<n>`, then `arg=<value>` per argument. */
+static int cmd_argv(int argc, char **argv) {
+    (void)argc, (void)argv;
+    char buf[8192];
+    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return fail("/proc/self/cmdline");
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0) return fail("/proc/self/cmdline");
+    int count = 0;
+    for (ssize_t i = 0; i < n; i++) count += buf[i] == 0;
+    printf("argc=%d\n", count);
+    for (char *a = buf; a < buf + n; a += strlen(a) + 1) printf("arg=%s\n", a);
+    return 0;
+}
+
+/* stat <path>...: lstat each path. Prints `type=<c|b|p|d|f|l|s> mode=<perm octal> uid= gid=
+ * major= minor= [target=<link>] path=<path>`, or `type=missing errno=<name> path=<path>`. The
+ * rdev split is the kernel's new_decode_dev (12-bit major, 20-bit minor), i.e. major()/minor(). */
+static int cmd_stat(int argc, char **argv) {
+    if (argc < 1) return usage_error("usage: stat <path>...");
+    for (int i = 0; i < argc; i++) {
+        struct stat st;
+        if (lstat(argv[i], &st) < 0) {
+            printf("type=missing errno=%s path=%s\n", errname(errno), argv[i]);
+            continue;
+        }
+        const char *type = S_ISCHR(st.st_mode) ? "c" : S_ISBLK(st.st_mode) ? "b" : S_ISFIFO(st.st_mode) ? "p"
+            : S_ISDIR(st.st_mode) ? "d" : S_ISLNK(st.st_mode) ? "l" : S_ISSOCK(st.st_mode) ? "s" : "f";
+        printf("type=%s mode=%04o uid=%u gid=%u major=%u minor=%u", type, (unsigned)(st.st_mode & 07777),
+               st.st_uid, st.st_gid, major(st.st_rdev), minor(st.st_rdev));
+        if (S_ISLNK(st.st_mode)) {
+            char target[4096];
+            ssize_t n = readlink(argv[i], target, sizeof target - 1);
+            target[n < 0 ? 0 : n] = 0;
+            printf(" target=%s", target);
+        }
+        printf(" path=%s\n", argv[i]);
+    }
+    return 0;
+}
+
+/* read <path>: open and read one byte (runtimetest's maskedPaths check: a masked file reads as
+ * empty). Prints `eof`, `data`, or the errno name of the failing open or read. */
+static int cmd_read(int argc, char **argv) {
+    if (argc < 1) return usage_error("usage: read <path>");
+    char c;
+    int fd = open(argv[0], O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        printf("%s\n", errname(errno));
+        return 0;
+    }
+    ssize_t n = read(fd, &c, 1);
+    printf("%s\n", n < 0 ? errname(errno) : n == 0 ? "eof" : "data");
+    close(fd);
+    return 0;
+}
+
+/* create <dir>: create and remove a new file in dir (runtimetest's write-access check for a
+ * read-only root and readonlyPaths). Prints `ok` or the errno name (EROFS for a read-only mount). */
+static int cmd_create(int argc, char **argv) {
+    if (argc < 1) return usage_error("usage: create <dir>");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.probe-%d", argv[0], getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    printf("%s\n", errname(fd < 0 ? errno : 0));
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    return 0;
+}
+
 static int cmd_cgroup(int argc, char **argv) { (void)argc, (void)argv; return cat("/proc/self/cgroup"); }
 static int cmd_mountinfo(int argc, char **argv) { (void)argc, (void)argv; return cat("/proc/self/mountinfo"); }
 
@@ -394,6 +469,10 @@ static const struct {
     { "cwd", cmd_cwd, "print cwd=" },
     { "umask", cmd_umask, "print umask=" },
     { "syscall", cmd_syscall, "<mkdir|mkdirat|rmdir> <path>  print ok or errno name" },
+    { "argv", cmd_argv, "print argc=, then arg=<value> per argument" },
+    { "stat", cmd_stat, "<path>...  print type= mode= uid= gid= major= minor= [target=] path=" },
+    { "read", cmd_read, "<path>  read one byte, print eof, data or errno name" },
+    { "create", cmd_create, "<dir>  create and remove a file in dir, print ok or errno name" },
 };
 
 int main(int argc, char **argv) {

@@ -62,7 +62,9 @@ export function finite(n: number | undefined): number | undefined {
 
 /**
  * Parses a flat-keyed file ("key value" per line: memory.stat, cpu.stat, memory.events,
- * memory.oom_control, cpuacct.stat). Every key is kept, known or not.
+ * memory.oom_control, cpuacct.stat). Every key is kept, known or not. Numbers stay as the kernel
+ * wrote them: these maps are printed as stats `raw` (JSON), where the unlimited mapping of
+ * parseNumber would turn v1's hierarchical_memory_limit 9223372036854771712 into null.
  */
 export function parseFlatKeyed(text: string | undefined): Record<string, number> | undefined {
   if (text === undefined) return undefined;
@@ -70,7 +72,7 @@ export function parseFlatKeyed(text: string | undefined): Record<string, number>
   for (const line of text.split('\n')) {
     const m = /^(\S+)\s+(\S+)\s*$/.exec(line);
     if (!m) continue;
-    const v = parseNumber(m[2]);
+    const v = m[2] === 'max' ? Infinity : /^-?\d+$/.test(m[2]!) ? Number(m[2]) : undefined;
     if (v !== undefined) out[m[1]!] = v;
   }
   return out;

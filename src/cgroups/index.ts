@@ -8,3 +8,4 @@ export { resolveCgroupPath } from './path.js';
 export { cgroupManager, cgroupManagerFromState } from './manager.js';
 export { deviceFilterProgram, deviceProgramLoadNotes } from './devices-bpf.js';
 export { sharesToWeight, blkioWeightToIoWeight, memSwapToV2 } from './convert.js';
+export { oomDuringCreate } from './diagnose.js';

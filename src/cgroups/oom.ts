@@ -4,9 +4,12 @@
  * hierarchical (counts kills in sub-cgroups too) unless the hierarchy is mounted with
  * memory_localevents; memory.events.local is the fallback when memory.events is absent.
  */
-import { watch } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, watch } from 'node:fs';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { readOpt, parseFlatKeyed } from './files.js';
+import { helperPath } from '../runtime/helper.js';
 
 /** OOM kills recorded by a v1 memory cgroup (0 when the counter is missing). */
 export function oomKillCountV1(dir: string | undefined): number {
@@ -22,13 +25,26 @@ export function oomKillCountV2(dir: string | undefined): number {
 }
 
 /**
- * v1 OOM events by polling oom_kill every 100 ms. The kernel's v1 notification needs an eventfd
- * registered through cgroup.event_control ("<eventfd> <fd of memory.oom_control>"), and Node
- * cannot create an eventfd; the native helper will provide one later and this becomes a read on it.
+ * v1 OOM events. The kernel's v1 notification is an eventfd registered through
+ * cgroup.event_control ("<eventfd> <fd of memory.oom_control>"); Node cannot create an eventfd,
+ * so `berth-helper oom-watch <dir>` holds it and prints "oom" per event (see watchOomV1Events).
+ * Without the helper binary, or when it cannot register, oom_kill is polled every `intervalMs`.
  */
 export function watchOomV1(dir: string | undefined, onOom: (count: number) => void, intervalMs = 100): () => void {
   if (!dir) return () => {};
-  let last = oomKillCountV1(dir);
+  let helper: string | undefined;
+  try {
+    helper = helperPath();
+  } catch {
+    helper = undefined; // not built: poll
+  }
+  if (helper && existsSync(helper)) return watchOomV1Events(helper, dir, onOom, intervalMs);
+  return pollOomV1(dir, onOom, intervalMs);
+}
+
+/** Polls oom_kill every `intervalMs` and reports growth. */
+function pollOomV1(dir: string, onOom: (count: number) => void, intervalMs: number, from = oomKillCountV1(dir)): () => void {
+  let last = from;
   const timer = setInterval(() => {
     const n = oomKillCountV1(dir);
     if (n > last) {
@@ -37,6 +53,48 @@ export function watchOomV1(dir: string | undefined, onOom: (count: number) => vo
     }
   }, intervalMs);
   return () => clearInterval(timer);
+}
+
+/**
+ * Event-driven v1 watcher. The notification comes when the cgroup hits its limit, just before
+ * the OOM killer picks a victim, so the oom_kill counter is re-read a few times until it has
+ * grown (for up to 0.75 s); onOom keeps its meaning "the kill counter grew" (an OOM that kills
+ * nothing, e.g. with oom_kill_disable, is not reported, as with polling). The helper exits by itself when
+ * the cgroup is removed; if it fails before its "ready" line, polling takes over.
+ */
+function watchOomV1Events(helper: string, dir: string, onOom: (count: number) => void, intervalMs: number): () => void {
+  let last = oomKillCountV1(dir);
+  let stopped = false;
+  let stopPoll: (() => void) | undefined;
+  const timers = new Set<NodeJS.Timeout>();
+  const check = (tries: number): void => {
+    if (stopped) return;
+    const n = oomKillCountV1(dir);
+    if (n > last) {
+      last = n;
+      onOom(n);
+    } else if (tries > 0) {
+      const t = setTimeout(() => { timers.delete(t); check(tries - 1); }, 50 * (6 - tries));
+      timers.add(t);
+    }
+  };
+  const child = spawn(helper, ['oom-watch', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
+  let ready = false;
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    if (line === 'ready') ready = true;
+    else if (line === 'oom') check(5);
+  });
+  const fallback = (): void => {
+    if (!ready && !stopped && !stopPoll && existsSync(dir)) stopPoll = pollOomV1(dir, onOom, intervalMs, last);
+  };
+  child.on('error', fallback);
+  child.on('exit', fallback);
+  return () => {
+    stopped = true;
+    for (const t of timers) clearTimeout(t);
+    stopPoll?.();
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
 }
 
 /**

@@ -141,7 +141,8 @@ export const RECURSIVE_ATTR_FLAGS: Readonly<Record<string, FlagOption>> = Object
  * reported in `unsupported`; set `supported` here when the runtime gains them.
  */
 export const EXTENSION_OPTIONS: Readonly<Record<string, { supported: boolean }>> = Object.freeze({
-  tmpcopyup: { supported: false },
+  tmpcopyup: { supported: true },
+  notmpcopyup: { supported: true },
   idmap: { supported: false },
   ridmap: { supported: false },
 });

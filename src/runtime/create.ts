@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Spec } from '../oci/spec.js';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { cgroupManager, detectCgroupHost, resolveCgroupPath, type CgroupManager } from '../cgroups/index.js';
+import { cgroupManager, detectCgroupHost, oomDuringCreate, resolveCgroupPath, type CgroupManager, type SavedCgroup } from '../cgroups/index.js';
 import { HelperSession, type HelperOptions } from './helper.js';
 import { runHooks } from './hooks.js';
 import { lockDir } from './lock.js';
@@ -78,18 +78,25 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     cgroup.create();
     cgroup.apply({ ...spec.linux?.resources, devices: containerDeviceRules(spec) });
     const fifo = store.fifoPath(id);
+    // cgroup v2: the device filter is attached and the child cloned straight into its cgroup
+    // (CLONE_INTO_CGROUP: no migration afterwards) by the helper, before the container runs.
+    const unified = cgroup.paths['unified'];
+    const program = cgroup.deviceFilter();
     const ops = buildCreatePlan(spec, {
       bundle, fifo, monitor: opts.monitor === true, noPivot: opts.noPivot,
       consoleSocket: opts.consoleSocket, cgroup: cgroupMountContext(host, cgroup, spec),
+      devices: program && unified ? { dir: unified, program } : undefined, cgroupDir: unified,
     });
     session = new HelperSession({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
     session.sendPlan(ops);
-    const [pidText] = await session.expect('pid');
+    const [pidText, bornInCgroup] = await session.expect('pid');
     const pid = Number(pidText);
     record.pid = pid;
     record.pidStartTime = pidStartTime(pid);
     store.save(record);
-    cgroup.addProcess(pid);
+    // Born in its v2 cgroup, the child needs no placement on v2; on hybrid the v1 hierarchies
+    // still need the pid (the unified twin's write is then a no-op move).
+    if (bornInCgroup !== '1' || cgroup.mode !== 'v2') cgroup.addProcess(pid);
     writeIdMaps(pid, spec);
     if (spec.process?.oomScoreAdj !== undefined) {
       writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
@@ -105,8 +112,10 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     return { record, session, cgroup };
   } catch (err) {
     session?.child.kill('SIGKILL');
+    // read before destroy removes the cgroup and its OOM counter
+    const oom = oomDuringCreate(record.cgroup as SavedCgroup | undefined, spec.linux?.resources?.memory?.limit);
     await destroyContainer(store, record);
-    throw err;
+    throw oom ?? err;
   } finally {
     release();
   }

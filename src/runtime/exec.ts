@@ -34,14 +34,16 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
     const pid = c.record.pid!;
     const spec: Spec = { ...c.record.spec, process: opts.process, hooks: {} };
     const ops: Op[] = [];
+    // The console socket is a path in the caller's mount namespace: connect before setns(mnt)
+    // makes the container's file system the one paths resolve in.
+    if (opts.process.terminal) {
+      if (!opts.consoleSocket) throw new BerthError('EINVALID_ARG', 'exec with a terminal needs --console-socket');
+      ops.push(['console-socket', opts.consoleSocket]);
+    }
     for (const type of JOIN_ORDER) {
       if (spec.linux?.namespaces?.some((n) => n.type === type)) {
         ops.push(['setns', NAMESPACES[type].setns, `/proc/${pid}/ns/${NAMESPACES[type].procFile}`]);
       }
-    }
-    if (opts.process.terminal) {
-      if (!opts.consoleSocket) throw new BerthError('EINVALID_ARG', 'exec with a terminal needs --console-socket');
-      ops.push(['console-socket', opts.consoleSocket]);
     }
     if (!opts.detach) ops.push(['monitor']);
     ops.push(['clone', '0']);

@@ -14,6 +14,8 @@ import { isSameProcess } from './proc.js';
 import { currentStatus, ociState, Store, type ContainerRecord } from './store.js';
 import { destroyContainer, waitGone } from './destroy.js';
 import { parseSignal } from './signals.js';
+import { containerDeviceRules } from './devices.js';
+import { attachDeviceFilter } from './helper-tools.js';
 
 /** A container opened for a command: its record, cgroup, status, and the lock to release. */
 export interface Opened {
@@ -163,7 +165,14 @@ export function updateContainer(root: string, id: string, resources: LinuxResour
   return withContainer(root, id, async ({ store, record, cgroup, status }) => {
     if (status === 'stopped') throw new BerthError('EBAD_STATE', `cannot update container ${id}: it has stopped`);
     if (!cgroup) throw new BerthError('EBAD_STATE', `cannot update container ${id}: it has no cgroup`);
-    await cgroup.update(resources);
+    // New device rules replace the old ones; like at create, the spec's devices and the
+    // always-allowed ones are added. On v2 the rules become a BPF program the helper attaches.
+    const devices = resources.devices
+      ? containerDeviceRules({ ...record.spec, linux: { ...record.spec.linux, resources: { devices: resources.devices } } })
+      : undefined;
+    await cgroup.update(devices ? { ...resources, devices } : resources);
+    const program = devices && cgroup.mode === 'v2' ? cgroup.deviceFilter() : undefined;
+    if (program && cgroup.paths['unified']) attachDeviceFilter(cgroup.paths['unified'], program);
     const linux = (record.spec.linux ??= {});
     linux.resources = mergeResources(linux.resources ?? {}, resources);
     store.save(record);

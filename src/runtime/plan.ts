@@ -13,7 +13,8 @@ import { rlimitNumber } from '../oci/rlimits.js';
 import { parseMountOptions } from '../oci/mountopts.js';
 import { compileSeccomp } from '../seccomp/compile.js';
 import { DEFAULT_DEVICES } from '../oci/defaults.js';
-import { CLONE_NEWCGROUP, JOIN_ORDER, NAMESPACES } from './namespaces.js';
+import { CLONE_NEWCGROUP, CLONE_NEWTIME, JOIN_ORDER, NAMESPACES } from './namespaces.js';
+import { timeNamespaceOp } from './timens.js';
 import { cgroupMountOps, type CgroupMountContext } from './cgroup-mount.js';
 
 /** One helper operation: its name followed by its fields. */
@@ -52,6 +53,10 @@ export interface PlanOptions {
   noPivot?: boolean;
   /** What the cgroup mount needs to know about the host and the container's cgroup. */
   cgroup?: CgroupMountContext;
+  /** cgroup v2 device filter: attached to `dir` before the clone (CgroupManager.deviceFilter()). */
+  devices?: { dir: string; program: Uint8Array };
+  /** The container's cgroup v2 directory (v2, or hybrid's unified twin): the child is cloned into it. */
+  cgroupDir?: string;
 }
 
 /** Build the helper's operations for a new container (`create`). */
@@ -64,10 +69,14 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   // Parent side: join the namespaces given by path, then clone into the new ones. A new cgroup
   // namespace is made by the child after the runtime has put it in its cgroup (so its root is
   // the container's cgroup, not the runtime's).
-  for (const type of JOIN_ORDER) {
-    const ns = nss.find((n) => n.type === type && n.path);
-    if (ns?.path) ops.push(['setns', NAMESPACES[type].setns, ns.path]);
-  }
+  // The cgroup ops come first, while paths are the host's and the helper has all its privileges:
+  // the device filter is attached and the cgroup fd (for CLONE_INTO_CGROUP) open before the
+  // child exists. A new time namespace is made before the mount namespace is joined (the op
+  // writes the host /proc's timens_offsets); see timens.ts.
+  if (opts.devices) ops.push(['bpf-devices', opts.devices.dir, Buffer.from(opts.devices.program)]);
+  if (opts.cgroupDir) ops.push(['cgroup-fd', opts.cgroupDir]);
+  // The exec fifo and the console socket are paths of the runtime's mount namespace: make and
+  // connect them before a `setns` into a mount namespace given by path changes what paths mean.
   if (opts.fifo) ops.push(['exec-fifo', opts.fifo]);
   if (spec.process?.terminal) {
     if (!opts.consoleSocket) {
@@ -75,10 +84,16 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
     }
     ops.push(['console-socket', opts.consoleSocket]);
   }
+  const timens = timeNamespaceOp(linux);
+  for (const type of JOIN_ORDER) {
+    if (type === 'mount' && timens) ops.push(timens);
+    const ns = nss.find((n) => n.type === type && n.path);
+    if (ns?.path) ops.push(['setns', NAMESPACES[type].setns, ns.path]);
+  }
   let flags = 0;
   for (const ns of nss) if (!ns.path) flags |= NAMESPACES[ns.type].flag;
   const newCgroupns = (flags & CLONE_NEWCGROUP) !== 0;
-  flags &= ~CLONE_NEWCGROUP;
+  flags &= ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
   if (opts.monitor) ops.push(['monitor']);
   ops.push(['clone', String(flags)]);
 
@@ -103,12 +118,15 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   if (prop && PROPAGATION[prop] !== undefined && /shared|unbindable/.test(prop)) {
     ops.push(['propagation', '/', String(PROPAGATION[prop])]);
   }
-  for (const p of linux.maskedPaths ?? []) ops.push(['mask', p]);
-  for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p]);
-  if (spec.root?.readonly) ops.push(['remount', '/', String(MS_RDONLY)]);
+  // Sysctls are written before readonlyPaths make /proc/sys read-only (runc's order: hostname,
+  // sysctls, readonly paths, masked paths, read-only root); podman always sets one
+  // (net.ipv4.ping_group_range).
   if (spec.hostname !== undefined && spec.hostname !== '') ops.push(['hostname', spec.hostname]);
   if (spec.domainname !== undefined && spec.domainname !== '') ops.push(['domainname', spec.domainname]);
   for (const [key, value] of Object.entries(linux.sysctl ?? {})) ops.push(['sysctl', key, value]);
+  for (const p of linux.maskedPaths ?? []) ops.push(['mask', p]);
+  for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p]);
+  if (spec.root?.readonly) ops.push(['remount', '/', String(MS_RDONLY)]);
   ops.push(...processOps(spec, opts));
   return ops;
 }
@@ -124,8 +142,10 @@ function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean): Op[] {
     throw new BerthError('EINVALID_CONFIG', `config.json: linux.rootfsPropagation ${JSON.stringify(prop)} is not one of ${Object.keys(PROPAGATION).filter(Boolean).join(', ')}`);
   }
   // The initial propagation of the whole tree may not be shared (that would leak the
-  // container's mounts to the host); shared is applied to the new root after the pivot.
-  const initial = /shared|unbindable/.test(prop) ? MS_REC | MS_PRIVATE : rootProp;
+  // container's mounts to the host); shared is applied to the new root after the pivot. It is
+  // always recursive: "private" or "slave" on / alone would leave a shared host mount below /
+  // (the one holding the rootfs, say) shared, and the container's mounts would appear on the host.
+  const initial = /shared|unbindable/.test(prop) ? MS_REC | MS_PRIVATE : rootProp | MS_REC;
   const ops: Op[] = [['rootfs', root, String(initial)]];
   let devIsBound = false;
   let ptsMounted = false;
@@ -188,7 +208,9 @@ export function mountOps(m: Mount, bundle: string): Op[] {
       throw new BerthError('EINVALID_CONFIG', `config.json: bind mount source ${source} for ${m.destination} does not exist`);
     }
   }
-  const ops: Op[] = [['mount', source, m.destination, type === 'bind' ? '' : type, String(flags), parsed.data, mkdir, '0']];
+  // tmpcopyup (crun's extension, sent by podman): the tmpfs starts with the image's contents.
+  const copyup = type === 'tmpfs' && parsed.extensions.lastIndexOf('tmpcopyup') > parsed.extensions.lastIndexOf('notmpcopyup');
+  const ops: Op[] = [['mount', source, m.destination, type === 'bind' ? '' : type, String(flags), parsed.data, mkdir, copyup ? 'tmpcopyup' : '0']];
   for (const p of parsed.propagation) ops.push(['propagation', m.destination, String(p)]);
   return ops;
 }

@@ -22,6 +22,9 @@ export function runcStats(s: CgroupStats): Record<string, unknown> {
       kernel: { usage: m.kernel ?? 0 },
       raw: m.raw,
     };
+    // Not in runc's shape (it reports OOM kills only as "oom" events): the count so far, read from
+    // the cgroup while it still exists, so a poller that missed the event still learns of the kill.
+    if (s.oomKills !== undefined) (out.memory as Record<string, unknown>).oomKills = s.oomKills;
   }
   if (s.pids) out.pids = { current: s.pids.current, limit: s.pids.limit ?? 0 };
   if (s.blkio) {

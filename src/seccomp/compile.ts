@@ -159,10 +159,9 @@ function planArch(arch: ArchInfo, rules: readonly Rule[]): Map<number, SyscallPl
       if (!plan) plans.set(nr, (plan = { name, conditional: [] }));
       if (rule.checks.length > 0) {
         plan.conditional.push({ checks: rule.checks, ret: rule.ret });
-      } else if (plan.unconditional !== undefined && plan.unconditional !== rule.ret) {
-        throw invalidConfig('linux.seccomp.syscalls',
-          `give syscall ${name} two different unconditional actions (0x${hex(plan.unconditional)} and 0x${hex(rule.ret)})`);
-      } else {
+      } else if (plan.unconditional === undefined) {
+        // Profiles in the wild (podman's default lists setns as ALLOW and again as ERRNO) give
+        // a syscall two unconditional actions; libseccomp, and so runc and crun, keep the first.
         plan.unconditional = rule.ret;
       }
     }
@@ -244,8 +243,4 @@ function lastNr(arch: ArchInfo, names: readonly string[]): number | undefined {
     if (nr !== undefined && (last === undefined || nr > last)) last = nr;
   }
   return last;
-}
-
-function hex(n: number): string {
-  return (n >>> 0).toString(16).padStart(8, '0');
 }

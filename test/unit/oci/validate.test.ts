@@ -170,7 +170,7 @@ describe('mounts and hooks', () => {
     ['destination missing', (s) => delete s.mounts[1].destination, 'config.json: mounts[1].destination is required'],
     ['options not strings', (s) => (s.mounts[1].options = ['ro', 5]), 'config.json: mounts[1].options[1] 5 must be a string'],
     ['mounts not array', (s) => (s.mounts = {}), 'config.json: mounts {} must be an array'],
-    ['tmpcopyup', (s) => s.mounts[1].options.push('tmpcopyup'), 'config.json: mounts[1].options[4] "tmpcopyup" is not supported by berth yet'],
+    ['ridmap', (s) => s.mounts[1].options.push('ridmap'), 'config.json: mounts[1].options[4] "ridmap" is not supported by berth yet'],
     ['bind without source', (s) => s.mounts.push({ destination: '/x', options: ['bind'] }), 'config.json: mounts[7].source is required for a bind mount'],
     ['idmap without userns', (s) => s.mounts.push({
       destination: '/x', source: '/x', options: ['bind'],
