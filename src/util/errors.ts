@@ -13,6 +13,15 @@
  *   EUNSUPPORTED      the host lacks what was asked for (message says what to use instead)
  *   EHELPER           the native helper failed (message is the helper's)
  *   EHOOK             a hook failed or timed out
+ *   EINVALID_DIGEST   a digest string is malformed
+ *   EDIGEST_MISMATCH  content does not match its digest or size
+ *   ETAR              a tar stream is malformed
+ *   EUNSAFE_LAYER     a layer entry would write outside the target (message names the entry)
+ *   EUNPACK           unpacking a layer failed
+ *   EINVALID_IMAGE    an image manifest, index or config is invalid
+ *   EREGISTRY         a registry request failed
+ *   EAUTH             registry authentication failed
+ *   ESTORE            the image store is damaged or locked
  */
 export class BerthError extends Error {
   readonly code: string;

@@ -10,6 +10,12 @@ import { processTag, repoRoot } from './bundle.js';
 
 export const runtimeBin = join(repoRoot, 'bin/berth-runtime.js');
 
+/**
+ * `BERTH_TEST_RUNTIME=/usr/sbin/runc` runs the same tests against another runc-compatible
+ * runtime (to check the tests themselves); unset, the tests drive Berth's own CLI.
+ */
+export const otherRuntime = process.env.BERTH_TEST_RUNTIME || undefined;
+
 export interface Result {
   code: number;
   stdout: string;
@@ -25,7 +31,8 @@ export function makeRoot(): { root: string; cleanup(): void } {
 /** Run `berth-runtime --root ROOT ARGS...` and collect its output. */
 export function runtime(root: string, args: string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [runtimeBin, '--root', root, ...args], {
+    const [cmd, pre] = otherRuntime ? [otherRuntime, []] : [process.execPath, [runtimeBin]];
+    const child = spawn(cmd, [...pre, '--root', root, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd,
     });
     let stdout = '';
