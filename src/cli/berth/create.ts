@@ -1,0 +1,25 @@
+/**
+ * `berth create [OPTIONS] [IMAGE|host] [--] COMMAND [ARG...]`: create a container (checked, named,
+ * root filesystem and spec ready) without starting it; prints its id.
+ */
+import { createEngineContainer } from '../../engine/create.js';
+import { requestFromFlags } from '../../engine/flags.js';
+import type { Command } from './context.js';
+import { CREATE_FLAGS, imageAndCommand } from './run-flags.js';
+import { rawArgv } from './run.js';
+
+export const create: Command = {
+  name: 'create',
+  aliases: ['container create'],
+  usage: 'create [OPTIONS] [IMAGE|host] [--] COMMAND [ARG...]',
+  summary: 'create a new container',
+  flags: [...CREATE_FLAGS, { name: 'report', type: 'bool', hidden: true }],
+  args: [0, -1],
+  stopAtPositional: true,
+  async run(ctx, p) {
+    const { image, cmd } = imageAndCommand(rawArgv.value, p);
+    const rec = await createEngineContainer(ctx.paths, requestFromFlags(p.flags, image, cmd), ctx.warn);
+    process.stdout.write(`${rec.Id}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,19 @@
+/**
+ * `berth rm [-f] CONTAINER...`: remove containers; a running one needs -f (killed first).
+ */
+import { bool } from '../args.js';
+import { removeEngineContainer } from '../../engine/containers.js';
+import type { Command } from './context.js';
+import { eachContainer } from './each.js';
+
+export const rm: Command = {
+  name: 'rm',
+  aliases: ['container rm', 'container remove'],
+  usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
+  summary: 'remove one or more containers',
+  flags: [{ name: 'force', aliases: ['f'], type: 'bool', help: 'force the removal of a running container (uses SIGKILL)' }],
+  args: [1, -1],
+  run(ctx, p) {
+    return eachContainer(p.positional, async (ref) => { await removeEngineContainer(ctx.paths, ref, bool(p, 'force')); });
+  },
+};

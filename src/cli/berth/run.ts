@@ -1,0 +1,66 @@
+/**
+ * `berth run [OPTIONS] [IMAGE|host] [--] COMMAND [ARG...]`: create and start a container. In the
+ * foreground it waits, passes signals on, tells how the container ended when a signal or the OOM
+ * killer ended it (`--report`: the whole outcome table on stderr) and exits with its code. With
+ * -d it prints the id and leaves the container to its monitor.
+ */
+import { bool } from '../args.js';
+import { createEngineContainer } from '../../engine/create.js';
+import { launch, startFailureCode } from '../../engine/launch.js';
+import { startDetached } from '../../engine/monitor.js';
+import { formatReport } from '../../engine/report.js';
+import { requestFromFlags } from '../../engine/flags.js';
+import { EngineStore } from '../../engine/store.js';
+import type { Command } from './context.js';
+import { CREATE_FLAGS, imageAndCommand } from './run-flags.js';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/** The raw argv of the command, for imageAndCommand (set by main before run()). */
+export const rawArgv: { value: string[] } = { value: [] };
+
+export const run: Command = {
+  name: 'run',
+  aliases: ['container run'],
+  usage: 'run [OPTIONS] [IMAGE|host] [--] COMMAND [ARG...]',
+  summary: 'create and run a new container',
+  flags: [
+    ...CREATE_FLAGS,
+    { name: 'detach', aliases: ['d'], type: 'bool', help: 'run the container in the background and print its id' },
+    { name: 'report', type: 'bool', help: 'print what happened (exit, OOM kill, cpu, memory and pids peaks) on stderr' },
+  ],
+  args: [0, -1],
+  stopAtPositional: true,
+  async run(ctx, p) {
+    const { image, cmd } = imageAndCommand(rawArgv.value, p);
+    const req = requestFromFlags(p.flags, image, cmd);
+    const rec = await createEngineContainer(ctx.paths, req, ctx.warn);
+    const store = new EngineStore(ctx.paths);
+    if (bool(p, 'detach')) {
+      try {
+        await startDetached(ctx.paths, rec.Id);
+      } catch (err) {
+        if (rec.HostConfig.AutoRemove) store.remove(rec);
+        throw err;
+      }
+      process.stdout.write(`${rec.Id}\n`);
+      return 0;
+    }
+    let launched;
+    try {
+      launched = await launch(ctx.paths, rec.Id, { stdio: [rec.Config.OpenStdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn });
+    } catch (err) {
+      if (rec.HostConfig.AutoRemove) store.remove(rec);
+      process.stderr.write(`berth: ${(err as Error).message}\n`);
+      return startFailureCode((err as Error).message);
+    }
+    // Like `docker run` (sig-proxy): signals sent to berth go to the container's main process.
+    const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
+    for (const sig of FORWARDED) process.on(sig, forward);
+    const report = await launched.exited;
+    for (const sig of FORWARDED) process.off(sig, forward);
+    if (bool(p, 'report')) process.stderr.write(formatReport(report));
+    else if (report.signal) process.stderr.write(`berth: container ${rec.Name} ${report.summary}\n`);
+    return report.exitCode;
+  },
+};

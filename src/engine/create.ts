@@ -1,0 +1,92 @@
+/**
+ * `create`: check the request as Docker's daemon would, reserve the name, prepare the root
+ * filesystem, build and validate the OCI spec and write the bundle. Like Docker, a created
+ * container has no process and no cgroup yet; `start` makes them. Any failure removes everything
+ * this made (the name, the directory), so a bad flag leaves nothing behind.
+ */
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConfig } from '../oci/validate.js';
+import { BerthError } from '../util/errors.js';
+import type { CreateRequest } from './config.js';
+import { engineHost, ownBoundingCaps, statDevice } from './host.js';
+import { HOST_SYSTEM_DIRS, prepareHostRootfs } from './hostfs.js';
+import { randomName } from './names.js';
+import { buildSpec, containerArgs } from './spec.js';
+import { createdState, EngineStore, type EnginePaths, type EngineRecord } from './store.js';
+import { resolveUser } from './user.js';
+import { adaptHostConfig, validateHostConfig } from './validate.js';
+
+/** Create a container from a request; returns its record. `warn` receives Docker-style warnings. */
+export async function createEngineContainer(paths: EnginePaths, req: CreateRequest, warn: (msg: string) => void = () => {}): Promise<EngineRecord> {
+  const config = structuredClone(req.config);
+  const hc = structuredClone(req.hostConfig);
+  if (config.Tty) throw new BerthError('EUNSUPPORTED', '-t/--tty is not supported yet: run without it (stdin with -i works)');
+  if (!req.rootfs && config.Image !== 'host') {
+    throw new BerthError('EUNSUPPORTED', `unable to find image ${JSON.stringify(config.Image)}: images are not supported yet; use host (the host's own system directories), --rootfs DIR, or put the command after --`);
+  }
+  if (req.rootfs) {
+    let ok = false;
+    try { ok = statSync(req.rootfs).isDirectory(); } catch { /* reported below */ }
+    if (!ok) throw new BerthError('EINVALID_ARG', `invalid --rootfs ${req.rootfs}: not a directory`);
+    config.Image = '';
+  }
+  const host = await engineHost();
+  for (const w of adaptHostConfig(hc, host)) warn(w);
+  validateHostConfig(hc, host);
+  const args = containerArgs(config);
+
+  const store = new EngineStore(paths);
+  const id = store.newId();
+  const name = req.name ?? pickName(store, id);
+  if (req.name) store.reserveName(req.name, id);
+  const dir = store.dir(id);
+  const stub = { Id: id, Name: name } as EngineRecord;
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o711 });
+    const rootPath = req.rootfs ?? join(dir, 'rootfs');
+    const hostMounts = req.rootfs ? [] : prepareHostRootfs(rootPath);
+    const user = resolveUser(config.User, req.rootfs ?? '/');
+    const spec = buildSpec(config, hc, {
+      id, rootPath, hostMounts, user, device: statDevice, cgroupMode: host.cgroupMode, hostHostname: host.hostname,
+      boundingCaps: ownBoundingCaps(),
+    });
+    // Docker creates a missing working directory; in a host container only the container's own
+    // part of the tree can take one (the system directories are read-only binds).
+    if (config.WorkingDir && !req.rootfs && !HOST_SYSTEM_DIRS.some((d) => config.WorkingDir === `/${d}` || config.WorkingDir.startsWith(`/${d}/`))) {
+      mkdirSync(join(rootPath, config.WorkingDir), { recursive: true, mode: 0o755 });
+    } else if (config.WorkingDir && req.rootfs && !existsSync(join(rootPath, config.WorkingDir))) {
+      mkdirSync(join(rootPath, config.WorkingDir), { recursive: true, mode: 0o755 });
+    }
+    const bundle = join(dir, 'bundle');
+    mkdirSync(bundle, { recursive: true, mode: 0o700 });
+    const text = JSON.stringify(spec, null, 1);
+    parseConfig(text, bundle); // the runtime's own validation, now rather than at start
+    writeFileSync(join(bundle, 'config.json'), text);
+    const rec: EngineRecord = {
+      Id: id, Name: name, Created: new Date().toISOString(), Path: args[0]!, Args: args.slice(1),
+      Config: config, HostConfig: hc, State: createdState(), RootPath: rootPath, UserRootfs: !!req.rootfs,
+      Report: req.report === true, RestartCount: 0,
+    };
+    store.save(rec);
+    return rec;
+  } catch (err) {
+    store.remove(stub);
+    throw err;
+  }
+}
+
+/** A free generated name (Docker's adjective_scientist style). */
+function pickName(store: EngineStore, id: string): string {
+  for (let i = 0; i < 10; i++) {
+    const name = randomName(i > 3);
+    try {
+      store.reserveName(name, id);
+      return name;
+    } catch (err) {
+      if ((err as BerthError).code !== 'EEXISTS') throw err;
+    }
+  }
+  store.reserveName(id.slice(0, 12), id);
+  return id.slice(0, 12);
+}

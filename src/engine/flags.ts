@@ -1,0 +1,204 @@
+/**
+ * `docker run` / `docker create` flags, as strings, turned into a CreateRequest (Docker's Config
+ * and HostConfig). This is the meaning of each flag — sizes as go-units reads them, `-e KEY` taken
+ * from the caller's environment, `seccomp=FILE` read and embedded as the Docker CLI does — and the
+ * format errors of each one. Cross-field rules (minimum memory, --cpus range …) are the daemon's,
+ * in validate.ts. Any front end (the CLI, an API taking flag-like strings) can use it.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { BerthError } from '../util/errors.js';
+import { parseSize, parseSizeOrUnlimited } from '../util/size.js';
+import { defaultContainerConfig, defaultHostConfig, type CreateRequest, type ThrottleDevice, type Ulimit } from './config.js';
+import { cpusRangeMessage } from './validate.js';
+import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './mounts.js';
+
+/** Parsed flag values keyed by Docker's long flag name (`memory`, `cpu-shares`, `env` …). */
+export type FlagValues = Record<string, string | boolean | number | string[] | undefined>;
+
+const s = (f: FlagValues, k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
+const b = (f: FlagValues, k: string): boolean => f[k] === true;
+const n = (f: FlagValues, k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
+const l = (f: FlagValues, k: string): string[] => (Array.isArray(f[k]) ? (f[k] as string[]) : []);
+
+/**
+ * Build a CreateRequest from `docker run` flags and the command line after them. `image` is
+ * `host` (or undefined) for the host root filesystem; `env` resolves `-e KEY` (default process.env).
+ */
+export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: string[], env: NodeJS.ProcessEnv = process.env): CreateRequest {
+  const config = defaultContainerConfig();
+  const hc = defaultHostConfig();
+  config.Image = image ?? 'host';
+  config.Cmd = [...cmd];
+  const entrypoint = s(f, 'entrypoint');
+  if (entrypoint !== undefined) config.Entrypoint = entrypoint === '' ? [] : [entrypoint];
+  config.Hostname = s(f, 'hostname') ?? '';
+  config.User = s(f, 'user') ?? '';
+  config.WorkingDir = s(f, 'workdir') ?? '';
+  if (config.WorkingDir && !isAbsolute(config.WorkingDir)) {
+    throw new BerthError('EINVALID_ARG', `invalid --workdir ${JSON.stringify(config.WorkingDir)}: the working directory must be an absolute path`);
+  }
+  config.OpenStdin = b(f, 'interactive');
+  config.AttachStdin = config.OpenStdin;
+  config.StdinOnce = config.OpenStdin;
+  config.Tty = b(f, 'tty');
+  config.Env = [...l(f, 'env-file').flatMap((file) => readEnvFile(file, env)), ...l(f, 'env').flatMap((e) => envEntry(e, env))];
+  for (const lab of l(f, 'label')) {
+    const eq = lab.indexOf('=');
+    config.Labels[eq < 0 ? lab : lab.slice(0, eq)] = eq < 0 ? '' : lab.slice(eq + 1);
+  }
+  if (s(f, 'stop-signal')) config.StopSignal = s(f, 'stop-signal');
+  if (n(f, 'stop-timeout') !== undefined) config.StopTimeout = n(f, 'stop-timeout');
+
+  hc.AutoRemove = b(f, 'rm');
+  hc.ReadonlyRootfs = b(f, 'read-only');
+  hc.Privileged = b(f, 'privileged');
+  hc.Init = b(f, 'init');
+  hc.CapAdd = l(f, 'cap-add');
+  hc.CapDrop = l(f, 'cap-drop');
+  hc.SecurityOpt = l(f, 'security-opt').map(securityOpt);
+  hc.CgroupParent = s(f, 'cgroup-parent') ?? '';
+  hc.CgroupnsMode = s(f, 'cgroupns') ?? '';
+  hc.PidMode = s(f, 'pid') ?? '';
+  hc.IpcMode = s(f, 'ipc') ?? '';
+  hc.UTSMode = s(f, 'uts') ?? '';
+  hc.UsernsMode = s(f, 'userns') ?? '';
+  hc.NetworkMode = s(f, 'network') ?? s(f, 'net') ?? '';
+  hc.RestartPolicy = restartPolicy(s(f, 'restart') ?? 'no');
+  for (const v of l(f, 'volume')) hc.Binds.push(parseVolumeFlag(v));
+  for (const m of l(f, 'mount')) hc.Mounts.push(parseMountFlag(m));
+  for (const t of l(f, 'tmpfs')) Object.assign(hc.Tmpfs, parseTmpfsFlag(t));
+
+  const size = (k: string) => (s(f, k) !== undefined ? parseSize(s(f, k)!, `--${k}`) : 0);
+  hc.Memory = size('memory');
+  hc.MemoryReservation = size('memory-reservation');
+  hc.ShmSize = size('shm-size');
+  if (s(f, 'memory-swap') !== undefined) hc.MemorySwap = parseSizeOrUnlimited(s(f, 'memory-swap')!, '--memory-swap');
+  if (n(f, 'memory-swappiness') !== undefined) hc.MemorySwappiness = n(f, 'memory-swappiness')!;
+  hc.OomKillDisable = b(f, 'oom-kill-disable');
+  hc.OomScoreAdj = n(f, 'oom-score-adj') ?? 0;
+  if (s(f, 'cpus') !== undefined) hc.NanoCpus = parseCpus(s(f, 'cpus')!);
+  hc.CpuShares = n(f, 'cpu-shares') ?? 0;
+  hc.CpuPeriod = n(f, 'cpu-period') ?? 0;
+  hc.CpuQuota = n(f, 'cpu-quota') ?? 0;
+  hc.CpusetCpus = s(f, 'cpuset-cpus') ?? '';
+  hc.CpusetMems = s(f, 'cpuset-mems') ?? '';
+  if (n(f, 'pids-limit') !== undefined) hc.PidsLimit = n(f, 'pids-limit')!;
+  hc.BlkioWeight = n(f, 'blkio-weight') ?? 0;
+  hc.BlkioWeightDevice = l(f, 'blkio-weight-device').map((v) => {
+    const d = devicePair(v, '--blkio-weight-device');
+    if (!/^\d+$/.test(d.value)) throw new BerthError('EINVALID_ARG', `invalid weight ${JSON.stringify(d.value)} for --blkio-weight-device: use PATH:WEIGHT with a weight from 10 to 1000`);
+    return { Path: d.path, Weight: Number(d.value) };
+  });
+  const rate = (k: string, isSize: boolean): ThrottleDevice[] => l(f, k).map((v) => {
+    const d = devicePair(v, `--${k}`);
+    if (isSize) return { Path: d.path, Rate: parseSize(d.value, `--${k}`) };
+    if (!/^\d+$/.test(d.value)) throw new BerthError('EINVALID_ARG', `invalid rate ${JSON.stringify(d.value)} for --${k}: use PATH:NUMBER (operations per second)`);
+    return { Path: d.path, Rate: Number(d.value) };
+  });
+  hc.BlkioDeviceReadBps = rate('device-read-bps', true);
+  hc.BlkioDeviceWriteBps = rate('device-write-bps', true);
+  hc.BlkioDeviceReadIOps = rate('device-read-iops', false);
+  hc.BlkioDeviceWriteIOps = rate('device-write-iops', false);
+  hc.Ulimits = l(f, 'ulimit').map(parseUlimit);
+  hc.Devices = l(f, 'device').map((v) => {
+    const [host, ctr, perms] = v.split(':');
+    if (!host || !isAbsolute(host)) throw new BerthError('EINVALID_ARG', `invalid --device ${JSON.stringify(v)}: use HOST-PATH[:CONTAINER-PATH[:PERMISSIONS]] with absolute paths`);
+    const p = perms ?? (ctr && /^[rwm]+$/.test(ctr) ? ctr : 'rwm');
+    const inCtr = ctr && !/^[rwm]+$/.test(ctr) ? ctr : host;
+    if (!/^[rwm]{1,3}$/.test(p)) throw new BerthError('EINVALID_ARG', `invalid --device ${JSON.stringify(v)}: permissions ${JSON.stringify(p)} must be made of r, w and m`);
+    return { PathOnHost: host, PathInContainer: inCtr, CgroupPermissions: p };
+  });
+  hc.DeviceCgroupRules = l(f, 'device-cgroup-rule');
+  for (const kv of l(f, 'cgroup-conf')) {
+    const eq = kv.indexOf('=');
+    if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --cgroup-conf ${JSON.stringify(kv)}: use KEY=VALUE, e.g. memory.high=64m`);
+    hc.CgroupConf[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return { name: s(f, 'name'), rootfs: s(f, 'rootfs') ? resolve(s(f, 'rootfs')!) : undefined, report: b(f, 'report'), config, hostConfig: hc };
+}
+
+/** `--cpus 1.5` → 1.5e9 nano-CPUs (Docker's NanoCPUs.Set, exact to 9 decimals). */
+export function parseCpus(text: string): number {
+  if (!/^-?\d+(\.\d+)?$/.test(text.trim())) {
+    throw new BerthError('EINVALID_ARG', `invalid argument ${JSON.stringify(text)} for --cpus: use a number of cpus such as 0.5 or 2`);
+  }
+  const nano = Math.round(Number(text) * 1e9);
+  // 0 would read as "no limit" afterwards (Docker's NanoCPUs): refuse it here, where it was typed.
+  if (nano <= 0) throw new BerthError('EINVALID_ARG', cpusRangeMessage(Number(text), availableParallelism()));
+  return nano;
+}
+
+/** `-e KEY=VALUE` is kept; `-e KEY` takes KEY from the environment, or is dropped when unset. */
+function envEntry(e: string, env: NodeJS.ProcessEnv): string[] {
+  if (e === '' || e.startsWith('=')) throw new BerthError('EINVALID_ARG', `invalid environment variable ${JSON.stringify(e)}: use KEY=VALUE or KEY`);
+  if (e.includes('=')) return [e];
+  return env[e] !== undefined ? [`${e}=${env[e]}`] : [];
+}
+
+/** `--env-file FILE`: one KEY=VALUE (or KEY) per line; blank lines and `#` comments skipped. */
+export function readEnvFile(file: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new BerthError('EINVALID_ARG', `cannot read --env-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  return text.split('\n').map((line) => line.replace(/^\s+/, '').replace(/\r$/, ''))
+    .filter((line) => line !== '' && !line.startsWith('#'))
+    .flatMap((line) => envEntry(line, env));
+}
+
+/** `--restart no|always|unless-stopped|on-failure[:N]`. */
+function restartPolicy(text: string): { Name: string; MaximumRetryCount: number } {
+  const [name, count] = text.split(':');
+  if (name === 'on-failure' && (count === undefined || /^\d+$/.test(count))) return { Name: name, MaximumRetryCount: Number(count ?? 0) };
+  if ((name === 'no' || name === 'always' || name === 'unless-stopped') && count === undefined) return { Name: name, MaximumRetryCount: 0 };
+  throw new BerthError('EINVALID_ARG', `invalid restart policy ${JSON.stringify(text)}: use no, always, unless-stopped or on-failure[:max-retries]`);
+}
+
+/** `--security-opt`: `seccomp=FILE` is read and embedded (the Docker CLI does the same). */
+function securityOpt(opt: string): string {
+  const eq = opt.indexOf('=');
+  const key = eq < 0 ? opt : opt.slice(0, eq);
+  const value = eq < 0 ? '' : opt.slice(eq + 1);
+  if (key === 'no-new-privileges' && (eq < 0 || value === 'true' || value === 'false')) return opt;
+  if (key === 'systempaths' && value === 'unconfined') return opt;
+  if (key === 'seccomp') {
+    if (value === 'unconfined' || value === 'builtin') return opt;
+    if (!value) throw new BerthError('EINVALID_ARG', 'invalid --security-opt seccomp=: give a profile file, unconfined or builtin');
+    let text: string;
+    try {
+      text = readFileSync(value, 'utf8');
+    } catch (err) {
+      throw new BerthError('EINVALID_ARG', `opening seccomp profile ${value} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    try {
+      return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+    } catch {
+      throw new BerthError('EINVALID_ARG', `seccomp profile ${value} is not valid json`);
+    }
+  }
+  if (key === 'label' || key === 'apparmor') {
+    throw new BerthError('EUNSUPPORTED', `--security-opt ${key} cannot be applied: ${key === 'label' ? 'selinux' : 'apparmor'} is not enabled on this host`);
+  }
+  throw new BerthError('EINVALID_ARG', `invalid --security-opt ${JSON.stringify(opt)}: use no-new-privileges, seccomp=FILE, seccomp=unconfined or systempaths=unconfined`);
+}
+
+function devicePair(v: string, flag: string): { path: string; value: string } {
+  const i = v.lastIndexOf(':');
+  const path = v.slice(0, i);
+  if (i <= 0 || !isAbsolute(path)) throw new BerthError('EINVALID_ARG', `invalid ${flag} ${JSON.stringify(v)}: use DEVICE-PATH:VALUE, e.g. /dev/sda:1mb`);
+  return { path, value: v.slice(i + 1) };
+}
+
+/** `--ulimit nofile=1024:2048` (a single number sets soft and hard; -1 is unlimited). */
+export function parseUlimit(v: string): Ulimit {
+  const m = /^([a-z]+)=(-?\d+)(?::(-?\d+))?$/.exec(v);
+  if (!m) throw new BerthError('EINVALID_ARG', `invalid --ulimit ${JSON.stringify(v)}: use NAME=SOFT[:HARD], e.g. nofile=1024:2048`);
+  const soft = Number(m[2]);
+  const hard = m[3] !== undefined ? Number(m[3]) : soft;
+  if (soft > hard && hard !== -1) throw new BerthError('EINVALID_ARG', `invalid --ulimit ${v}: soft limit ${soft} is above hard limit ${hard}`);
+  return { Name: m[1]!, Soft: soft, Hard: hard };
+}

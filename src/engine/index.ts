@@ -1,0 +1,79 @@
+/**
+ * Berth's engine as a TypeScript API: the same code the `berth` CLI runs.
+ *
+ * @example
+ *   import { runContainer } from 'berth/engine';
+ *   const report = await runContainer({ cmd: ['sh', '-c', 'echo hi'], memory: '64m', onStdout: (b) => process.stdout.write(b) });
+ *   console.log(report.summary); // "exited with code 0"
+ */
+import { parseSize } from '../util/size.js';
+import { defaultContainerConfig, defaultHostConfig, type CreateRequest } from './config.js';
+import { createEngineContainer } from './create.js';
+import { launch } from './launch.js';
+import type { Report } from './report.js';
+import { defaultDataRoot, defaultRuntimeRoot, EngineStore, type EnginePaths } from './store.js';
+
+export type { Report } from './report.js';
+export type { ContainerConfig, HostConfig, CreateRequest } from './config.js';
+export type { EnginePaths, EngineRecord, ContainerState } from './store.js';
+export { createEngineContainer } from './create.js';
+export { launch, killEngineContainer, type Launched, type LaunchOptions } from './launch.js';
+export { startDetached } from './monitor.js';
+export { findContainer, listEngineContainers, removeEngineContainer, inspectDocument } from './containers.js';
+export { requestFromFlags } from './flags.js';
+export { formatReport } from './report.js';
+
+/** Options of runContainer. Sizes take numbers (bytes) or Docker's strings ('64m'). */
+export interface RunOptions {
+  /** `host` (default): the host's own system directories, read-only. */
+  image?: string;
+  /** An unpacked root filesystem instead. */
+  rootfs?: string;
+  cmd: string[];
+  name?: string;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+  memory?: number | string;
+  /** CPUs, e.g. 0.5. */
+  cpus?: number;
+  pidsLimit?: number;
+  /** Relative paths go below the calling process's own cgroup. */
+  cgroupParent?: string;
+  /** Kill the container after this many milliseconds (the report says `timeout`). */
+  timeoutMs?: number;
+  onStdout?: (chunk: Buffer) => void;
+  onStderr?: (chunk: Buffer) => void;
+  /** Further Docker HostConfig fields (e.g. { ReadonlyRootfs: true, CapDrop: ['ALL'] }). */
+  hostConfig?: Partial<CreateRequest['hostConfig']>;
+  /** Where records and runtime state live (defaults: BERTH_DATA_ROOT or /var/lib/berth, /run/berth/engine). */
+  paths?: Partial<EnginePaths>;
+}
+
+/** Run a container to completion, removing it afterwards; resolves with what happened. */
+export async function runContainer(opts: RunOptions): Promise<Report> {
+  const paths: EnginePaths = { dataRoot: opts.paths?.dataRoot ?? defaultDataRoot(), runtimeRoot: opts.paths?.runtimeRoot ?? defaultRuntimeRoot() };
+  const config = defaultContainerConfig();
+  const hc = { ...defaultHostConfig(), ...opts.hostConfig };
+  config.Image = opts.image ?? 'host';
+  config.Cmd = [...opts.cmd];
+  config.Env = [...(opts.env ?? [])];
+  config.WorkingDir = opts.workdir ?? '';
+  config.User = opts.user ?? '';
+  if (opts.memory !== undefined) hc.Memory = typeof opts.memory === 'number' ? opts.memory : parseSize(opts.memory, 'memory');
+  if (opts.cpus !== undefined) hc.NanoCpus = Math.round(opts.cpus * 1e9);
+  if (opts.pidsLimit !== undefined) hc.PidsLimit = opts.pidsLimit;
+  if (opts.cgroupParent !== undefined) hc.CgroupParent = opts.cgroupParent;
+  hc.AutoRemove = true;
+  const rec = await createEngineContainer(paths, { name: opts.name, rootfs: opts.rootfs, config, hostConfig: hc });
+  let launched;
+  try {
+    launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs });
+  } catch (err) {
+    new EngineStore(paths).remove(rec);
+    throw err;
+  }
+  launched.stdout?.on('data', (b: Buffer) => opts.onStdout?.(b));
+  launched.stderr?.on('data', (b: Buffer) => opts.onStderr?.(b));
+  return launched.exited;
+}

@@ -1,0 +1,201 @@
+/**
+ * The engine's containers on disk, daemonless like Podman: every command reads and writes the
+ * records under the data root (default /var/lib/berth; `--data-root` or BERTH_DATA_ROOT), taking
+ * the container's lock for each change.
+ *
+ *   <data-root>/containers/<id>/container.json   the record (atomic rename on every write)
+ *   <data-root>/containers/<id>/bundle/          config.json for the runtime
+ *   <data-root>/containers/<id>/rootfs/          the root of a `host` container (its writable layer)
+ *   <data-root>/containers/<id>/console.log      stdout+stderr of a detached container
+ *   <data-root>/names/<name>                     holds the id: creating it O_EXCL reserves the name
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BerthError, errnoCode } from '../util/errors.js';
+import { lockDir } from '../runtime/lock.js';
+import type { ContainerConfig, HostConfig } from './config.js';
+import type { Report } from './report.js';
+
+/** Docker's State object, as `inspect` prints it. */
+export interface ContainerState {
+  Status: 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
+  Running: boolean;
+  Paused: boolean;
+  Restarting: boolean;
+  /** Docker's meaning: an OOM kill happened anywhere in the container during its last run. */
+  OOMKilled: boolean;
+  Dead: boolean;
+  Pid: number;
+  ExitCode: number;
+  Error: string;
+  StartedAt: string;
+  FinishedAt: string;
+}
+
+/** Docker's zero time, which it prints for "never". */
+export const ZERO_TIME = '0001-01-01T00:00:00Z';
+
+/** What the engine records about a container. */
+export interface EngineRecord {
+  Id: string;
+  Name: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  State: ContainerState;
+  /** The directory used as the container's root (--rootfs DIR, or the host rootfs directory). */
+  RootPath: string;
+  /** --rootfs was given (the root is the user's, not Berth's). */
+  UserRootfs: boolean;
+  /** --report: print the outcome table when the container stops (foreground run). */
+  Report: boolean;
+  /** The outcome of the last run. */
+  Outcome?: Report;
+  /** The process watching the container (a foreground `run` or a monitor): pid and start time. */
+  Monitor?: { pid: number; startTime?: number };
+  /** A signal berth sent (kill, stop, rm -f, a timeout), so the outcome can say who killed it. */
+  KilledBy?: { signal: string; by: string; at: string };
+  RestartCount: number;
+}
+
+/** Locations of one engine instance. */
+export interface EnginePaths {
+  dataRoot: string;
+  /** The runtime's state root (like `berth-runtime --root`). */
+  runtimeRoot: string;
+}
+
+/** Default data root, overridable by BERTH_DATA_ROOT. */
+export function defaultDataRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BERTH_DATA_ROOT || '/var/lib/berth';
+}
+
+/** Default runtime root for engine containers (separate from berth-runtime's /run/berth). */
+export function defaultRuntimeRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.BERTH_RUNTIME_ROOT || '/run/berth/engine';
+}
+
+/** Docker's rule for names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`. */
+const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
+
+/** The record store. */
+export class EngineStore {
+  constructor(readonly paths: EnginePaths) {}
+
+  get containersDir(): string { return join(this.paths.dataRoot, 'containers'); }
+  get namesDir(): string { return join(this.paths.dataRoot, 'names'); }
+  dir(id: string): string { return join(this.containersDir, id); }
+
+  /** A new 64-hex-digit id, as Docker's. */
+  newId(): string {
+    return randomBytes(32).toString('hex');
+  }
+
+  /** Reserve `name` for `id`; a taken name is Docker's conflict error. */
+  reserveName(name: string, id: string): void {
+    const bare = name.replace(/^\//, '');
+    if (!NAME_RE.test(bare)) {
+      throw new BerthError('EINVALID_ARG', `invalid container name ${JSON.stringify(name)}: only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+    }
+    mkdirSync(this.namesDir, { recursive: true });
+    const file = join(this.namesDir, bare);
+    try {
+      writeFileSync(file, id, { flag: 'wx' });
+    } catch (err) {
+      if (errnoCode(err) !== 'EEXIST') throw err;
+      const holder = this.nameHolder(bare);
+      if (holder && !existsSync(join(this.dir(holder), 'container.json')) && !existsSync(this.dir(holder))) {
+        // A stale name whose container is gone (a crash between the two removals): take it over.
+        writeFileSync(file, id);
+        return;
+      }
+      throw new BerthError('EEXISTS', `the container name "/${bare}" is already in use by container "${holder}": remove (or rename) that container to be able to reuse that name`);
+    }
+  }
+
+  releaseName(name: string, id: string): void {
+    const file = join(this.namesDir, name.replace(/^\//, ''));
+    if (this.nameHolder(name) === id) {
+      try { unlinkSync(file); } catch { /* already released */ }
+    }
+  }
+
+  private nameHolder(name: string): string | undefined {
+    try { return readFileSync(join(this.namesDir, name.replace(/^\//, '')), 'utf8').trim(); } catch { return undefined; }
+  }
+
+  save(rec: EngineRecord): void {
+    const dir = this.dir(rec.Id);
+    mkdirSync(dir, { recursive: true, mode: 0o711 });
+    const tmp = join(dir, `.container.json.${process.pid}`);
+    writeFileSync(tmp, JSON.stringify(rec, null, 1));
+    renameSync(tmp, join(dir, 'container.json'));
+  }
+
+  load(id: string): EngineRecord | undefined {
+    try {
+      return JSON.parse(readFileSync(join(this.dir(id), 'container.json'), 'utf8')) as EngineRecord;
+    } catch (err) {
+      if (errnoCode(err) === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Every record, oldest first. */
+  all(): EngineRecord[] {
+    let ids: string[];
+    try { ids = readdirSync(this.containersDir); } catch { return []; }
+    return ids.map((id) => this.load(id)).filter((r): r is EngineRecord => r !== undefined)
+      .sort((a, b) => a.Created.localeCompare(b.Created));
+  }
+
+  /**
+   * Find a container the way Docker does: full id, exact name, then a unique id prefix. An
+   * ambiguous prefix and an unknown reference are errors naming the reference.
+   */
+  find(ref: string): EngineRecord {
+    const bare = ref.replace(/^\//, '');
+    if (/^[0-9a-f]{64}$/.test(bare)) {
+      const r = this.load(bare);
+      if (r) return r;
+    }
+    const byName = this.nameHolder(bare);
+    if (byName && NAME_RE.test(bare)) {
+      const r = this.load(byName);
+      if (r) return r;
+    }
+    if (/^[0-9a-f]+$/.test(bare)) {
+      const matches = this.all().filter((r) => r.Id.startsWith(bare));
+      if (matches.length === 1) return matches[0]!;
+      if (matches.length > 1) throw new BerthError('EINVALID_ARG', `multiple containers found with id prefix ${bare}: use more characters`);
+    }
+    throw new BerthError('ENOT_FOUND', `no such container: ${ref}`);
+  }
+
+  /** Run `fn` holding the container's lock. */
+  async locked<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
+    const release = lockDir(this.dir(id));
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+
+  /** Remove the container's directory and its name. */
+  remove(rec: EngineRecord): void {
+    this.releaseName(rec.Name, rec.Id);
+    rmSync(this.dir(rec.Id), { recursive: true, force: true });
+  }
+}
+
+/** A State for a container that has never run. */
+export function createdState(): ContainerState {
+  return {
+    Status: 'created', Running: false, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
+    Pid: 0, ExitCode: 0, Error: '', StartedAt: ZERO_TIME, FinishedAt: ZERO_TIME,
+  };
+}
