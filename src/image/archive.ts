@@ -1,0 +1,157 @@
+/**
+ * Image tarballs: `berth load -i` reads an oci-archive (a tarred OCI layout) or a docker-archive
+ * (`docker save`: manifest.json, a config file and layer tars per image); `berth save -o` writes
+ * the format Docker 25 writes, an OCI layout that also carries manifest.json, which both
+ * `docker load` and OCI tools (skopeo's oci-archive:, podman) read.
+ *
+ * A tarball is extracted to a staging directory with the same path checks as layers (it is just
+ * as untrusted) and then read as a directory.
+ */
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { BerthError } from '../util/errors.js';
+import { normalizeEntryPath, rejectEntry } from '../storage/entry-path.js';
+import { tempNameFor } from './atomic.js';
+import type { BlobStore } from './blobs.js';
+import { detectCompression } from './compress.js';
+import { digestHex } from './digest.js';
+import type { ImageDb } from './images.js';
+import { loadLayout, writeLayout, type LayoutImage, type Loaded } from './layout.js';
+import { MT, parseConfig, type Manifest } from './manifest.js';
+import { readTar } from './tar/reader.js';
+import { endOfArchive, headerBlocks, pad } from './tar/writer.js';
+import { decompress } from './compress.js';
+import { familiarName, formatReference, parseReference } from './reference.js';
+
+/** Extracts regular files of a tarball (gzip allowed) under `dest`; symlinks become hardlinks. */
+async function extract(file: string, dest: string): Promise<void> {
+  const fh = await open(file, 'r');
+  const head = Buffer.alloc(4);
+  try { await fh.read(head, 0, 4, 0); } finally { await fh.close(); }
+  const links: [string, string][] = [];
+  for await (const e of readTar(decompress(createReadStream(file), detectCompression(head), file))) {
+    const p = normalizeEntryPath(e.header.name);
+    if (p === '') continue;
+    if (e.header.type === 'dir') { await mkdir(join(dest, p), { recursive: true }); continue; }
+    if (e.header.type === 'symlink' || e.header.type === 'hardlink') {
+      const target = e.header.type === 'symlink' ? join(dirname(p), e.header.linkname) : e.header.linkname;
+      links.push([p, normalizeEntryPath(target.replace(/^\/+/, '/'), e.header.name)]);
+      continue;
+    }
+    if (e.header.type !== 'file') throw rejectEntry(e.header.name, `an image archive holds only files, not a ${e.header.type}`);
+    await mkdir(join(dest, dirname(p)), { recursive: true });
+    await pipeline(e.chunks(), createWriteStream(join(dest, p), { flags: 'wx' }));
+  }
+  for (const [p, target] of links) {
+    await mkdir(join(dest, dirname(p)), { recursive: true });
+    await link(join(dest, target), join(dest, p)).catch(() => { throw rejectEntry(p, `link target ${target} is not a file in the archive`); });
+  }
+}
+
+interface DockerManifestEntry { Config: string; RepoTags?: string[] | null; Layers: string[] }
+
+/** Loads a docker-archive directory (manifest.json) by building an OCI manifest per image. */
+async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb): Promise<Loaded[]> {
+  let entries: DockerManifestEntry[];
+  try { entries = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as DockerManifestEntry[]; } catch (err) {
+    throw new BerthError('EINVALID_IMAGE', `manifest.json of the docker archive is unreadable: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(entries)) throw new BerthError('EINVALID_IMAGE', 'manifest.json of the docker archive is not a list');
+  const out: Loaded[] = [];
+  for (const [i, e] of entries.entries()) {
+    const path = (p: unknown, what: string): string => {
+      if (typeof p !== 'string') throw new BerthError('EINVALID_IMAGE', `manifest.json[${i}].${what} is missing`);
+      return join(dir, normalizeEntryPath(p, `manifest.json[${i}].${what}`));
+    };
+    const configData = await readFile(path(e.Config, 'Config'));
+    const config = parseConfig(configData, `config of image ${i} in the archive`);
+    const cfgRef = await blobs.put(configData);
+    const layers = [];
+    for (const [j, l] of (e.Layers ?? []).entries()) {
+      const file = path(l, `Layers[${j}]`);
+      const fh = await open(file, 'r');
+      const head = Buffer.alloc(4);
+      try { await fh.read(head, 0, 4, 0); } finally { await fh.close(); }
+      const ref = await blobs.ingest(createReadStream(file), undefined, `layer ${l}`);
+      const c = detectCompression(head);
+      layers.push({ mediaType: c === 'gzip' ? MT.ociLayerGzip : c === 'zstd' ? MT.ociLayerZstd : MT.ociLayer, ...ref });
+    }
+    if (layers.length !== config.rootfs.diff_ids.length) throw new BerthError('EINVALID_IMAGE', `image ${i} in the archive: ${layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids`);
+    const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, ...cfgRef }, layers };
+    const data = Buffer.from(JSON.stringify(manifest));
+    const mref = await blobs.put(data);
+    const names = (e.RepoTags ?? []).map((t) => formatReference(parseReference(t)));
+    await db.add(mref.digest, MT.ociManifest, cfgRef.digest, names);
+    out.push({ manifest: mref.digest, id: cfgRef.digest, names });
+  }
+  return out;
+}
+
+/**
+ * Loads an image tarball or directory: an OCI layout (directory or oci-archive) or a
+ * docker-archive. `scratch` is where tarballs are extracted (removed afterwards).
+ */
+export async function loadImages(input: string, blobs: BlobStore, db: ImageDb, scratch: string, opts: { name?: string } = {}): Promise<Loaded[]> {
+  const st = await stat(input).catch(() => { throw new BerthError('ENOT_FOUND', `${input}: no such file or directory`); });
+  let dir = input;
+  let tmp: string | undefined;
+  if (!st.isDirectory()) {
+    await mkdir(scratch, { recursive: true });
+    tmp = await mkdtemp(join(scratch, `.tmp-${process.pid}-load-`));
+    dir = tmp;
+  }
+  try {
+    if (tmp) await extract(input, tmp);
+    // an OCI layout first: Docker 25's archives are both, and the layout keeps media types
+    if (await stat(join(dir, 'oci-layout')).then(() => true, () => false)) return await loadLayout(dir, blobs, db, opts);
+    if (await stat(join(dir, 'manifest.json')).then(() => true, () => false)) return await loadDockerDir(dir, blobs, db);
+    throw new BerthError('EINVALID_IMAGE', `${input} is neither an OCI layout nor a docker archive (no oci-layout or manifest.json)`);
+  } finally {
+    if (tmp) await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes `images` to the tarball `output` (atomically: a temporary file renamed at the end):
+ * an OCI layout with a docker-archive manifest.json beside it.
+ */
+export async function saveImages(output: string, blobs: BlobStore, images: (LayoutImage & { manifestDoc: Manifest })[], scratch: string): Promise<void> {
+  await mkdir(scratch, { recursive: true });
+  const layoutDir = await mkdtemp(join(scratch, `.tmp-${process.pid}-save-`));
+  const tmp = tempNameFor(output);
+  try {
+    // writeLayout copies the blobs; the tarball then streams them
+    await writeLayout(layoutDir, blobs, images);
+    const dockerManifest = images.map((i) => ({
+      Config: `blobs/sha256/${digestHex(i.manifestDoc.config.digest)}`,
+      RepoTags: i.name ? [familiarName(parseReference(i.name))] : [],
+      Layers: i.manifestDoc.layers.map((l) => `blobs/sha256/${digestHex(l.digest)}`),
+    }));
+    const out = createWriteStream(tmp, { flags: 'wx' });
+    const files = new Set<string>();
+    for (const i of images) for (const d of [i.manifest.digest, i.manifestDoc.config.digest, ...i.manifestDoc.layers.map((l) => l.digest)]) files.add(`blobs/sha256/${digestHex(d)}`);
+    async function* gen(): AsyncGenerator<Buffer> {
+      const small = (name: string, data: string): Buffer[] => [headerBlocks({ name, type: 'file', size: Buffer.byteLength(data) }), Buffer.from(data), pad(Buffer.byteLength(data))];
+      yield* small('oci-layout', await readFile(join(layoutDir, 'oci-layout'), 'utf8'));
+      yield* small('index.json', await readFile(join(layoutDir, 'index.json'), 'utf8'));
+      yield* small('manifest.json', JSON.stringify(dockerManifest) + '\n');
+      for (const d of ['blobs/', 'blobs/sha256/']) yield headerBlocks({ name: d, type: 'dir' });
+      for (const f of [...files].sort()) {
+        const size = (await stat(join(layoutDir, f))).size;
+        yield headerBlocks({ name: f, type: 'file', size });
+        for await (const c of createReadStream(join(layoutDir, f))) yield c as Buffer;
+        yield pad(size);
+      }
+      yield endOfArchive();
+    }
+    await pipeline(gen(), out);
+    await rename(tmp, output);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  } finally {
+    await rm(layoutDir, { recursive: true, force: true });
+  }
+}

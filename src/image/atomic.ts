@@ -1,0 +1,52 @@
+/**
+ * Crash-safe file writes: write a temporary file in the same directory, fsync it, rename it over
+ * the destination, fsync the directory. After a crash the destination holds either the old or
+ * the new content, never a mix; the rename is durable once the directory is synced.
+ */
+import { randomBytes } from 'node:crypto';
+import { open, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/** A temporary name next to `path`, tagged with our pid so a cleanup can tell live from stale. */
+export function tempNameFor(path: string): string {
+  return join(dirname(path), `.tmp-${process.pid}-${randomBytes(6).toString('hex')}-${basename(path)}`);
+}
+
+/** fsyncs a directory, making renames and unlinks in it durable. */
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try { await fh.sync(); } finally { await fh.close(); }
+}
+
+/** Atomically replaces `path` with `data` (mode 0644 unless given). */
+export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
+  const tmp = tempNameFor(path);
+  try {
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dirname(path));
+}
+
+/** True when a `.tmp-<pid>-…` name belongs to a process that is no longer running. */
+export function isStaleTemp(name: string): boolean {
+  const m = /^\.tmp-(\d+)-/.exec(name);
+  if (!m) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as { code?: string }).code === 'ESRCH';
+  }
+}

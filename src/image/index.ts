@@ -1,0 +1,236 @@
+/**
+ * Berth's image API, what the engine and the CLI call: pull, load, save, import, list, tag,
+ * remove, history, inspect, prune, login — and `resolveImage`, which gives the engine an image's
+ * container defaults and layers. All state is below the data root (`dataRoot()`: $BERTH_DATA,
+ * else /var/lib/berth); every function takes `{ root }` so tests use their own directory.
+ */
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { BerthError } from '../util/errors.js';
+import { LayerStore } from '../storage/layers.js';
+import { layersInUse, type LayerRef } from '../storage/rootfs.js';
+import { loadImages, saveImages } from './archive.js';
+import { BlobStore } from './blobs.js';
+import { decompress, detectCompression } from './compress.js';
+import type { Digest } from './digest.js';
+import { ImageDb, type ResolvedImage } from './images.js';
+import type { Loaded } from './layout.js';
+import { containerDefaults, type ContainerDefaults } from './config.js';
+import { MT, hostPlatform, type ImageConfigFile, type Manifest, type Platform } from './manifest.js';
+import type { ProgressFn } from './progress.js';
+import { formatReference, parseReference } from './reference.js';
+import { RegistryClient } from './registry/client.js';
+import { getCredentials, saveCredentials } from './registry/credentials.js';
+import { pullBlobs } from './registry/pull.js';
+
+export { containerDefaults, resolveUser, type ContainerDefaults, type ResolvedUser } from './config.js';
+export type { LayerRef } from '../storage/rootfs.js';
+
+/** Berth's data directory: $BERTH_DATA, else /var/lib/berth. */
+export function dataRoot(): string {
+  return process.env.BERTH_DATA ?? '/var/lib/berth';
+}
+
+/** Options shared by the image functions. */
+export interface ImageOptions {
+  /** Data root (default `dataRoot()`). */
+  root?: string;
+  /** Registries allowed over plain HTTP besides loopback ones. */
+  insecure?: string[];
+  /** Where config.json with credentials lives (default: see credentials.ts). */
+  configDir?: string;
+  platform?: Platform;
+  progress?: ProgressFn;
+}
+
+/** The stores below a data root. */
+export function stores(root = dataRoot()): { root: string; blobs: BlobStore; db: ImageDb; layers: LayerStore } {
+  const blobs = new BlobStore(root);
+  return { root, blobs, db: new ImageDb(root, blobs), layers: new LayerStore(root) };
+}
+
+/** An image as the engine needs it. */
+export interface EngineImage {
+  /** The image id (config digest). */
+  id: Digest;
+  manifest: Digest;
+  names: string[];
+  config: ContainerDefaults;
+  /** Layers bottom first, with their DiffIDs (for storage's prepareRootfs). */
+  layers: LayerRef[];
+  /** The raw image config document. */
+  raw: ImageConfigFile;
+}
+
+function layerRefs(m: Manifest, c: ImageConfigFile): LayerRef[] {
+  if (m.layers.length !== c.rootfs.diff_ids.length) throw new BerthError('EINVALID_IMAGE', `image ${m.config.digest}: ${m.layers.length} layers but ${c.rootfs.diff_ids.length} diff_ids`);
+  return m.layers.map((l, i) => ({ digest: l.digest, diffId: c.rootfs.diff_ids[i] as Digest, mediaType: l.mediaType, size: l.size }));
+}
+
+const toEngine = (r: ResolvedImage): EngineImage => ({
+  id: r.record.id, manifest: r.record.manifest, names: r.names, config: containerDefaults(r.config), layers: layerRefs(r.manifest, r.config), raw: r.config,
+});
+
+/**
+ * Finds a local image by name, id or digest and returns its container defaults and layers.
+ * @example const img = await resolveImage('busybox'); img.config.cmd // ['sh']
+ */
+export async function resolveImage(ref: string, opts: ImageOptions = {}): Promise<EngineImage> {
+  return toEngine(await stores(opts.root).db.resolve(ref));
+}
+
+/** Unpacks every layer of `image` into the layer store (verifying DiffIDs); idempotent. */
+export async function ensureLayers(image: { layers: LayerRef[] }, opts: ImageOptions = {}): Promise<void> {
+  const s = stores(opts.root);
+  await s.layers.cleanTemp();
+  for (const l of image.layers) {
+    if (await s.layers.has(l.diffId)) continue;
+    opts.progress?.({ id: l.digest.slice(7, 19), action: 'unpacking' });
+    await s.layers.ensure(s.blobs.path(l.digest), l.diffId, l.digest);
+  }
+}
+
+/** Pulls `ref` from its registry, unpacks its layers and names it. Returns the image. */
+export async function pull(ref: string, opts: ImageOptions = {}): Promise<EngineImage> {
+  const s = stores(opts.root);
+  const r = parseReference(ref);
+  const credentials = await getCredentials(r.registry, opts.configDir);
+  const client = new RegistryClient(r.registry, r.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}) });
+  const pulled = await pullBlobs(client, r, s.blobs, { ...(opts.platform ? { platform: opts.platform } : {}), ...(opts.progress ? { progress: opts.progress } : {}) });
+  const config = (await s.db.load({ version: 1, images: { [pulled.manifestDigest]: { id: pulled.manifest.config.digest, manifest: pulled.manifestDigest, mediaType: pulled.mediaType, added: '' } }, tags: {} }, pulled.manifestDigest)).config;
+  await ensureLayers({ layers: layerRefs(pulled.manifest, config) }, opts);
+  const names = r.tag ? [formatReference({ registry: r.registry, repository: r.repository, tag: r.tag })] : [];
+  await s.db.add(pulled.manifestDigest, pulled.mediaType, pulled.manifest.config.digest, names);
+  return resolveImage(pulled.manifestDigest, opts);
+}
+
+/** Checks credentials against a registry and stores them (`berth login`). */
+export async function login(registry: string, username: string, password: string, opts: ImageOptions = {}): Promise<void> {
+  const client = new RegistryClient(registry, 'library/x', { credentials: { username, password }, ...(opts.insecure ? { insecure: opts.insecure } : {}) });
+  await client.ping();
+  await saveCredentials(registry, { username, password }, opts.configDir);
+}
+
+/** Loads an OCI layout directory, oci-archive or docker-archive (`berth load -i`). */
+export async function load(input: string, opts: ImageOptions & { name?: string } = {}): Promise<Loaded[]> {
+  const s = stores(opts.root);
+  const loaded = await loadImages(input, s.blobs, s.db, join(s.root, 'tmp'), opts.name ? { name: opts.name } : {});
+  for (const l of loaded) await ensureLayers(await resolveImage(l.manifest, opts), opts);
+  return loaded;
+}
+
+/** Writes images to a tarball readable by `docker load` and OCI tools (`berth save -o`). */
+export async function save(refs: string[], output: string, opts: ImageOptions = {}): Promise<void> {
+  const s = stores(opts.root);
+  const images = [];
+  for (const ref of refs) {
+    const img = await s.db.resolve(ref);
+    const size = (await s.blobs.get(img.record.manifest)).length;
+    let name: string | undefined;
+    try { const p = parseReference(ref); if (!p.digest && img.names.includes(formatReference(p))) name = formatReference(p); } catch { /* an id */ }
+    images.push({ manifest: { mediaType: img.record.mediaType, digest: img.record.manifest, size }, manifestDoc: img.manifest, ...(name ?? img.names[0] ? { name: name ?? img.names[0] } : {}) });
+  }
+  await saveImages(output, s.blobs, images, join(s.root, 'tmp'));
+}
+
+/**
+ * Makes a one-layer image from a root filesystem tarball (`berth import`): the tarball (gzip,
+ * zstd or plain) becomes the layer as is, with a minimal config for this host's platform.
+ */
+export async function importRootfs(tarball: string, name: string | undefined, opts: ImageOptions & { changes?: Partial<NonNullable<ImageConfigFile['config']>> } = {}): Promise<EngineImage> {
+  const s = stores(opts.root);
+  const fh = await open(tarball, 'r');
+  const head = Buffer.alloc(4);
+  try { await fh.read(head, 0, 4, 0); } finally { await fh.close(); }
+  const compression = detectCompression(head);
+  const layer = await s.blobs.ingest(createReadStream(tarball), undefined, `tarball ${tarball}`);
+  const hash = createHash('sha256');
+  for await (const c of decompress(s.blobs.stream(layer.digest), compression, tarball)) hash.update(c as Buffer);
+  const diffId: Digest = `sha256:${hash.digest('hex')}`;
+  const p = opts.platform ?? hostPlatform();
+  const config: ImageConfigFile = {
+    created: new Date().toISOString(), architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}),
+    config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], ...(opts.changes ?? {}) },
+    rootfs: { type: 'layers', diff_ids: [diffId] },
+    history: [{ created: new Date().toISOString(), created_by: `berth import ${tarball}` }],
+  };
+  const cfg = await s.blobs.put(Buffer.from(JSON.stringify(config)));
+  const mt = compression === 'gzip' ? MT.ociLayerGzip : compression === 'zstd' ? MT.ociLayerZstd : MT.ociLayer;
+  const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, ...cfg }, layers: [{ mediaType: mt, ...layer }] };
+  const data = Buffer.from(JSON.stringify(manifest));
+  const m = await s.blobs.put(data);
+  await ensureLayers({ layers: [{ digest: layer.digest, diffId, mediaType: mt, size: layer.size }] }, opts);
+  await s.db.add(m.digest, MT.ociManifest, cfg.digest, name ? [formatReference(parseReference(name))] : []);
+  return resolveImage(m.digest, opts);
+}
+
+/** Every local image. */
+export async function listImages(opts: ImageOptions = {}): Promise<EngineImage[]> {
+  return (await stores(opts.root).db.list()).map(toEngine);
+}
+
+/** Points the name `target` at the image `source` (`berth tag`). */
+export async function tagImage(source: string, target: string, opts: ImageOptions = {}): Promise<void> {
+  const { db } = stores(opts.root);
+  const name = formatReference(parseReference(target));
+  await db.update((d) => { d.tags[name] = db.findIn(d, source); });
+}
+
+/**
+ * Removes a name, or an image by id with all its names (`berth rmi`). An image left without
+ * names is forgotten unless `inUse` (the engine's list of image ids its containers use) holds
+ * it; blobs go at the next `prune`. Returns what was untagged and deleted.
+ */
+export async function removeImage(ref: string, opts: ImageOptions & { inUse?: Set<string>; force?: boolean } = {}): Promise<{ untagged: string[]; deleted: Digest[] }> {
+  const { db } = stores(opts.root);
+  const out = await db.update((d) => {
+    const m = db.findIn(d, ref);
+    let byName: string | undefined;
+    try { const p = parseReference(ref); if (d.tags[formatReference(p)] === m) byName = formatReference(p); } catch { /* an id */ }
+    const names = Object.keys(d.tags).filter((n) => d.tags[n] === m);
+    const untag = byName && names.length > 1 ? [byName] : names;
+    const rec = d.images[m];
+    const deleting = untag.length === names.length;
+    if (deleting && rec && opts.inUse?.has(rec.id) && !opts.force) throw new BerthError('EBAD_STATE', `image ${ref} is used by a container; remove the container first or force`);
+    for (const n of untag) delete d.tags[n];
+    const deleted: Digest[] = [];
+    if (deleting && rec) { delete d.images[m]; deleted.push(rec.id); }
+    return { untagged: untag, deleted };
+  });
+  return out;
+}
+
+/** The image's history (newest first), as `berth history` prints it. */
+export async function imageHistory(ref: string, opts: ImageOptions = {}): Promise<NonNullable<ImageConfigFile['history']>> {
+  const img = await stores(opts.root).db.resolve(ref);
+  return [...(img.config.history ?? [])].reverse();
+}
+
+/** What `berth image inspect` prints: ids, names, manifest and config. */
+export async function inspectImage(ref: string, opts: ImageOptions = {}): Promise<Record<string, unknown>> {
+  const img = await stores(opts.root).db.resolve(ref);
+  return { Id: img.record.id, RepoTags: img.names, ManifestDigest: img.record.manifest, Added: img.record.added, Manifest: img.manifest, Config: img.config };
+}
+
+/**
+ * Deletes blobs no image refers to and unpacked layers no image and no container root
+ * filesystem uses (mark and sweep over the manifests: the reference counts are recomputed, so a
+ * crash can never leave them wrong). Returns the digests removed.
+ */
+export async function prune(opts: ImageOptions = {}): Promise<{ blobs: Digest[]; layers: Digest[] }> {
+  const s = stores(opts.root);
+  const refs = await s.db.references();
+  const images = await s.db.list();
+  const keepLayers = await layersInUse(s.root);
+  for (const img of images) for (const d of img.config.rootfs.diff_ids) keepLayers.add(d);
+  const blobs: Digest[] = [];
+  for (const d of await s.blobs.list()) if (!refs.has(d)) { await s.blobs.remove(d); blobs.push(d); }
+  const layers: Digest[] = [];
+  for (const d of await s.layers.list()) if (!keepLayers.has(d)) { await s.layers.remove(d); layers.push(d); }
+  await s.blobs.cleanTemp();
+  await s.layers.cleanTemp();
+  return { blobs, layers };
+}
+

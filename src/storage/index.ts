@@ -1,0 +1,34 @@
+/**
+ * Berth's storage API for the engine: a container's root filesystem from an image's layers.
+ * @example
+ * const img = await resolveImage('busybox');
+ * const fs = await prepareRootfs(containerId, img);   // fs.path -> spec.root.path
+ * ... await fs.cleanup();                              // with the container
+ */
+import { ensureLayers, stores, type ImageOptions } from '../image/index.js';
+import { createRootfs, removeRootfs as remove, type Driver, type LayerRef, type Rootfs } from './rootfs.js';
+
+export type { Driver, LayerRef, Rootfs } from './rootfs.js';
+
+/** Options for `prepareRootfs`. */
+export interface RootfsOptions extends ImageOptions {
+  /** `auto` (default, or $BERTH_STORAGE_DRIVER): overlay, falling back to copying. */
+  driver?: Driver;
+}
+
+/**
+ * Creates container `containerId`'s root filesystem from `image` (as `resolveImage` returns it):
+ * an overlay mount over the shared unpacked layers with a private upper dir, or a private copy.
+ * Throws EEXISTS when one exists for that id (call `removeRootfs` first after a crash).
+ */
+export async function prepareRootfs(containerId: string, image: { layers: LayerRef[] }, opts: RootfsOptions = {}): Promise<Rootfs> {
+  const s = stores(opts.root);
+  const driver = opts.driver ?? (process.env.BERTH_STORAGE_DRIVER as Driver | undefined) ?? 'auto';
+  if (driver !== 'copy') await ensureLayers(image, opts);
+  return createRootfs(s.root, containerId, image.layers, s, driver);
+}
+
+/** Removes a container's root filesystem (unmount + delete); harmless when there is none. */
+export async function removeRootfs(containerId: string, opts: { root?: string } = {}): Promise<void> {
+  await remove(stores(opts.root).root, containerId);
+}

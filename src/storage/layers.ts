@@ -1,0 +1,97 @@
+/**
+ * The unpacked-layer store: `<root>/layers/<diffid hex>/`, one directory per distinct layer in
+ * overlayfs lower-dir form (see unpack.ts). A layer is unpacked once and shared by every image
+ * and container that uses it. It is keyed by DiffID, not ChainID, because each layer is unpacked
+ * into an empty directory, independent of the layers below it.
+ *
+ * Unpacking goes to a staging directory `.tmp-<pid>-…` that is renamed into place only when the
+ * whole layer was accepted and its DiffID verified: a rejected layer, or a process killed
+ * half-way, leaves no layer directory (`cleanTemp` removes stale staging directories).
+ */
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isStaleTemp, syncDir, tempNameFor } from '../image/atomic.js';
+import { digestHex, isDigest, type Digest } from '../image/digest.js';
+import { openLayerTar } from '../image/compress.js';
+import { errnoCode } from '../util/errors.js';
+import { unpackTar, type UnpackResult } from './unpack.js';
+
+/** The layer store below Berth's data directory `root`. */
+export class LayerStore {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'layers');
+  }
+
+  /** The directory of an unpacked layer (which may not exist). */
+  path(diffId: Digest): string {
+    return join(this.dir, digestHex(diffId));
+  }
+
+  /** True when the layer is unpacked. */
+  async has(diffId: Digest): Promise<boolean> {
+    return stat(this.path(diffId)).then((s) => s.isDirectory(), () => false);
+  }
+
+  /**
+   * Unpacks the layer blob file `blobPath` (gzip, zstd or plain tar) unless it is there already,
+   * verifying its DiffID. Returns the layer directory.
+   */
+  async ensure(blobPath: string, diffId: Digest, what: string): Promise<string> {
+    const dest = this.path(diffId);
+    if (await this.has(diffId)) return dest;
+    await mkdir(this.dir, { recursive: true });
+    const stage = tempNameFor(dest);
+    await mkdir(stage, { mode: 0o755 });
+    try {
+      const { stream } = await openLayerTar(blobPath, what);
+      await unpackTar(stream, stage, { mode: 'layer', diffId, what });
+      await syncDir(this.dir);
+      try {
+        await rename(stage, dest);
+      } catch (err) {
+        // another process unpacked the same layer meanwhile: theirs is as good as ours
+        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
+        await rm(stage, { recursive: true, force: true });
+      }
+      await syncDir(this.dir);
+      return dest;
+    } catch (err) {
+      await rm(stage, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Unpacks into a fresh staging dir and moves it to `dest` (tests and tools; see `ensure`). */
+  static async unpackStaged(source: AsyncIterable<Buffer>, dest: string, what: string, diffId?: Digest): Promise<UnpackResult> {
+    const stage = tempNameFor(dest);
+    await mkdir(stage, { mode: 0o755 });
+    try {
+      const r = await unpackTar(source, stage, { mode: 'layer', what, ...(diffId ? { diffId } : {}) });
+      await rename(stage, dest);
+      return r;
+    } catch (err) {
+      await rm(stage, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Every unpacked layer's DiffID. */
+  async list(): Promise<Digest[]> {
+    const names = await readdir(this.dir).catch(() => [] as string[]);
+    return names.map((n) => `sha256:${n}`).filter(isDigest);
+  }
+
+  /** Removes an unpacked layer. */
+  async remove(diffId: Digest): Promise<void> {
+    await rm(this.path(diffId), { recursive: true, force: true });
+  }
+
+  /** Removes staging directories left by processes that died mid-unpack. */
+  async cleanTemp(): Promise<void> {
+    for (const n of await readdir(this.dir).catch(() => [] as string[])) {
+      if (isStaleTemp(n)) await rm(join(this.dir, n), { recursive: true, force: true });
+    }
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * Per-container root filesystems in `<root>/rootfs/<container id>/`.
+ *
+ * overlay: the image's unpacked layers are the lower dirs (topmost first), `upper/` and `work/`
+ * belong to the container alone, and `merged/` is the overlay mount the container uses as its
+ * root. copy: where overlayfs is missing or refuses the backing filesystem (overlay on overlay,
+ * some FUSE, unprivileged without a user namespace), the layers are applied one after another
+ * into `merged/`, whiteouts deleting.
+ *
+ * Crash safety: `meta.json` (driver and layers) is written before anything is created, so
+ * `removeRootfs` can undo a half-made root filesystem after a crash, and running it twice is
+ * harmless.
+ */
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, rm, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { writeFileAtomic } from '../image/atomic.js';
+import type { BlobStore } from '../image/blobs.js';
+import { openLayerTar } from '../image/compress.js';
+import type { Digest } from '../image/digest.js';
+import { BerthError } from '../util/errors.js';
+import type { LayerStore } from './layers.js';
+import { unpackTar } from './unpack.js';
+
+const run = promisify(execFile);
+
+/** A layer of an image: its blob and its DiffID. */
+export interface LayerRef {
+  digest: Digest;
+  diffId: Digest;
+  mediaType: string;
+  size: number;
+}
+
+/** How container root filesystems are built. `auto` tries overlay, then copies. */
+export type Driver = 'overlay' | 'copy' | 'auto';
+
+/** A prepared root filesystem. */
+export interface Rootfs {
+  /** The directory to use as the container's root. */
+  path: string;
+  driver: 'overlay' | 'copy';
+  /** Unmounts and removes it (idempotent). */
+  cleanup(): Promise<void>;
+}
+
+interface Meta { driver: 'overlay' | 'copy'; layers: Digest[] }
+
+/** The directory of a container's root filesystem. */
+export function rootfsDir(root: string, id: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id)) throw new BerthError('EINVALID_ARG', `container id ${JSON.stringify(id)} is not valid for a root filesystem directory`);
+  return join(root, 'rootfs', id);
+}
+
+async function isMounted(path: string): Promise<boolean> {
+  const text = await readFile('/proc/self/mountinfo', 'utf8');
+  return text.split('\n').some((l) => l.split(' ')[4]?.replace(/\\040/g, ' ') === path);
+}
+
+/**
+ * Mounts the overlay. Lower dirs are given relative to the layer store (the mount command runs
+ * there) because the option string is limited to one page: 65 bytes a layer fits ~60 layers.
+ */
+async function mountOverlay(layers: LayerStore, lowers: Digest[], dir: string): Promise<void> {
+  const lower = [...lowers].reverse().map((d) => d.slice(7)).join(':');
+  const opts = `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
+  if (opts.length > 4000) throw new BerthError('EUNSUPPORTED', `image has ${lowers.length} layers, too many for one overlay mount; use the copy driver`);
+  try {
+    await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, join(dir, 'merged')], { cwd: layers.dir });
+  } catch (err) {
+    const msg = (err as { stderr?: string }).stderr?.trim() || String(err);
+    throw new BerthError('EUNSUPPORTED', `overlay mount at ${join(dir, 'merged')} failed: ${msg}`);
+  }
+}
+
+/**
+ * Builds the root filesystem of container `id` from `layers` (bottom first). With `auto`, an
+ * overlay mount failure falls back to copying. The layers must already be in the layer store
+ * for overlay (see image/index.ts `ensureLayers`); the copy driver reads the blobs.
+ */
+export async function createRootfs(root: string, id: string, layerRefs: LayerRef[], stores: { blobs: BlobStore; layers: LayerStore }, driver: Driver = 'auto'): Promise<Rootfs> {
+  const dir = rootfsDir(root, id);
+  await mkdir(join(root, 'rootfs'), { recursive: true });
+  try {
+    await mkdir(dir, { mode: 0o700 });
+  } catch {
+    throw new BerthError('EEXISTS', `a root filesystem for ${id} exists already at ${dir}`);
+  }
+  const write = (m: Meta): Promise<void> => writeFileAtomic(join(dir, 'meta.json'), JSON.stringify(m) + '\n');
+  const diffIds = layerRefs.map((l) => l.diffId);
+  const done = (d: 'overlay' | 'copy'): Rootfs => ({ path: join(dir, 'merged'), driver: d, cleanup: () => removeRootfs(root, id) });
+  try {
+    if (driver !== 'copy') {
+      await write({ driver: 'overlay', layers: diffIds });
+      for (const sub of ['upper', 'work', 'merged']) await mkdir(join(dir, sub), { mode: 0o755 });
+      let lowers = diffIds;
+      if (lowers.length === 0) {
+        await mkdir(join(dir, 'empty'), { mode: 0o755 });
+        lowers = [];
+      }
+      try {
+        if (lowers.length === 0) {
+          await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(dir, 'empty')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, join(dir, 'merged')]);
+        } else {
+          await mountOverlay(stores.layers, lowers, dir);
+        }
+        return done('overlay');
+      } catch (err) {
+        if (driver === 'overlay') throw err;
+        for (const sub of ['upper', 'work', 'merged', 'empty']) await rm(join(dir, sub), { recursive: true, force: true });
+      }
+    }
+    await write({ driver: 'copy', layers: diffIds });
+    const merged = join(dir, 'merged');
+    await mkdir(merged, { mode: 0o755 });
+    for (const l of layerRefs) {
+      const { stream } = await openLayerTar(stores.blobs.path(l.digest), `layer ${l.digest}`);
+      await unpackTar(stream, merged, { mode: 'apply', diffId: l.diffId, what: l.digest });
+    }
+    return done('copy');
+  } catch (err) {
+    await removeRootfs(root, id);
+    throw err;
+  }
+}
+
+/**
+ * Removes container `id`'s root filesystem: unmounts `merged/` if mounted, then deletes the
+ * directory without crossing into other file systems. No error when there is nothing to remove.
+ */
+export async function removeRootfs(root: string, id: string): Promise<void> {
+  const dir = rootfsDir(root, id);
+  const merged = join(dir, 'merged');
+  if (await isMounted(merged)) {
+    await run('umount', [merged]).catch(async () => { await run('umount', ['-l', merged]); });
+  }
+  await run('rm', ['-rf', '--one-file-system', dir]);
+}
+
+/** The DiffIDs used by every container root filesystem (kept by prune). */
+export async function layersInUse(root: string): Promise<Set<Digest>> {
+  const used = new Set<Digest>();
+  for (const id of await readdir(join(root, 'rootfs')).catch(() => [] as string[])) {
+    try {
+      const meta = JSON.parse(await readFile(join(root, 'rootfs', id, 'meta.json'), 'utf8')) as Meta;
+      for (const d of meta.layers) used.add(d);
+    } catch { /* no meta yet: nothing mounted from the store */ }
+  }
+  return used;
+}
