@@ -9,8 +9,14 @@
  * v1 hierarchy in which this process is not at the root (memory: /process_api/<x>) has its own
  * cgroup bind-mounted over the mount point. The wrapper alone (`exec /bin/true` instead of crun)
  * is measured in the same rounds and subtracted round by round.
+ *
+ * Berth runs twice: through its C client (native/build/berth-runtime) with a warm runtime server
+ * (src/server/, started by the benchmark on a private socket, stopped by pid at the end), which
+ * is how containerd and podman should call it, and cold (`node bin/berth-runtime.js`). The client
+ * gets BERTH_NODE=/bin/false, so a round the server did not serve fails instead of timing the
+ * cold path under the warm label. Paired ratios are the warm client's time over each row's.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +32,20 @@ interface Contender {
   bundle?: TestBundle;
   /** `delete --force` after a failed run, so nothing is left behind. */
   forceDelete?: (id: string) => string[];
+  /** Extra environment (the client's socket). */
+  env?: Record<string, string>;
+}
+
+/** Starts a runtime server on `socket` and resolves once it listens. */
+async function startServer(socket: string): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [join(repoRoot, 'dist/src/server/main.js')], {
+    env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, BERTH_SERVER_IDLE_MS: String(3_600_000) }, stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  proc.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+  for (let i = 0; i < 1000 && !log.includes('listening') && proc.exitCode === null; i++) await new Promise((r) => setTimeout(r, 10));
+  if (!log.includes('listening')) throw new Error(`runtime server did not start: ${log}`);
+  return proc;
 }
 
 const MEMORY = 64 * 1024 * 1024;
@@ -78,9 +98,10 @@ function compileFloor(dir: string): string | undefined {
 }
 
 /** Runs argv, returns wall milliseconds; throws with the command's stderr when it fails. */
-function timed(argv: string[], cwd: string): number {
+function timed(argv: string[], cwd: string, env?: Record<string, string>): number {
+  const opts = { cwd, stdio: ['ignore', 'ignore', 'pipe'] as ('ignore' | 'pipe')[], env: env ? { ...process.env, ...env } : undefined };
   const t0 = nowMs();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(argv[0]!, argv.slice(1), opts);
   const t = nowMs() - t0;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (status ${r.status ?? r.signal}): ${r.stderr?.toString().trim()}`);
   return t;
@@ -95,12 +116,22 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
   const contenders: Contender[] = [];
   const skipped: string[] = [];
   const checks: Record<string, string> = {};
+  let server: ChildProcess | undefined;
   try {
+    const socket = join(tmp, 'server', 'runtime.sock');
+    server = await startServer(socket);
+    const clientBin = join(repoRoot, 'native/build/berth-runtime');
+    const clientEnv = { BERTH_RUNTIME_SOCKET: socket, BERTH_NODE: '/bin/false' };
     const wrapper = await crunWrapperScript();
     const mk = async () => { const b = await bundleFor(['/bin/true']); bundles.push(b); return b; };
     const root = (k: string) => join(tmp, `root-${k}`);
     contenders.push({
-      key: 'berth', label: 'berth-runtime run', bundle: await mk(),
+      key: 'berthClient', label: 'berth-runtime run (C client, warm server)', bundle: await mk(), env: clientEnv,
+      argv: (id) => [clientBin, '--root', root('client'), 'run', id],
+      forceDelete: (id) => [clientBin, '--root', root('client'), 'delete', '--force', id],
+    });
+    contenders.push({
+      key: 'berth', label: 'berth-runtime run (cold: node bin/berth-runtime.js)', bundle: await mk(),
       argv: (id) => [process.execPath, berthBin, '--root', root('berth'), 'run', id],
       forceDelete: (id) => [process.execPath, berthBin, '--root', root('berth'), 'delete', '--force', id],
     });
@@ -134,7 +165,7 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
       bundles.push(b);
       const id = `${tag}-${c.key.toLowerCase()}-check`;
       await retarget(b, id);
-      const r = spawnSync(c.argv(id)[0]!, c.argv(id).slice(1), { cwd: b.dir, encoding: 'utf8' });
+      const r = spawnSync(c.argv(id)[0]!, c.argv(id).slice(1), { cwd: b.dir, encoding: 'utf8', env: { ...process.env, ...c.env } });
       checks[c.key] = r.status === 0 ? r.stdout.trim().split('\n').join(' ') : `failed: ${r.stderr.trim()}`;
     }
 
@@ -148,9 +179,9 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
         if (c.bundle) await retarget(c.bundle, id);
         let t: number;
         try {
-          t = timed(c.argv(id), c.bundle?.dir ?? tmp);
+          t = timed(c.argv(id), c.bundle?.dir ?? tmp, c.env);
         } catch (err) {
-          if (c.forceDelete) spawnSync(c.forceDelete(id)[0]!, c.forceDelete(id).slice(1), { cwd: c.bundle?.dir ?? tmp, stdio: 'ignore' });
+          if (c.forceDelete) spawnSync(c.forceDelete(id)[0]!, c.forceDelete(id).slice(1), { cwd: c.bundle?.dir ?? tmp, stdio: 'ignore', env: { ...process.env, ...c.env } });
           throw err;
         }
         if (round >= opts.warmup) samples[c.key]!.push(t);
@@ -158,6 +189,11 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
     }
     return report(opts, contenders, samples, checks, skipped);
   } finally {
+    if (server && server.exitCode === null) {
+      const gone = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await gone;
+    }
     await removeCgroupParent();
     for (const b of bundles) await b.cleanup();
     rmSync(tmp, { recursive: true, force: true });
@@ -168,7 +204,7 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
 
 function report(opts: BenchOptions, contenders: Contender[], samples: Record<string, number[]>, checks: Record<string, string>, skipped: string[]): BenchResult {
   const host = hostInfo();
-  const berth = samples['berth']!;
+  const berth = samples['berthClient']!;
   const crunNet = samples['crunRaw'] && samples['crunWrapper'] ? pairedDiff(samples['crunRaw'], samples['crunWrapper']) : undefined;
   const rows: { key: string; label: string; s: number[] }[] = contenders.map((c) => ({ key: c.key, label: c.label, s: samples[c.key]! }));
   if (crunNet) rows.splice(rows.findIndex((r) => r.key === 'crunRaw'), 0, { key: 'crun', label: 'crun run (wrapper subtracted per round)', s: crunNet });
@@ -176,13 +212,13 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
   const results = data.results as Record<string, unknown>;
   const tableRows = rows.map((r) => {
     const s = summarize(r.s);
-    const ratio = r.key === 'berth' ? undefined : pairedRatio(berth, r.s);
+    const ratio = r.key === 'berthClient' ? undefined : pairedRatio(berth, r.s);
     results[r.key] = { label: r.label, ...s, berthRatio: ratio, samples: r.s.map((x) => Number(x.toFixed(3))) };
     return [r.label, ms(s.median), ms(s.p10), ms(s.p90), ratio === undefined ? '' : `${ratio.toFixed(2)}x`];
   });
   let text = `runtime-run: /bin/true in a busybox bundle (memory ${MEMORY / 2 ** 20} MiB, pids ${PIDS}), ${opts.iterations} rounds round robin after ${opts.warmup} warmup\n`;
   text += `${hostLine(host)}\n\n`;
-  text += table(['command', 'median ms', 'p10', 'p90', 'berth ÷ this (paired)'], tableRows);
+  text += table(['command', 'median ms', 'p10', 'p90', 'berth client ÷ this (paired)'], tableRows);
   text += '\nlimits seen inside (memory bytes, pids.max): ' + Object.entries(checks).map(([k, v]) => `${k}: ${v}`).join('; ') + '\n';
   if (skipped.length) text += `skipped: ${skipped.join('; ')}\n`;
   return { name: 'runtime-run', text, data };

@@ -19,7 +19,7 @@ export async function destroyContainer(store: Store, rec: ContainerRecord): Prom
   if (cgroup?.exists()) {
     try { await cgroup.killAll('SIGKILL'); } catch { /* destroy below retries while they exit */ }
   }
-  if (rec.pid !== undefined) waitGone(rec.pid, rec.pidStartTime, 2000);
+  if (rec.pid !== undefined) await waitGoneAsync(rec.pid, rec.pidStartTime, 2000);
   if (cgroup) {
     await cgroup.destroy();
     // Berth's default parent (/berth, used when config.json has no cgroupsPath) is removed with
@@ -39,6 +39,16 @@ export function waitGone(pid: number, startTime: number | undefined, ms: number)
   while (isSameProcess(pid, startTime)) {
     if (Date.now() > deadline) return false;
     sleepSync(1);
+  }
+  return true;
+}
+
+/** `waitGone` on a timer, so a process serving other commands (the runtime server) goes on. */
+export async function waitGoneAsync(pid: number, startTime: number | undefined, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (isSameProcess(pid, startTime)) {
+    if (Date.now() > deadline) return false;
+    await new Promise((res) => setTimeout(res, 1));
   }
   return true;
 }

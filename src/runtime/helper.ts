@@ -28,38 +28,102 @@ export interface HelperOptions {
   preserveFds?: number;
 }
 
+/**
+ * The helper reached over a berth-runtime client's connection (the runtime server's path): the
+ * client becomes the helper on "launch", in front mode (native/PROTOCOL.md, "Front mode").
+ * Its stdio and fds are the client's own, so `stdio` does not apply.
+ */
+export interface HelperConnection {
+  /** The client's connection, paused; the session reads it from now on. */
+  socket: Socket;
+  /** The decoder that read the request (bytes it still holds belong to the helper). */
+  decoder: MessageDecoder;
+  preserveFds: number;
+  /** Called once "go" is written: until then the child may read the connection. */
+  onGo?: () => void;
+}
+
+/** Makes the helper session of a command: spawning one (the default), or over a connection. */
+export type HelperLauncher = (opts: HelperOptions) => HelperSession;
+
+/** The default launcher: spawn the helper binary. */
+export const spawnHelper: HelperLauncher = (opts) => new HelperSession(opts);
+
+/** The exit code of a raw wait status: the code, or 128 + the signal. */
+function waitCode(raw: number): number {
+  return (raw & 0x7f) === 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f);
+}
+
 /** A running helper and its sync socket. */
 export class HelperSession {
-  readonly child: ChildProcess;
+  private readonly proc: ChildProcess | undefined;
   private readonly sync: Socket;
-  private readonly decoder = new MessageDecoder();
+  private readonly decoder: MessageDecoder;
+  private readonly conn: HelperConnection | undefined;
   private readonly queue: Buffer[][] = [];
   private waiter: ((m: Buffer[] | undefined) => void) | undefined;
   private ended = false;
   private readonly exited: Promise<number>;
+  private setExit: (code: number) => void = () => {};
+  private initPid: number | undefined;
+  private initGone = false;
+  private readonly onData = (chunk: Buffer) => {
+    let msgs: Buffer[][];
+    try {
+      msgs = this.decoder.push(chunk);
+    } catch {
+      this.sync.destroy(); // a malformed frame: nothing after it can be trusted
+      return;
+    }
+    for (const msg of msgs) this.deliver(msg);
+  };
+  private readonly onEnd = () => { this.ended = true; this.setExit(1); this.deliver(undefined); };
 
-  constructor(opts: HelperOptions) {
-    const preserve = opts.preserveFds ?? 0;
-    const stdio: StdioOptions = [...opts.stdio];
-    for (let fd = 3; fd < 3 + preserve; fd++) stdio.push(fd);
-    stdio.push('pipe');
-    this.child = spawn(helperPath(), [], {
-      stdio,
-      env: { _BERTH_SYNC_FD: String(3 + preserve), _BERTH_PRESERVE_FDS: String(preserve) },
-    });
-    this.sync = this.child.stdio[3 + preserve] as Socket;
-    this.sync.on('data', (chunk: Buffer) => {
-      for (const msg of this.decoder.push(chunk)) this.deliver(msg);
-    });
-    this.sync.on('end', () => { this.ended = true; this.deliver(undefined); });
-    this.sync.on('error', () => { this.ended = true; this.deliver(undefined); });
-    this.exited = new Promise((resolve) => {
-      this.child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
-      this.child.on('error', () => resolve(127));
-    });
+  /** Spawn the helper (`HelperOptions`), or drive the one a client becomes (`HelperConnection`). */
+  constructor(opts: HelperOptions | HelperConnection) {
+    if ('socket' in opts) {
+      this.conn = opts;
+      this.sync = opts.socket;
+      this.decoder = opts.decoder;
+      this.exited = new Promise((resolve) => { this.setExit = resolve; });
+      this.sync.write(encodeMessage(['launch', String(opts.preserveFds)]));
+    } else {
+      const preserve = opts.preserveFds ?? 0;
+      const stdio: StdioOptions = [...opts.stdio];
+      for (let fd = 3; fd < 3 + preserve; fd++) stdio.push(fd);
+      stdio.push('pipe');
+      this.decoder = new MessageDecoder();
+      this.proc = spawn(helperPath(), [], {
+        stdio,
+        env: { _BERTH_SYNC_FD: String(3 + preserve), _BERTH_PRESERVE_FDS: String(preserve) },
+      });
+      this.sync = this.proc.stdio[3 + preserve] as Socket;
+      const proc = this.proc;
+      this.exited = new Promise((resolve) => {
+        proc.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+        proc.on('error', () => resolve(127));
+      });
+    }
+    this.sync.on('data', this.onData);
+    this.sync.on('end', this.onEnd);
+    this.sync.on('close', this.onEnd);
+    this.sync.on('error', this.onEnd);
+    if (this.conn) this.sync.resume();
+  }
+
+  /** The spawned helper process (not there when the helper is a client: see HelperConnection). */
+  get child(): ChildProcess {
+    if (!this.proc) throw new BerthError('EHELPER', 'the helper runs in the berth-runtime client: it has no child process here');
+    return this.proc;
   }
 
   private deliver(msg: Buffer[] | undefined): void {
+    if (msg && this.conn) {
+      // Over a connection the helper's own exit is not seen: its parent reports the init's.
+      const kind = msg[0]?.toString();
+      if (kind === 'pid') this.initPid = Number(msg[1]?.toString());
+      if (kind === 'exit') { this.initGone = true; this.setExit(waitCode(Number(msg[1]?.toString()))); }
+    }
     if (msg) this.queue.push(msg);
     const w = this.waiter;
     if (w && (this.queue.length > 0 || this.ended)) {
@@ -71,11 +135,13 @@ export class HelperSession {
   /** Send one message (an op, or `go`). */
   send(fields: (string | Buffer)[]): void {
     this.sync.write(encodeMessage(fields));
+    if (fields[0] === 'go') this.conn?.onGo?.();
   }
 
-  /** Send the whole plan followed by `end`. */
+  /** Send the whole plan followed by `end` (over a connection, `front` comes first). */
   sendPlan(ops: Op[]): void {
     const parts = ops.map((op) => encodeMessage(op));
+    if (this.conn) parts.unshift(encodeMessage(['front']));
     parts.push(encodeMessage(['end']));
     this.sync.write(Buffer.concat(parts));
   }
@@ -90,7 +156,8 @@ export class HelperSession {
 
   /**
    * Wait for a message of type `type` and return its fields after the type. An `error` message
-   * becomes an EHELPER error carrying the helper's text; an early end of stream says so.
+   * becomes an EHELPER error carrying the helper's text; an early end of stream, or the init's
+   * `exit`, says so.
    */
   async expect(type: string): Promise<string[]> {
     const msg = await this.next();
@@ -100,6 +167,9 @@ export class HelperSession {
     }
     const [kind, ...rest] = msg.map((b) => b.toString());
     if (kind === 'error') throw new BerthError('EHELPER', rest.join(' ') || 'container init failed');
+    if (kind === 'exit') {
+      throw new BerthError('EHELPER', `container init exited (status ${waitCode(Number(rest[0]))}) before it sent "${type}"`);
+    }
     if (kind !== type) throw new BerthError('EHELPER', `protocol error: expected "${type}", got "${kind}"`);
     return rest;
   }
@@ -109,9 +179,31 @@ export class HelperSession {
     return this.exited;
   }
 
-  /** Stop listening; the helper and the container go on. */
+  /**
+   * Give up on the launch: kill the helper. Over a connection the helper's parent is the client
+   * (the caller's process, never killed); the init it reported is killed instead, unless its
+   * exit was already reported (its pid may then be reused).
+   */
+  kill(): void {
+    if (this.proc) {
+      this.proc.kill('SIGKILL');
+      return;
+    }
+    if (this.initPid && !this.initGone) {
+      try { process.kill(this.initPid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    }
+  }
+
+  /** Stop listening; the helper and the container go on (over a connection, it stays open). */
   detach(): void {
+    if (this.conn) {
+      this.sync.off('data', this.onData);
+      this.sync.off('end', this.onEnd);
+      this.sync.off('close', this.onEnd);
+      this.sync.off('error', this.onEnd);
+      return;
+    }
     this.sync.destroy();
-    this.child.unref();
+    this.proc?.unref();
   }
 }

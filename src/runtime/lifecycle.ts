@@ -9,7 +9,7 @@ import type { LinuxResources, State } from '../oci/spec.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups/index.js';
 import { runHooksWarn } from './hooks.js';
-import { lockDir, sleepSync } from './lock.js';
+import { lockDirAsync } from './lock.js';
 import { isSameProcess } from './proc.js';
 import { currentStatus, ociState, Store, type ContainerRecord } from './store.js';
 import { destroyContainer, waitGone } from './destroy.js';
@@ -26,11 +26,14 @@ export interface Opened {
   release: () => void;
 }
 
-/** Open a container by id under the lock. Call `release()` when done. */
-export function openContainer(root: string, id: string): Opened {
+/**
+ * Open a container by id under the lock. Call `release()` when done. Async because the lock is
+ * waited for on a timer: in the runtime server, the request holding it must be able to go on.
+ */
+export async function openContainer(root: string, id: string): Promise<Opened> {
   const store = new Store(root);
   if (!store.exists(id)) throw new BerthError('ENOT_FOUND', `container ${id} does not exist`);
-  const release = lockDir(store.dir(id));
+  const release = await lockDirAsync(store.dir(id));
   try {
     const record = store.load(id);
     const cgroup = record.cgroup ? cgroupManagerFromState(record.cgroup as never) : undefined;
@@ -42,22 +45,20 @@ export function openContainer(root: string, id: string): Opened {
   }
 }
 
-function withContainer<T>(root: string, id: string, fn: (c: Opened) => T): T {
-  const c = openContainer(root, id);
-  let result: T;
+async function withContainer<T>(root: string, id: string, fn: (c: Opened) => T | Promise<T>): Promise<T> {
+  const c = await openContainer(root, id);
   try {
-    result = fn(c);
-  } catch (err) {
+    return await fn(c);
+  } finally {
     c.release();
-    throw err;
   }
-  if (result instanceof Promise) return result.finally(c.release) as T;
-  c.release();
-  return result;
 }
 
+/** What `state` prints for a container. */
+export type ContainerStateDoc = State & { rootfs: string; created: string; owner: string };
+
 /** The state document runc prints: the OCI state plus rootfs, created and owner. */
-export function containerState(root: string, id: string): State & { rootfs: string; created: string; owner: string } {
+export function containerState(root: string, id: string): Promise<ContainerStateDoc> {
   return withContainer(root, id, ({ record, status }) => ({
     ...ociState(record, status),
     pid: status === 'stopped' ? 0 : record.pid ?? 0,
@@ -75,7 +76,7 @@ export function startContainer(root: string, id: string, warn: (msg: string) => 
         ? `cannot start container ${id}: it has stopped`
         : `cannot start container ${id}: it is ${status}, not created`);
     }
-    releaseFifo(store.fifoPath(id), record);
+    await releaseFifo(store.fifoPath(id), record);
     record.status = 'running';
     store.save(record);
     await runHooksWarn('poststart', record.spec.hooks?.poststart, ociState(record, 'running'), warn);
@@ -87,7 +88,7 @@ export function startContainer(root: string, id: string, warn: (msg: string) => 
  * read the byte it writes. The open is non-blocking, so a dead init cannot hang `start`: the
  * loop watches the process while it waits for the byte.
  */
-function releaseFifo(path: string, record: ContainerRecord): void {
+async function releaseFifo(path: string, record: ContainerRecord): Promise<void> {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {
     const buf = Buffer.alloc(1);
@@ -104,7 +105,7 @@ function releaseFifo(path: string, record: ContainerRecord): void {
         throw new BerthError('EBAD_STATE', `cannot start container ${record.id}: its init process exited`);
       }
       if (Date.now() > deadline) throw new BerthError('EBAD_STATE', `container ${record.id} did not start within 10s`);
-      sleepSync(1);
+      await new Promise((res) => setTimeout(res, 1));
     }
   } finally {
     closeSync(fd);
@@ -190,16 +191,16 @@ function mergeResources(a: LinuxResources, b: LinuxResources): LinuxResources {
 }
 
 /** The pids of every process in the container's cgroup. */
-export function containerPids(root: string, id: string): number[] {
+export function containerPids(root: string, id: string): Promise<number[]> {
   return withContainer(root, id, ({ cgroup }) => (cgroup?.exists() ? cgroup.pids() : []));
 }
 
 /** Every container under the root with its state, for `list`. */
-export function listContainers(root: string): ReturnType<typeof containerState>[] {
-  const out: ReturnType<typeof containerState>[] = [];
+export async function listContainers(root: string): Promise<ContainerStateDoc[]> {
+  const out: ContainerStateDoc[] = [];
   for (const id of new Store(root).list()) {
     try {
-      out.push(containerState(root, id));
+      out.push(await containerState(root, id));
     } catch (err) {
       if ((err as BerthError).code !== 'ENOT_FOUND') throw err;
     }

@@ -18,32 +18,63 @@ export function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
+/**
+ * One attempt at the lock: the release function, or the pid of the owner holding it (0 when it
+ * was released meanwhile, or a dead owner's lock was just removed: try again at once).
+ */
+function tryLock(path: string, dir: string): (() => void) | number {
+  try {
+    const fd = openSync(path, 'wx', 0o600);
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    return () => {
+      try { unlinkSync(path); } catch { /* the directory may already be gone (delete) */ }
+    };
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === 'ENOENT') throw new BerthError('ENOT_FOUND', `container state directory ${dir} vanished`);
+    if (code !== 'EEXIST') throw err;
+  }
+  let owner = 0;
+  try { owner = Number(readFileSync(path, 'utf8')); } catch { /* released meanwhile */ }
+  // A lock held by this very process (another request of the runtime server) is never stale.
+  if (owner > 0 && owner !== process.pid && !pidAlive(owner)) {
+    try { unlinkSync(path); } catch { /* another waiter took it over first */ }
+    return 0;
+  }
+  return owner;
+}
+
+function timeout(path: string, owner: number): BerthError {
+  return new BerthError('EBAD_STATE', `timed out waiting for the lock ${path} held by pid ${owner}`);
+}
+
 /** Take the lock in directory `dir`, waiting up to `timeoutMs`. Returns the release function. */
 export function lockDir(dir: string, timeoutMs = 30_000): () => void {
   const path = join(dir, 'lock');
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    try {
-      const fd = openSync(path, 'wx', 0o600);
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return () => {
-        try { unlinkSync(path); } catch { /* the directory may already be gone (delete) */ }
-      };
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === 'ENOENT') throw new BerthError('ENOT_FOUND', `container state directory ${dir} vanished`);
-      if (code !== 'EEXIST') throw err;
-    }
-    let owner = 0;
-    try { owner = Number(readFileSync(path, 'utf8')); } catch { /* released meanwhile */ }
-    if (owner > 0 && owner !== process.pid && !pidAlive(owner)) {
-      try { unlinkSync(path); } catch { /* another waiter took it over first */ }
-      continue;
-    }
-    if (Date.now() > deadline) {
-      throw new BerthError('EBAD_STATE', `timed out waiting for the lock ${path} held by pid ${owner}`);
-    }
+    const r = tryLock(path, dir);
+    if (typeof r === 'function') return r;
+    if (r === 0) continue;
+    if (Date.now() > deadline) throw timeout(path, r);
     sleepSync(2);
+  }
+}
+
+/**
+ * `lockDir` for a process that serves several commands at once (the runtime server): it waits
+ * on a timer, so the request that holds the lock across an `await` can go on and release it.
+ * A synchronous wait there would freeze the whole process, the holder included, until timeout.
+ */
+export async function lockDirAsync(dir: string, timeoutMs = 30_000): Promise<() => void> {
+  const path = join(dir, 'lock');
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = tryLock(path, dir);
+    if (typeof r === 'function') return r;
+    if (r === 0) continue;
+    if (Date.now() > deadline) throw timeout(path, r);
+    await new Promise((res) => setTimeout(res, 2));
   }
 }

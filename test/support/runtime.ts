@@ -5,16 +5,25 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { processTag, repoRoot } from './bundle.js';
 
 export const runtimeBin = join(repoRoot, 'bin/berth-runtime.js');
+
+const named = process.env.BERTH_TEST_RUNTIME || undefined;
+
+/**
+ * `BERTH_TEST_RUNTIME=<checkout>/native/build/berth-runtime` (a file named berth-runtime) drives
+ * Berth through its C client, i.e. through the runtime server named by BERTH_RUNTIME_SOCKET
+ * (or the cold path when none runs). It is Berth all the same: `otherRuntime` stays unset.
+ */
+export const berthClient = named && basename(named) === 'berth-runtime' ? named : undefined;
 
 /**
  * `BERTH_TEST_RUNTIME=/usr/sbin/runc` runs the same tests against another runc-compatible
  * runtime (to check the tests themselves); unset, the tests drive Berth's own CLI.
  */
-export const otherRuntime = process.env.BERTH_TEST_RUNTIME || undefined;
+export const otherRuntime = berthClient ? undefined : named;
 
 export interface Result {
   code: number;
@@ -31,7 +40,8 @@ export function makeRoot(): { root: string; cleanup(): void } {
 /** Run `berth-runtime --root ROOT ARGS...` and collect its output. */
 export function runtime(root: string, args: string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const [cmd, pre] = otherRuntime ? [otherRuntime, []] : [process.execPath, [runtimeBin]];
+    const direct = otherRuntime ?? berthClient;
+    const [cmd, pre] = direct ? [direct, []] : [process.execPath, [runtimeBin]];
     const child = spawn(cmd, [...pre, '--root', root, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd,
     });
@@ -43,6 +53,8 @@ export function runtime(root: string, args: string[], opts: { input?: string; ti
       child.kill('SIGKILL');
       reject(new Error(`berth-runtime ${args.join(' ')} timed out; stderr: ${stderr}`));
     }, opts.timeoutMs ?? 30_000);
+    // A fast runtime (the C client) may exit before its stdin is written: EPIPE is not a failure.
+    child.stdin.on('error', () => { /* see above */ });
     child.stdin.end(opts.input ?? '');
     child.on('error', reject);
     // A created container keeps the runtime's stdout and stderr open (they are its stdio), so

@@ -1,7 +1,7 @@
 /** `berth-runtime create [flags] ID`: create a container from a bundle, blocked until `start`. */
-import { bool, int, str, type FlagSpec } from '../args.js';
-import { createContainer } from '../../runtime/create.js';
-import type { Command } from './context.js';
+import { bool, int, str, type FlagSpec, type Parsed } from '../args.js';
+import { createContainer, type CreateOptions } from '../../runtime/create.js';
+import type { Command, RuntimeContext } from './context.js';
 
 export const createFlags: FlagSpec[] = [
   { name: 'bundle', aliases: ['b'], type: 'string', help: 'path to the root of the bundle directory (default: current directory)' },
@@ -12,6 +12,22 @@ export const createFlags: FlagSpec[] = [
   { name: 'preserve-fds', type: 'int', help: 'pass N additional file descriptors to the container (3 .. 3+N-1)' },
 ];
 
+/** The create options shared by `create` and `run`, paths made absolute against the caller's cwd. */
+export function createOptions(ctx: RuntimeContext, p: Parsed): CreateOptions {
+  const path = (flag: string) => { const v = str(p, flag); return v === undefined ? undefined : ctx.path(v); };
+  return {
+    bundle: ctx.path(str(p, 'bundle') ?? '.'),
+    consoleSocket: path('console-socket'),
+    pidFile: path('pid-file'),
+    noPivot: bool(p, 'no-pivot'),
+    noNewKeyring: bool(p, 'no-new-keyring'),
+    preserveFds: int(p, 'preserve-fds'),
+    launch: ctx.launch,
+    cgroupOf: ctx.callerPid,
+    warn: (m) => ctx.warn(m),
+  };
+}
+
 export const create: Command = {
   name: 'create',
   usage: 'create [command options] <container-id>',
@@ -19,14 +35,7 @@ export const create: Command = {
   flags: [...createFlags],
   args: [1, 1],
   async run(ctx, p) {
-    const { session } = await createContainer(ctx.root, p.positional[0]!, {
-      bundle: str(p, 'bundle'),
-      consoleSocket: str(p, 'console-socket'),
-      pidFile: str(p, 'pid-file'),
-      noPivot: bool(p, 'no-pivot'),
-      noNewKeyring: bool(p, 'no-new-keyring'),
-      preserveFds: int(p, 'preserve-fds'),
-    });
+    const { session } = await createContainer(ctx.root, p.positional[0]!, createOptions(ctx, p));
     session.detach();
     return 0;
   },

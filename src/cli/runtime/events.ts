@@ -28,15 +28,17 @@ export const events: Command = {
     { name: 'stats', type: 'bool', help: 'display the container\'s stats then exit' },
   ],
   args: [1, 1],
+  // The stream runs until the container stops: not a request for the shared runtime server.
+  coldOnly: (p) => !bool(p, 'stats'),
   async run(ctx, p) {
     const id = p.positional[0]!;
     const interval = parseDuration(str(p, 'interval') ?? '5s');
-    const c = openContainer(ctx.root, id);
+    const c = await openContainer(ctx.root, id);
     c.release();
     if (c.status === 'stopped') throw new BerthError('EBAD_STATE', `container ${id} is not running`);
     const cgroup = c.cgroup;
     if (!cgroup) throw new BerthError('EBAD_STATE', `container ${id} has no cgroup`);
-    const emit = (o: object) => process.stdout.write(JSON.stringify(o) + '\n');
+    const emit = (o: object) => ctx.out(JSON.stringify(o) + '\n');
     if (bool(p, 'stats')) {
       emit({ type: 'stats', id, data: runcStats(await cgroup.stats()) });
       return 0;

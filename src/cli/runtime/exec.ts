@@ -9,7 +9,7 @@ import { bool, int, list, str } from '../args.js';
 import { execInContainer } from '../../runtime/exec.js';
 import { openContainer } from '../../runtime/lifecycle.js';
 import { BerthError } from '../../util/errors.js';
-import type { Command } from './context.js';
+import type { Command, RuntimeContext } from './context.js';
 
 export const exec: Command = {
   name: 'exec',
@@ -36,28 +36,31 @@ export const exec: Command = {
   args: [1, -1],
   async run(ctx, p) {
     const [id, ...args] = p.positional;
-    const proc = processFor(ctx.root, id!, p, args);
+    const proc = await processFor(ctx, id!, p, args);
+    const path = (flag: string) => { const v = str(p, flag); return v === undefined ? undefined : ctx.path(v); };
     return execInContainer(ctx.root, id!, {
       process: proc,
       detach: bool(p, 'detach'),
-      pidFile: str(p, 'pid-file'),
-      consoleSocket: str(p, 'console-socket'),
+      pidFile: path('pid-file'),
+      consoleSocket: path('console-socket'),
       preserveFds: int(p, 'preserve-fds'),
+      cgroups: list(p, 'cgroup'),
+      launch: ctx.launch,
     });
   },
 };
 
-function processFor(root: string, id: string, p: Parameters<Command['run']>[1], args: string[]): Process {
+async function processFor(ctx: RuntimeContext, id: string, p: Parameters<Command['run']>[1], args: string[]): Promise<Process> {
   const file = str(p, 'process');
   if (file) {
     try {
-      return JSON.parse(readFileSync(file, 'utf8')) as Process;
+      return JSON.parse(readFileSync(ctx.path(file), 'utf8')) as Process;
     } catch (err) {
       throw new BerthError('EINVALID_ARG', `--process ${file}: ${(err as Error).message}`);
     }
   }
   if (!args.length) throw new BerthError('EINVALID_ARG', 'exec needs a command, or --process FILE');
-  const c = openContainer(root, id);
+  const c = await openContainer(ctx.root, id);
   const base = c.record.spec.process!;
   c.release();
   const proc: Process = structuredClone(base);

@@ -8,8 +8,8 @@ export const features: Command = {
   summary: 'show the enabled features',
   flags: [],
   args: [0, 0],
-  run() {
-    process.stdout.write(JSON.stringify(featuresDoc(), null, '    ') + '\n');
+  run(ctx) {
+    ctx.out(JSON.stringify(featuresDoc(), null, '    ') + '\n');
     return 0;
   },
 };

@@ -14,21 +14,21 @@ export const list: Command = {
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'display only container IDs' },
   ],
   args: [0, 0],
-  run(ctx, p) {
-    const all = listContainers(ctx.root);
+  async run(ctx, p) {
+    const all = await listContainers(ctx.root);
     if (bool(p, 'quiet')) {
-      for (const c of all) process.stdout.write(c.id + '\n');
+      for (const c of all) ctx.out(c.id + '\n');
       return 0;
     }
     const format = str(p, 'format') ?? 'table';
     if (format === 'json') {
-      process.stdout.write(JSON.stringify(all.length ? all : null) + '\n');
+      ctx.out(JSON.stringify(all.length ? all : null) + '\n');
       return 0;
     }
     if (format !== 'table') throw new BerthError('EINVALID_ARG', `invalid format option ${JSON.stringify(format)}: use table or json`);
     const rows = [['ID', 'PID', 'STATUS', 'BUNDLE', 'CREATED', 'OWNER']];
     for (const c of all) rows.push([c.id, String(c.pid ?? 0), c.status, c.bundle, c.created, c.owner || 'root']);
-    process.stdout.write(formatTable(rows));
+    ctx.out(formatTable(rows));
     return 0;
   },
 };

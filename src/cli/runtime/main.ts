@@ -7,7 +7,9 @@
 import { parseArgs, bool, str, type FlagSpec } from '../args.js';
 import { DEFAULT_ROOT } from '../../runtime/store.js';
 import { BerthError } from '../../util/errors.js';
-import { makeLogger, type Command, type RuntimeContext } from './context.js';
+import { resolve } from 'node:path';
+import { earlyLogger } from './early-log.js';
+import { makeLogger, processIO, type Command, type RuntimeContext, type RuntimeIO } from './context.js';
 import { create } from './create.js';
 import { start } from './start.js';
 import { run } from './run.js';
@@ -53,23 +55,33 @@ function commandHelp(c: Command): string {
   return lines.join('\n') + '\n';
 }
 
-/** Run berth-runtime with these arguments; resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
-  let log: RuntimeContext['log'] = () => {};
+/** What `main` returns in the runtime server for a command that must run cold (Command.coldOnly). */
+export const COLD = -1;
+
+/**
+ * Run berth-runtime with these arguments; resolves to the exit code. `io` is the caller's side:
+ * this process's own by default, a client's in the runtime server (src/server/), where the result
+ * may also be COLD.
+ */
+export async function main(argv: string[], io: RuntimeIO = processIO()): Promise<number> {
+  const noLog: RuntimeContext['log'] = () => {};
+  let log = noLog;
+  const at = (p: string) => resolve(io.cwd, p);
   try {
     const g = parseArgs(argv, GLOBAL_FLAGS, { stopAtPositional: true });
     const format = str(g, 'log-format') ?? 'text';
     if (format !== 'text' && format !== 'json') {
       throw new BerthError('EINVALID_ARG', `invalid log-format ${JSON.stringify(format)}: use text or json`);
     }
-    log = makeLogger(str(g, 'log'), format, bool(g, 'debug'));
+    const logFile = str(g, 'log');
+    log = makeLogger(logFile === undefined ? undefined : at(logFile), format, bool(g, 'debug'), io.err);
     if (bool(g, 'version')) {
-      process.stdout.write(`berth-runtime version ${VERSION}\nspec: 1.2.0\n`);
+      io.out(`berth-runtime version ${VERSION}\nspec: 1.2.0\n`);
       return 0;
     }
     const [name, ...rest] = g.positional;
     if (!name || bool(g, 'help') || name === 'help') {
-      process.stdout.write(usage());
+      io.out(usage());
       return name || bool(g, 'help') ? 0 : 1;
     }
     if (bool(g, 'systemd-cgroup')) {
@@ -82,7 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       command: cmd.name, stopAtPositional: cmd.name === 'exec' || cmd.name === 'kill',
     });
     if (bool(p, 'help')) {
-      process.stdout.write(commandHelp(cmd));
+      io.out(commandHelp(cmd));
       return 0;
     }
     // exec and kill stop at the id; flags may still follow it for exec's own options.
@@ -98,17 +110,23 @@ export async function main(argv: string[]): Promise<number> {
       throw new BerthError('EINVALID_ARG', `${cmd.name}: "berth-runtime ${cmd.usage}" requires ${what}`);
     }
     const ctx: RuntimeContext = {
-      root: str(g, 'root') ?? DEFAULT_ROOT,
+      ...io,
+      root: at(str(g, 'root') ?? DEFAULT_ROOT),
       debug: bool(g, 'debug'),
+      server: io.launch !== undefined,
+      path: at,
       log,
-      warn: (msg) => { log('warning', msg); process.stderr.write(`warning: ${msg}\n`); },
+      warn: (msg) => { log('warning', msg); io.err(`warning: ${msg}\n`); },
     };
+    if (ctx.server && cmd.coldOnly?.(p, ctx)) return COLD;
     log('debug', `${cmd.name} ${rest.join(' ')}`);
     return await cmd.run(ctx, p);
   } catch (err) {
     const msg = err instanceof BerthError ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
+    // The global flags themselves may be what failed: find --log by hand (early-log.ts).
+    if (log === noLog) log = earlyLogger(argv, at, io.err) ?? noLog;
     log('error', msg);
-    process.stderr.write(`berth-runtime: ${msg}\n`);
+    io.err(`berth-runtime: ${msg}\n`);
     return 1;
   }
 }

@@ -11,12 +11,12 @@ export const ps: Command = {
   summary: 'ps displays the processes running inside a container',
   flags: [{ name: 'format', aliases: ['f'], type: 'string', help: 'select one of: table or json (default: "table")' }],
   args: [1, -1],
-  run(ctx, p) {
+  async run(ctx, p) {
     const [id, ...psArgs] = p.positional;
-    const pids = containerPids(ctx.root, id!);
+    const pids = await containerPids(ctx.root, id!);
     const format = str(p, 'format') ?? 'table';
     if (format === 'json') {
-      process.stdout.write(JSON.stringify(pids) + '\n');
+      ctx.out(JSON.stringify(pids) + '\n');
       return 0;
     }
     if (format !== 'table') throw new BerthError('EINVALID_ARG', `invalid format option ${JSON.stringify(format)}: use table or json`);
@@ -28,7 +28,7 @@ export const ps: Command = {
     if (pidCol < 0) throw new BerthError('EINVALID_ARG', `ps output has no PID column: ${header}`);
     const wanted = new Set(pids);
     const keep = lines.slice(1).filter((l) => l.trim() && wanted.has(Number(l.trim().split(/\s+/)[pidCol])));
-    process.stdout.write([header, ...keep].join('\n') + '\n');
+    ctx.out([header, ...keep].join('\n') + '\n');
     return 0;
   },
 };

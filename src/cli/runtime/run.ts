@@ -3,11 +3,12 @@
  * exiting with the container's status (128+N when killed by signal N). With `-d` it returns
  * once the container runs, leaving it to the caller as `create` does.
  */
-import { bool, int, str } from '../args.js';
+import { bool } from '../args.js';
 import { createContainer } from '../../runtime/create.js';
 import { deleteContainer, startContainer } from '../../runtime/lifecycle.js';
 import type { Command } from './context.js';
-import { createFlags } from './create.js';
+import { createFlags, createOptions } from './create.js';
+import { initExitError } from '../../runtime/init-exit.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -21,40 +22,41 @@ export const run: Command = {
   async run(ctx, p) {
     const id = p.positional[0]!;
     const detach = bool(p, 'detach');
-    const { session, record } = await createContainer(ctx.root, id, {
-      bundle: str(p, 'bundle'),
-      consoleSocket: str(p, 'console-socket'),
-      pidFile: str(p, 'pid-file'),
-      noPivot: bool(p, 'no-pivot'),
-      noNewKeyring: bool(p, 'no-new-keyring'),
-      preserveFds: int(p, 'preserve-fds'),
-      monitor: !detach,
-    });
+    const { session, record } = await createContainer(ctx.root, id, { ...createOptions(ctx, p), monitor: !detach });
+    // Run directly, this process receives the caller's signals and passes them to the init. In
+    // the runtime server the monitor is the caller's own berth-runtime process and forwards them.
     const forward = (sig: NodeJS.Signals) => {
       try { process.kill(record.pid!, sig); } catch { /* it exited meanwhile */ }
     };
-    if (!detach) for (const sig of FORWARDED) process.on(sig, forward);
+    const forwarding = !detach && !ctx.server;
+    if (forwarding) for (const sig of FORWARDED) process.on(sig, forward);
     try {
-      await startContainer(ctx.root, id, (m) => ctx.warn(m));
-    } catch (err) {
-      await deleteContainer(ctx.root, id, true, (m) => ctx.warn(m));
-      throw err;
-    }
-    if (detach) {
-      session.detach();
-      return 0;
-    }
-    // After start the init may still fail (a startContainer hook, the exec itself): its
-    // "error" message is the only account of it, so pass it on.
-    void (async () => {
-      for (let msg = await session.next(); msg; msg = await session.next()) {
-        const [kind, ...rest] = msg.map((b) => b.toString());
-        if (kind === 'error') process.stderr.write(`berth-runtime: ${rest.join(' ')}\n`);
+      try {
+        await startContainer(ctx.root, id, (m) => ctx.warn(m));
+      } catch (err) {
+        // An init that died between create and start left its reason with the monitor: say
+        // that rather than only "it has stopped" (init-exit.ts).
+        const why = detach ? undefined : await initExitError(session, id);
+        await deleteContainer(ctx.root, id, true, (m) => ctx.warn(m));
+        throw why ?? err;
       }
-    })();
-    const code = await session.exitCode();
-    for (const sig of FORWARDED) process.off(sig, forward);
-    if (!bool(p, 'keep')) await deleteContainer(ctx.root, id, true, (m) => ctx.warn(m));
-    return code;
+      if (detach) {
+        session.detach();
+        return 0;
+      }
+      // After start the init may still fail (a startContainer hook, the exec itself): its
+      // "error" message is the only account of it, so pass it on.
+      void (async () => {
+        for (let msg = await session.next(); msg; msg = await session.next()) {
+          const [kind, ...rest] = msg.map((b) => b.toString());
+          if (kind === 'error') ctx.err(`berth-runtime: ${rest.join(' ')}\n`);
+        }
+      })();
+      const code = await session.exitCode();
+      if (!bool(p, 'keep')) await deleteContainer(ctx.root, id, true, (m) => ctx.warn(m));
+      return code;
+    } finally {
+      if (forwarding) for (const sig of FORWARDED) process.off(sig, forward);
+    }
   },
 };

@@ -15,8 +15,8 @@ export const spec: Command = {
     { name: 'rootless', type: 'bool', help: 'generate a configuration for a rootless container' },
   ],
   args: [0, 0],
-  run(_ctx, p) {
-    const file = join(str(p, 'bundle') ?? '.', 'config.json');
+  run(ctx, p) {
+    const file = join(ctx.path(str(p, 'bundle') ?? '.'), 'config.json');
     if (existsSync(file)) throw new BerthError('EEXISTS', `file ${file} exists: remove it first`);
     writeFileSync(file, JSON.stringify(defaultSpec({ rootless: bool(p, 'rootless') }), null, '\t') + '\n');
     return 0;

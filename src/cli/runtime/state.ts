@@ -8,8 +8,8 @@ export const state: Command = {
   summary: 'output the state of a container',
   flags: [],
   args: [1, 1],
-  run(ctx, p) {
-    process.stdout.write(JSON.stringify(containerState(ctx.root, p.positional[0]!), null, 2) + '\n');
+  async run(ctx, p) {
+    ctx.out(JSON.stringify(await containerState(ctx.root, p.positional[0]!), null, 2) + '\n');
     return 0;
   },
 };

@@ -36,8 +36,10 @@ export const update: Command = {
     { name: 'mem-bw-schema', type: 'string' },
   ],
   args: [1, 1],
+  // `-r -` reads the caller's stdin, which the runtime server does not have.
+  coldOnly: (p) => str(p, 'resources') === '-',
   async run(ctx, p) {
-    await updateContainer(ctx.root, p.positional[0]!, resourcesFrom(p));
+    await updateContainer(ctx.root, p.positional[0]!, resourcesFrom(p, ctx.path));
     return 0;
   },
 };
@@ -50,11 +52,11 @@ function num(p: Parsed, flag: string): number | undefined {
 }
 
 /** The resources an update asks for: the file's, or the flags'. */
-export function resourcesFrom(p: Parsed): LinuxResources {
+export function resourcesFrom(p: Parsed, at: (path: string) => string = (x) => x): LinuxResources {
   const file = str(p, 'resources');
   if (file) {
     try {
-      return JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8')) as LinuxResources;
+      return JSON.parse(readFileSync(file === '-' ? 0 : at(file), 'utf8')) as LinuxResources;
     } catch (err) {
       throw new BerthError('EINVALID_ARG', `--resources ${file}: ${(err as Error).message}`);
     }

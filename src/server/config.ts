@@ -1,0 +1,53 @@
+/**
+ * Where the runtime server listens and what it watches: the socket path, the idle timeout, and
+ * the files whose change makes a running server stale (its code is no longer the checkout's).
+ */
+import { statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The default socket: next to the default state root, like runc's /run/runc. */
+export const DEFAULT_SOCKET = '/run/berth/runtime.sock';
+
+/** The server's socket: `BERTH_RUNTIME_SOCKET`, or /run/berth/runtime.sock. */
+export function socketPath(): string {
+  return process.env.BERTH_RUNTIME_SOCKET || DEFAULT_SOCKET;
+}
+
+/** How long an idle server (no connection, no request in flight) stays: `BERTH_SERVER_IDLE_MS`, default 60 s. */
+export function idleMs(): number {
+  const v = Number(process.env.BERTH_SERVER_IDLE_MS);
+  return Number.isFinite(v) && v > 0 ? v : 60_000;
+}
+
+/** The checkout this module belongs to (dist/src/server/ → the repository). */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+
+/** The server's entry script. */
+export const serverEntry = join(repoRoot, 'dist/src/server/main.js');
+
+/** The log of a server started by the cold path: next to its socket. */
+export function serverLogPath(socket = socketPath()): string {
+  return join(dirname(socket), 'runtime-server.log');
+}
+
+/**
+ * The files that make the server's code: the CLI's entry (tsc rewrites it on every build) and the
+ * helper binary (the client is a hard link of it). Their mtimes are the server's fingerprint.
+ */
+export const CODE_FILES = [join(repoRoot, 'dist/src/cli/runtime/main.js'), join(repoRoot, 'native/build/berth-helper')];
+
+/**
+ * CODE_FILES plus the paths in `BERTH_SERVER_WATCH` (colon separated): more files whose change
+ * makes the server stale (a test's own file, so it need not touch the checkout's).
+ */
+export function watchedFiles(): string[] {
+  return [...CODE_FILES, ...(process.env.BERTH_SERVER_WATCH ?? '').split(':').filter((f) => f !== '')];
+}
+
+/** The mtimes of the watched files (0 for a missing file), as one comparable string. */
+export function codeFingerprint(): string {
+  return watchedFiles().map((f) => {
+    try { return String(statSync(f).mtimeMs); } catch { return '0'; }
+  }).join(' ');
+}

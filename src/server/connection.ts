@@ -1,0 +1,126 @@
+/**
+ * One client of the runtime server: reads its request, runs the berth-runtime command in this
+ * process with the client's working directory, pid and output, and answers (native/PROTOCOL.md,
+ * "The runtime server").
+ *
+ * Output is sent as "out"/"err" messages. While a helper launched over the connection waits for
+ * "go", nothing else may be on the wire before the "go" (the container's child reads exactly one
+ * message from the shared connection), so output is held from "launch" until "go" is written or
+ * the request ends; the client's helper relays it after its own work (front mode).
+ */
+import type { Socket } from 'node:net';
+import { main, COLD } from '../cli/runtime/main.js';
+import { HelperSession, type HelperLauncher } from '../runtime/helper.js';
+import { encodeMessage, MessageDecoder, type Field } from '../runtime/protocol.js';
+import { BerthError } from '../util/errors.js';
+
+/** The first message of a client: ["request", cwd, pid, argv...]. */
+export interface Request {
+  cwd: string;
+  pid: number;
+  argv: string[];
+}
+
+/**
+ * Read the request, the first message on the connection, then pause the socket: any byte after it
+ * belongs to the helper the client may become. Undefined when the client left or sent garbage.
+ */
+export function readRequest(socket: Socket, decoder: MessageDecoder): Promise<Request | undefined> {
+  return new Promise((resolve) => {
+    const done = (r: Request | undefined) => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('error', onEnd);
+      socket.pause();
+      resolve(r);
+    };
+    const onEnd = () => done(undefined);
+    const onData = (chunk: Buffer) => {
+      let msgs: Buffer[][];
+      try {
+        msgs = decoder.push(chunk);
+      } catch {
+        return done(undefined);
+      }
+      const first = msgs[0];
+      if (!first) return;
+      const [type, cwd, pid, ...argv] = first.map((b) => b.toString());
+      if (type !== 'request' || !cwd?.startsWith('/') || !/^\d+$/.test(pid ?? '')) return done(undefined);
+      done({ cwd, pid: Number(pid), argv });
+    };
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.on('error', onEnd);
+  });
+}
+
+/** The server's side of one client connection. */
+export class ClientConnection {
+  private held: Buffer[] | undefined;
+  private launched = false;
+  private closed = false;
+
+  constructor(private readonly socket: Socket, private readonly decoder: MessageDecoder) {
+    socket.on('close', () => { this.closed = true; });
+    socket.on('error', () => { this.closed = true; });
+  }
+
+  private write(fields: Field[]): void {
+    if (this.closed) return;
+    const buf = encodeMessage(fields);
+    if (this.held) this.held.push(buf);
+    else this.socket.write(buf);
+  }
+
+  private flush(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const buf of held) if (!this.closed) this.socket.write(buf);
+  }
+
+  /** Text for the caller's stdout. */
+  out(text: string): void {
+    if (text) this.write(['out', text]);
+  }
+
+  /** Text for the caller's stderr. */
+  err(text: string): void {
+    if (text) this.write(['err', text]);
+  }
+
+  /** The launcher of this request: the client becomes the helper (once per request). */
+  readonly launch: HelperLauncher = (opts) => {
+    if (this.launched) throw new BerthError('EHELPER', 'the berth-runtime client is already the helper of this request');
+    this.launched = true;
+    this.held = [];
+    return new HelperSession({
+      socket: this.socket, decoder: this.decoder, preserveFds: opts.preserveFds ?? 0, onGo: () => this.flush(),
+    });
+  };
+
+  /** The last message: "done" <code>, or "stale"/"cold" (the client runs the cold path). */
+  finish(kind: 'done' | 'stale' | 'cold', code?: number): void {
+    this.flush();
+    this.write(code === undefined ? [kind] : [kind, String(code)]);
+    if (this.closed) return;
+    this.socket.end();
+    // Read on (discarding what no session wants) so the client's close is seen: a paused
+    // socket would never emit 'end', and the server would count it open for ever.
+    this.socket.resume();
+  }
+}
+
+/** Run one request to its end. Never throws: a failure is the client's "err" and "done" 1. */
+export async function serveRequest(conn: ClientConnection, req: Request): Promise<void> {
+  try {
+    const code = await main(req.argv, {
+      cwd: req.cwd, callerPid: req.pid, launch: conn.launch,
+      out: (t) => conn.out(t), err: (t) => conn.err(t),
+    });
+    if (code === COLD) conn.finish('cold');
+    else conn.finish('done', code);
+  } catch (err) {
+    conn.err(`berth-runtime: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    conn.finish('done', 1);
+  }
+}

@@ -1,0 +1,35 @@
+/**
+ * Entry of the runtime server (dist/src/server/main.js): `node dist/src/server/main.js`. The C
+ * client's cold path starts it detached (start.ts); tests and services may run it directly.
+ * Environment: BERTH_RUNTIME_SOCKET (default /run/berth/runtime.sock), BERTH_SERVER_IDLE_MS
+ * (default 60000).
+ */
+import { idleMs, socketPath } from './config.js';
+import { RuntimeServer } from './server.js';
+
+const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} berth-runtime server ${process.pid}: ${msg}\n`);
+
+// One request's failure must not take the others down: an exception that escapes a request (an
+// event handler of a helper socket, say) is logged and the server goes on.
+process.on('uncaughtException', (err) => log(`uncaught exception: ${err?.stack ?? String(err)}`));
+process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+// Relative paths come with each request; the server itself holds no directory.
+process.chdir('/');
+
+const server = new RuntimeServer({ socket: socketPath(), idleMs: idleMs(), log, onExit: () => process.exit(0) });
+for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.on(sig, () => {
+    server.unlinkSocket();
+    log(`stopped by ${sig}`);
+    process.exit(0);
+  });
+}
+server.listen().then((listening) => {
+  if (!listening) {
+    log(`another server answers on ${socketPath()}`);
+    process.exit(0);
+  }
+}, (err: Error) => {
+  log(`cannot listen on ${socketPath()}: ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,130 @@
+/**
+ * The runtime server: a Node process that keeps berth-runtime's code loaded and runs its commands
+ * in-process for the C client (native/client.c), so a command costs no Node start-up and no module
+ * loading. It listens on a unix socket (mode 0600 in a 0711 directory: root only), serves any
+ * number of requests at once, and exits when idle, or once its code on disk changed ("stale").
+ */
+import { mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { dirname } from 'node:path';
+import { MessageDecoder } from '../runtime/protocol.js';
+import { codeFingerprint } from './config.js';
+import { ClientConnection, readRequest, serveRequest } from './connection.js';
+
+/** Whether a server answers on `path` (a stale socket file refuses the connection). */
+export function serverAlive(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export interface ServerOptions {
+  socket: string;
+  idleMs: number;
+  /** A line for the server's log. */
+  log(msg: string): void;
+  /** Called once the server has stopped listening and its last connection closed. */
+  onExit(): void;
+}
+
+/** A listening runtime server. */
+export class RuntimeServer {
+  private readonly server: Server;
+  private readonly fingerprint = codeFingerprint();
+  private connections = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private ino: number | undefined;
+
+  constructor(private readonly opts: ServerOptions) {
+    this.server = createServer((s) => this.accept(s));
+  }
+
+  /**
+   * Listen on the socket. The socket is bound under a temporary name with umask 0177 and renamed
+   * into place, so it never appears with looser permissions and a concurrent starter cannot be
+   * unlinked half-way. Resolves false when another server already answers there.
+   */
+  async listen(): Promise<boolean> {
+    const path = this.opts.socket;
+    mkdirSync(dirname(path), { recursive: true, mode: 0o711 });
+    if (await serverAlive(path)) return false;
+    const tmp = `${path}.${process.pid}.tmp`;
+    rmSync(tmp, { force: true });
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.server.once('error', reject);
+        this.server.listen(tmp, () => { this.server.off('error', reject); resolve(); });
+      });
+    } finally {
+      process.umask(umask);
+    }
+    renameSync(tmp, path);
+    this.ino = statSync(path).ino;
+    this.armIdle();
+    this.opts.log(`listening on ${path}`);
+    return true;
+  }
+
+  private armIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.connections === 0 && !this.closing) {
+      this.idleTimer = setTimeout(() => this.shutdown(`idle for ${this.opts.idleMs} ms`), this.opts.idleMs);
+      this.idleTimer.unref();
+    }
+  }
+
+  private accept(socket: Socket): void {
+    this.connections++;
+    this.armIdle();
+    socket.once('close', () => {
+      this.connections--;
+      this.armIdle();
+      this.maybeExit();
+    });
+    socket.on('error', () => { /* the client went away: its request finishes regardless */ });
+    void this.handle(socket);
+  }
+
+  private async handle(socket: Socket): Promise<void> {
+    const decoder = new MessageDecoder();
+    const req = await readRequest(socket, decoder);
+    if (!req) {
+      socket.destroy();
+      return;
+    }
+    const conn = new ClientConnection(socket, decoder);
+    if (this.closing || codeFingerprint() !== this.fingerprint) {
+      conn.finish('stale');
+      this.shutdown('code changed on disk');
+      return;
+    }
+    await serveRequest(conn, req);
+  }
+
+  /** Stop listening (removing the socket if it is still ours); exit after the last connection. */
+  shutdown(reason: string): void {
+    if (this.closing) return;
+    this.closing = true;
+    clearTimeout(this.idleTimer);
+    this.opts.log(`stopping: ${reason}`);
+    this.server.close();
+    this.unlinkSocket();
+    this.maybeExit();
+  }
+
+  /** Remove the socket file, unless another server has put its own there since. */
+  unlinkSocket(): void {
+    try {
+      if (statSync(this.opts.socket).ino === this.ino) unlinkSync(this.opts.socket);
+    } catch { /* already gone */ }
+  }
+
+  private maybeExit(): void {
+    if (this.closing && this.connections === 0) this.opts.onExit();
+  }
+}

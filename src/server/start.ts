@@ -1,0 +1,28 @@
+/**
+ * Starting the runtime server for next time, from the cold path: when the C client found no
+ * server it runs `node bin/berth-runtime.js` with _BERTH_FROM_CLIENT=1, and that process starts
+ * one in the background (own session, stdio to the log next to the socket) before it runs the
+ * command itself. BERTH_RUNTIME_SERVER=0 turns this off (and makes the client skip the server).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { serverEntry, serverLogPath, socketPath } from './config.js';
+
+/** Start a detached runtime server unless disabled; never throws (the command must go on). */
+export function startServerDetached(): void {
+  if (process.env.BERTH_RUNTIME_SERVER === '0') return;
+  let log: number | 'ignore' = 'ignore';
+  try {
+    mkdirSync(dirname(socketPath()), { recursive: true, mode: 0o711 });
+    log = openSync(serverLogPath(), 'a', 0o600);
+  } catch { /* no log then */ }
+  try {
+    const env = { ...process.env };
+    delete env._BERTH_FROM_CLIENT;
+    const child = spawn(process.execPath, [serverEntry], { detached: true, stdio: ['ignore', log, log], env, cwd: '/' });
+    child.on('error', () => { /* the command goes on cold */ });
+    child.unref();
+  } catch { /* the command goes on cold */ }
+  if (typeof log === 'number') closeSync(log);
+}
