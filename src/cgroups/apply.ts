@@ -12,6 +12,8 @@ export interface BoundController {
   dir: string | undefined;
   /** Why dir is undefined, for the error. */
   missing?: string;
+  /** What to do instead, for the error. */
+  instead?: string;
 }
 
 /** The OCI field that a controller serves, for messages. */
@@ -26,7 +28,7 @@ export function validateAndApply(bound: BoundController[], r: LinuxResources, ct
   for (const b of todo) {
     if (b.dir === undefined) {
       const name = b.ctrl.name ?? 'unknown';
-      throw unsupported(KNOB[name] ?? name, b.missing ?? `the ${name} controller is not available on this host`);
+      throw unsupported(KNOB[name] ?? name, b.missing ?? `the ${name} controller is not available on this host`, b.instead);
     }
     b.ctrl.validate(b.dir, r, ctx);
   }

@@ -9,3 +9,4 @@ export { cgroupManager, cgroupManagerFromState } from './manager.js';
 export { deviceFilterProgram, deviceProgramLoadNotes } from './devices-bpf.js';
 export { sharesToWeight, blkioWeightToIoWeight, memSwapToV2 } from './convert.js';
 export { oomDuringCreate } from './diagnose.js';
+export { helperCgroupMoves, type HelperCgroupMoves } from './placement.js';

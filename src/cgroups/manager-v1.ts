@@ -18,6 +18,15 @@ import { oomKillCountV1, watchOomV1 } from './oom.js';
 import { BerthError } from '../util/errors.js';
 import { existsSync } from 'node:fs';
 
+/**
+ * What to do about a v1 controller that is not mounted (net_cls, net_prio and rdma on this host):
+ * mount its hierarchy, which works when the kernel has it and no v2 hierarchy holds it, or drop
+ * the field.
+ */
+function mountHint(name: string | null): string {
+  return `mount it (mount -t cgroup -o ${name} ${name} /sys/fs/cgroup/${name}) or remove the field`;
+}
+
 /** A v1 or hybrid container cgroup. Build it with cgroupManager() or cgroupManagerFromState(). */
 export class V1Manager implements CgroupManager {
   readonly mode: CgroupMode;
@@ -56,7 +65,7 @@ export class V1Manager implements CgroupManager {
     const viaUnified = new Set(this.saved.unifiedControllers);
     for (const ctrl of V1_CONTROLLERS) {
       if (ctrl.name && viaUnified.has(ctrl.name) && !this.saved.v1[ctrl.name]) continue;
-      out.push({ ctrl, dir: ctrl.name ? this.saved.v1[ctrl.name] : undefined, missing: `the v1 ${ctrl.name} controller is not mounted on this host` });
+      out.push({ ctrl, dir: ctrl.name ? this.saved.v1[ctrl.name] : undefined, missing: `the v1 ${ctrl.name} controller is not mounted on this host`, instead: mountHint(ctrl.name) });
     }
     for (const ctrl of V2_CONTROLLERS) {
       if (ctrl.name && viaUnified.has(ctrl.name)) out.push({ ctrl, dir: this.saved.unified });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -70,7 +70,12 @@ test('apply converts OCI values to v2 files; v1-only knobs fail', { skip }, asyn
     m.update({ cpu: { period: 200000 } });
     assert.equal(cat(m, 'cpu.max'), '50000 200000', 'period-only update keeps the quota');
     assert.throws(() => m.apply({ memory: { swappiness: 10 } }), { code: 'EUNSUPPORTED', message: /swappiness/ });
-    assert.throws(() => m.apply({ memory: { disableOOMKiller: true } }), { code: 'EUNSUPPORTED', message: /memory\.high/ });
+    assert.throws(() => m.apply({ memory: { disableOOMKiller: true } }), { code: 'EUNSUPPORTED', message: /^linux\.resources\.memory\.disableOOMKiller: .*memory\.high/ });
+    assert.throws(() => m.apply({ memory: { kernel: 64 << 20 } }), { code: 'EUNSUPPORTED', message: /^linux\.resources\.memory\.kernel: .*charged to memory\.limit/ });
+    assert.throws(() => m.apply({ memory: { kernelTCP: 64 << 20 } }), { code: 'EUNSUPPORTED', message: /^linux\.resources\.memory\.kernelTCP: .*memory\.max/ });
+    assert.throws(() => m.apply({ cpu: { realtimeRuntime: 1000 } }), { code: 'EUNSUPPORTED', message: /^linux\.resources\.cpu\.realtimeRuntime: / });
+    assert.throws(() => m.apply({ blockIO: { leafWeight: 100 } }), { code: 'EUNSUPPORTED', message: /^linux\.resources\.blockIO\.leafWeight: / });
+    assert.equal(cat(m, 'memory.max'), String(32 << 20), 'a refused apply writes nothing');
     assert.throws(() => m.apply({ unified: { 'memory.nosuch': '1' } }), { code: 'EUNSUPPORTED' });
     m.apply({ devices: [{ allow: false, access: 'rwm' }, { allow: true, type: 'c', major: 1, minor: 3, access: 'rwm' }] });
     assert.ok((m.deviceFilter()?.byteLength ?? 0) > 0, 'device program generated for the helper');
@@ -160,4 +165,29 @@ test('the generated device program passes the verifier and filters opens', { ski
       rmSync(prog, { force: true });
     }
   });
+});
+
+test('rdma.max from hcaHandles/hcaObjects on a soft-RoCE device; unknown devices and network knobs refused', { skip }, async (t) => {
+  // rdma_rxe over a dummy link gives the rdma controller a device (the kernel loads the modules)
+  const link = `brt${process.pid % 100000}`;
+  const ip = (args: string[]) => spawnSync('ip', args, { encoding: 'utf8' });
+  const made = ip(['link', 'add', link, 'type', 'dummy']).status === 0;
+  const rdma = made && spawnSync('rdma', ['link', 'add', `${link}rxe`, 'type', 'rxe', 'netdev', link], { encoding: 'utf8' });
+  try {
+    await withCgroup(async (m) => {
+      assert.throws(() => m.apply({ network: { classID: 0x100001 } }), { code: 'EUNSUPPORTED', message: /^linux\.resources\.network\.classID: cgroup v2 has no net_cls.*nftables/ });
+      assert.throws(() => m.apply({ network: { priorities: [{ name: 'eth0', priority: 1 }] } }), { code: 'EUNSUPPORTED', message: /^linux\.resources\.network\.priorities: / });
+      assert.throws(() => m.apply({ rdma: { nosuch0: { hcaHandles: 1 } } }), { code: 'EUNSUPPORTED', message: /rdma\["nosuch0"\]: no such rdma device/ });
+      if (!rdma || rdma.status !== 0) return t.skip(`no rdma device: ${made ? (rdma ? rdma.stderr.trim() : '') : 'ip link add dummy failed'}`);
+      const dev = `${link}rxe`;
+      assert.match(cat(m, 'rdma.max'), new RegExp(`^${dev} hca_handle=max hca_object=max$`, 'm'));
+      m.apply({ rdma: { [dev]: { hcaHandles: 3, hcaObjects: 1000 } } });
+      assert.match(cat(m, 'rdma.max'), new RegExp(`^${dev} hca_handle=3 hca_object=1000$`, 'm'));
+      m.update({ rdma: { [dev]: { hcaObjects: 50 } } });
+      assert.match(cat(m, 'rdma.max'), new RegExp(`^${dev} hca_handle=3 hca_object=50$`, 'm'), 'a key left out keeps its value');
+    });
+  } finally {
+    if (rdma && rdma.status === 0) spawnSync('rdma', ['link', 'delete', `${link}rxe`]);
+    if (made) ip(['link', 'delete', link]);
+  }
 });
