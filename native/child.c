@@ -96,6 +96,7 @@ static void simple(struct plan *p, struct msg *m)
 	} else if (!strcmp(op, "ready")) {
 		if (proto_send(p->sync_fd, "ready", NULL, 0) < 0)
 			die_errno("ready");
+		front_ready(p); /* front.c: the parent may read the connection now */
 	} else {
 		die("unknown op %s", op);
 	}
@@ -135,6 +136,12 @@ void run_child(struct plan *p, size_t first)
 		else if (!strcmp(op, "env")) op_env(p, m);
 		else if (!strcmp(op, "exec")) op_exec(p, m);
 		else if (!strcmp(op, "lookup")) op_lookup(p, m);
+		else if (!strcmp(op, "cgroup-self")) op_cgroup_self(m);
+		else if (!strcmp(op, "keyring")) op_keyring(m);
+		else if (!strcmp(op, "personality")) op_personality(m);
+		else if (!strcmp(op, "ioprio")) op_ioprio(m);
+		else if (!strcmp(op, "sched")) op_sched(m);
+		else if (!strcmp(op, "affinity")) op_affinity(m);
 		else simple(p, m);
 	}
 	_exit(0);

@@ -14,6 +14,7 @@
 #endif
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 
 /* One protocol message: fields[0] is the type. Every field is also NUL-terminated. */
@@ -33,12 +34,18 @@ struct plan {
 	int console_fd;  /* connected console socket, or -1 */
 	int root_fd;     /* O_PATH fd of ROOT (of "/" after pivot), or -1 */
 	int cgroup_fd;   /* O_PATH fd of the cgroup v2 dir for CLONE_INTO_CGROUP, or -1 */
+	struct msg *cg_enter; /* `cgroup-enter`: v1 dirs the helper moved itself into, or NULL */
+	struct msg *cg_leave; /* `cgroup-leave`: v1 dirs it moves back to after the clone, or NULL */
+	int cg_entered;  /* 1 while the helper sits in the cg_enter dirs */
 	int hostproc_fd; /* O_PATH fd of the host's /proc, opened before pivot */
 	int pivoted;     /* 1 after pivot/chroot: paths are container paths */
 	char *root;      /* ROOT as given by `rootfs` */
 	char *state;     /* state json from "go", or NULL */
 	size_t state_len;
 	char **env;      /* environment for `exec` (NULL-terminated), or NULL */
+	int front;       /* front mode (front.c): the helper runs in the berth-runtime client */
+	int front_rd;    /* front mode: the parent's end of the child's "ready" pipe, or -1 */
+	int front_wr;    /* front mode: the child's end, or -1 */
 };
 
 /* proto.c */
@@ -51,6 +58,24 @@ __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 __attribute__((noreturn, format(printf, 1, 2))) void die_errno(const char *fmt, ...);
 long long parse_num(const char *op, const char *s, int base);
 
+int proto_sendv(int fd, size_t n, const char *const *f, const size_t *len);
+
+/* main.c */
+int helper_launch(char **argv);
+
+/* client.c: berth-runtime, the client of the runtime server */
+int client_main(int argc, char **argv);
+int client_message(struct msg *m);
+
+/* front.c: the helper inside the client ("front" mode, PROTOCOL.md) */
+extern pid_t g_front_pid;
+void front_begin(struct plan *p);
+void front_before_clone(struct plan *p, int mon);
+void front_in_child(struct plan *p);
+void front_ready(struct plan *p);
+__attribute__((noreturn)) void front_wait_child(struct plan *p, pid_t pid);
+__attribute__((noreturn)) void front_relay(int fd);
+
 /* memfd.c */
 void ensure_sealed_exe(char **argv);
 void cloexec_from(int first, int keep);
@@ -58,8 +83,16 @@ void cloexec_from(int first, int keep);
 /* parent.c */
 void run_parent(struct plan *p);
 
+/* monitor.c: the detached monitor (log file, exit file, cleanup command) */
+int monitor_parent_op(struct msg *m);
+int monitor_detached_mode(void);
+void monitor_child_stdio(void);
+__attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs);
+
 /* clone.c */
 void op_cgroup_fd(struct plan *p, struct msg *m);
+void op_cgroup_enter(struct plan *p, struct msg *m);
+void op_cgroup_self(struct msg *m);
 void op_timens(struct msg *m);
 pid_t clone_child(struct plan *p, long flags, int *born_in);
 
@@ -114,6 +147,19 @@ void op_console(struct plan *p, struct msg *m);
 
 /* hook.c */
 void op_hook(struct plan *p, struct msg *m);
+
+/* attrs.c: session keyring, personality, I/O priority, scheduler, CPU affinity */
+void op_keyring(struct msg *m);
+void op_personality(struct msg *m);
+void op_ioprio(struct msg *m);
+void op_sched(struct msg *m);
+void op_affinity(struct msg *m);
+
+/* tty.c: a terminal in the foreground (console-local + the proxying monitor) */
+void op_console_local(struct plan *p);
+int tty_local(void);
+int tty_take_peer(void); /* the console-local peer for the detached monitor (monitor.c), or -1 */
+__attribute__((noreturn)) void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd);
 
 #define NEED(m, k, op) do { if ((m)->n < (size_t)(k) + 1) die("%s: expected %d fields, got %zu", op, k, (m)->n - 1); } while (0)
 

@@ -41,6 +41,8 @@ void op_hook(struct plan *p, struct msg *m)
 	if (pid < 0)
 		die_errno("hook %s: fork", path);
 	if (pid == 0) {
+		/* Its own process group: a timeout kills what the hook started as well. */
+		setpgid(0, 0);
 		dup2(pipefd[0], 0);
 		execve(path, args, env);
 		int e = errno;
@@ -84,6 +86,7 @@ void op_hook(struct plan *p, struct msg *m)
 		if (r < 0 && errno != EINTR)
 			die_errno("hook %s: wait", path);
 		if (r == 0 && ticks-- <= 0) {
+			kill(-pid, SIGKILL);
 			kill(pid, SIGKILL);
 			waitpid(pid, &st, 0);
 			die("hook %s: timed out after %ld seconds", path, timeout);

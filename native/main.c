@@ -33,6 +33,10 @@ static int env_fd(const char *name, int def)
 
 int main(int argc, char **argv)
 {
+	/* Run as `berth-runtime` (the hard link native/build/berth-runtime): the client, client.c. */
+	const char *base = strrchr(argv[0], '/');
+	if (!strcmp(base ? base + 1 : argv[0], "berth-runtime"))
+		return client_main(argc, argv);
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--version")) {
 			printf("berth-helper %s\n", BERTH_VERSION);
@@ -46,10 +50,17 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir>]\n");
 		return 2;
 	}
+	return helper_launch(argv);
+}
+
+/* Launch mode (also entered by the client on "launch"): re-exec sealed, read the plan, run it. */
+int helper_launch(char **argv)
+{
 	/* Re-exec first: the environment (sync fd number) must survive into the sealed copy. */
 	ensure_sealed_exe(argv);
 
-	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1, .cgroup_fd = -1 };
+	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1, .cgroup_fd = -1,
+			  .front_rd = -1, .front_wr = -1 };
 	p.sync_fd = env_fd("_BERTH_SYNC_FD", -1);
 	p.preserve = env_fd("_BERTH_PRESERVE_FDS", 0);
 	if (p.sync_fd < 0) {
@@ -73,6 +84,11 @@ int main(int argc, char **argv)
 		if (!strcmp(m.f[0], "end")) {
 			msg_free(&m);
 			break;
+		}
+		if (!strcmp(m.f[0], "front")) { /* front.c: not an op to run, a mode */
+			front_begin(&p);
+			msg_free(&m);
+			continue;
 		}
 		p.ops = realloc(p.ops, (p.nops + 1) * sizeof(*p.ops));
 		if (!p.ops)

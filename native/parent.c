@@ -102,6 +102,10 @@ static __attribute__((noreturn)) void monitor(struct plan *p, pid_t pid, const s
 	char buf[16];
 	int n = snprintf(buf, sizeof(buf), "%d", st);
 	proto_send(p->sync_fd, "exit", buf, (size_t)n);
+	if (p->front) {
+		g_child = 0; /* reaped: its pid may be reused */
+		front_relay(p->sync_fd);
+	}
 	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
@@ -124,14 +128,24 @@ void run_parent(struct plan *p)
 			op_exec_fifo(p, m);
 		else if (!strcmp(op, "console-socket"))
 			op_console_socket(p, m);
+		else if (!strcmp(op, "console-local"))
+			op_console_local(p); /* tty.c */
+		else if (!strcmp(op, "affinity"))
+			op_affinity(m); /* attrs.c: execCPUAffinity.initial, inherited by the child */
 		else if (!strcmp(op, "bpf-devices"))
 			op_bpf_devices(m);
 		else if (!strcmp(op, "cgroup-fd"))
 			op_cgroup_fd(p, m);
+		else if (!strcmp(op, "cgroup-enter"))
+			op_cgroup_enter(p, m); /* clone.c */
+		else if (!strcmp(op, "cgroup-leave"))
+			p->cg_leave = m;
 		else if (!strcmp(op, "timens"))
 			op_timens(m);
 		else if (!strcmp(op, "monitor"))
 			mon = 1;
+		else if (monitor_parent_op(m))
+			; /* daemon, log-file, exit-file, exit-exec: monitor.c */
 		else if (!strcmp(op, "clone")) {
 			NEED(m, 1, "clone");
 			flags = (long)parse_num("clone", m->f[1], 10);
@@ -145,6 +159,7 @@ void run_parent(struct plan *p)
 	for (size_t k = 0; mon && k < sizeof(fwd_sigs) / sizeof(fwd_sigs[0]); k++)
 		sigaddset(&block, fwd_sigs[k]);
 	sigprocmask(SIG_BLOCK, &block, &old);
+	front_before_clone(p, mon);
 	int born_in;
 	pid_t pid = clone_child(p, flags, &born_in);
 	if (pid < 0)
@@ -152,6 +167,8 @@ void run_parent(struct plan *p)
 	if (pid == 0) {
 		/* The mask survives execve: the container must start with the mask we were given. */
 		sigprocmask(SIG_SETMASK, &old, NULL);
+		front_in_child(p);
+		monitor_child_stdio();
 		run_child(p, i);
 	}
 	char buf[16];
@@ -160,7 +177,13 @@ void run_parent(struct plan *p)
 		kill(pid, SIGKILL);
 		_exit(1);
 	}
+	if (mon && monitor_detached_mode())
+		monitor_detached(p, pid, &old, fwd_sigs, sizeof(fwd_sigs) / sizeof(fwd_sigs[0]));
+	if (mon && tty_local())
+		monitor_tty(p, pid, fwd_sigs, sizeof(fwd_sigs) / sizeof(fwd_sigs[0]));
 	if (mon)
 		monitor(p, pid, &old);
+	if (p->front)
+		front_wait_child(p, pid); /* front.c: stays to relay the server's answer */
 	_exit(0);
 }

@@ -165,6 +165,30 @@ int proto_send2(int fd, const char *type, const char *a, const char *b)
 	return r;
 }
 
+/* Send a message of n fields (binary-safe: lengths given). */
+int proto_sendv(int fd, size_t n, const char *const *f, const size_t *len)
+{
+	size_t body = 0;
+	for (size_t i = 0; i < n; i++)
+		body += 4 + len[i];
+	if (body > MAX_BODY)
+		return -1;
+	unsigned char *buf = malloc(4 + body);
+	if (!buf)
+		return -1;
+	unsigned char *w = buf;
+	put32(w, (uint32_t)body);
+	w += 4;
+	for (size_t i = 0; i < n; i++) {
+		put32(w, (uint32_t)len[i]);
+		memcpy(w + 4, f[i], len[i]);
+		w += 4 + len[i];
+	}
+	int r = write_full(fd, buf, 4 + body);
+	free(buf);
+	return r;
+}
+
 /* Report "error" <message> on the sync fd (stderr when there is none) and exit 1. */
 static void vdie(const char *fmt, va_list ap, int err)
 {
@@ -180,6 +204,8 @@ static void vdie(const char *fmt, va_list ap, int err)
 		n = sizeof(buf) - 1;
 	if (g_sync_fd < 0 || proto_send(g_sync_fd, "error", buf, (size_t)n) < 0)
 		fprintf(stderr, "berth-helper: %s\n", buf);
+	else if (g_front_pid > 0 && g_front_pid == getpid())
+		front_relay(g_sync_fd); /* front mode: the server answers with "err" and "done" */
 	_exit(1);
 }
 

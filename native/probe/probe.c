@@ -24,6 +24,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -440,6 +443,48 @@ static int cmd_create(int argc, char **argv) {
     return 0;
 }
 
+/* keyring: the id of the session keyring (KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING,
+ * without creating one) and its description, from /proc/keys' point of view: `keyring=<id>`. */
+static int cmd_keyring(int argc, char **argv) {
+    (void)argc, (void)argv;
+    long id = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* KEY_SPEC_SESSION_KEYRING */, 0);
+    if (id < 0) { printf("keyring=%s\n", errname(errno)); return 0; }
+    char desc[256] = "";
+    long n = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, id, desc, sizeof desc - 1);
+    if (n < 0) snprintf(desc, sizeof desc, "%s", errname(errno));
+    /* "type;uid;gid;perm;description" */
+    const char *name = strrchr(desc, ';');
+    printf("keyring=%ld name=%s\n", id, name ? name + 1 : desc);
+    return 0;
+}
+
+/* winsize: the terminal size of fd 0 (`rows= cols=`, or `winsize=<errno>`). */
+static int cmd_winsize(int argc, char **argv) {
+    (void)argc, (void)argv;
+    struct winsize ws;
+    if (ioctl(0, TIOCGWINSZ, &ws) < 0) { printf("winsize=%s\n", errname(errno)); return 0; }
+    printf("rows=%u cols=%u\n", ws.ws_row, ws.ws_col);
+    return 0;
+}
+
+/* sched: personality, I/O priority, scheduling policy, nice and allowed CPUs of this process. */
+static int cmd_sched(int argc, char **argv) {
+    (void)argc, (void)argv;
+    int pers = personality(0xffffffff);
+    long io = syscall(SYS_ioprio_get, 1 /* IOPRIO_WHO_PROCESS */, 0);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, 0);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    sched_getaffinity(0, sizeof set, &set);
+    printf("personality=0x%x ioprio_class=%ld ioprio_level=%ld policy=%d nice=%d cpus=", pers,
+           io < 0 ? -1 : io >> 13, io < 0 ? -1 : io & 0x1fff, sched_getscheduler(0), nice);
+    for (int i = 0, first = 1; i < CPU_SETSIZE; i++)
+        if (CPU_ISSET(i, &set)) { printf(first ? "%d" : ",%d", i); first = 0; }
+    printf("\n");
+    return 0;
+}
+
 static int cmd_cgroup(int argc, char **argv) { (void)argc, (void)argv; return cat("/proc/self/cgroup"); }
 static int cmd_mountinfo(int argc, char **argv) { (void)argc, (void)argv; return cat("/proc/self/mountinfo"); }
 
@@ -473,6 +518,9 @@ static const struct {
     { "stat", cmd_stat, "<path>...  print type= mode= uid= gid= major= minor= [target=] path=" },
     { "read", cmd_read, "<path>  read one byte, print eof, data or errno name" },
     { "create", cmd_create, "<dir>  create and remove a file in dir, print ok or errno name" },
+    { "keyring", cmd_keyring, "print keyring=<session keyring id> name=<its description>" },
+    { "winsize", cmd_winsize, "print rows= cols= of fd 0" },
+    { "sched", cmd_sched, "print personality= ioprio_class= ioprio_level= policy= nice= cpus=" },
 };
 
 int main(int argc, char **argv) {

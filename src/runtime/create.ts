@@ -8,11 +8,13 @@ import { dirname, join, resolve } from 'node:path';
 import type { Spec } from '../oci/spec.js';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { cgroupManager, detectCgroupHost, oomDuringCreate, resolveCgroupPath, type CgroupManager, type SavedCgroup } from '../cgroups/index.js';
-import { HelperSession, type HelperOptions } from './helper.js';
-import { runHooks } from './hooks.js';
-import { lockDir } from './lock.js';
-import { buildCreatePlan } from './plan.js';
+import { cgroupManager, detectCgroupHost, helperCgroupMoves, oomDuringCreate, resolveCgroupPath, type CgroupManager, type SavedCgroup } from '../cgroups/index.js';
+import { parseProcCgroup } from '../cgroups/host.js';
+import type { CgroupHost } from '../cgroups/types.js';
+import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
+import { runHooks, runHooksWarn } from './hooks.js';
+import { lockDirAsync } from './lock.js';
+import { buildCreatePlan, type Op } from './plan.js';
 import { pidStartTime } from './proc.js';
 import { ociState, Store, type ContainerRecord } from './store.js';
 import { cgroupMountContext } from './cgroup-context.js';
@@ -30,6 +32,20 @@ export interface CreateOptions {
   stdio?: HelperOptions['stdio'];
   /** Keep the helper as the container's parent and monitor (`run` in the foreground). */
   monitor?: boolean;
+  /** Where a failing poststop hook's warning goes when create fails (default: stderr). */
+  warn?: (msg: string) => void;
+  /**
+   * Extra parent ops placed first in the plan, before any `setns` (their paths are host paths):
+   * the detached monitor's `daemon`, `log-file`, `exit-file`, `exit-exec` (native/PROTOCOL.md).
+   */
+  parentOps?: Op[];
+  /** How to get the helper (default: spawn it; the runtime server's client becomes it instead). */
+  launch?: HelperLauncher;
+  /**
+   * Whose cgroup a relative cgroupsPath is below: this pid's (the runtime server passes its
+   * client's, i.e. the caller's), default this process's own.
+   */
+  cgroupOf?: number;
 }
 
 export interface Created {
@@ -64,14 +80,15 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
   const bundle = resolve(opts.bundle ?? '.');
   const spec = loadBundleSpec(bundle);
   const dir = store.reserve(id);
-  const release = lockDir(dir);
+  const release = await lockDirAsync(dir);
   const record: ContainerRecord = {
     id, bundle, rootfs: spec.root?.path ?? '', created: new Date().toISOString(), owner: '', status: 'creating', spec,
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
   };
   let session: HelperSession | undefined;
   try {
     store.save(record);
-    const host = await detectCgroupHost();
+    const host = cgroupHostOf(await detectCgroupHost(), opts.cgroupOf);
     const cgroup = cgroupManager(host, resolveCgroupPath(host, spec.linux?.cgroupsPath, id));
     record.cgroup = cgroup.save();
     store.save(record);
@@ -82,21 +99,28 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     // (CLONE_INTO_CGROUP: no migration afterwards) by the helper, before the container runs.
     const unified = cgroup.paths['unified'];
     const program = cgroup.deviceFilter();
+    const moves = helperCgroupMoves(host, cgroup);
     const ops = buildCreatePlan(spec, {
       bundle, fifo, monitor: opts.monitor === true, noPivot: opts.noPivot,
       consoleSocket: opts.consoleSocket, cgroup: cgroupMountContext(host, cgroup, spec),
       devices: program && unified ? { dir: unified, program } : undefined, cgroupDir: unified,
+      cgroupMoves: moves,
+      keyring: opts.noNewKeyring ? undefined : id,
     });
-    session = new HelperSession({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
+    if (opts.parentOps) ops.unshift(...opts.parentOps);
+    session = (opts.launch ?? spawnHelper)({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
     session.sendPlan(ops);
     const [pidText, bornInCgroup] = await session.expect('pid');
     const pid = Number(pidText);
     record.pid = pid;
     record.pidStartTime = pidStartTime(pid);
     store.save(record);
-    // Born in its v2 cgroup, the child needs no placement on v2; on hybrid the v1 hierarchies
-    // still need the pid (the unified twin's write is then a no-op move).
-    if (bornInCgroup !== '1' || cgroup.mode !== 'v2') cgroup.addProcess(pid);
+    // "1": born in every cgroup (v2: CLONE_INTO_CGROUP; v1 and hybrid: the helper sat in the v1
+    // dirs during the clone, see cgroups/placement.ts), so no cgroup.procs write and no RCU wait.
+    // The v1 memory cgroup is joined by the child itself (`cgroup-self`), except in a new user
+    // namespace, where it may not write the host's cgroup files.
+    const newUserns = spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) === true;
+    if (bornInCgroup !== '1' || (moves?.memory && newUserns)) cgroup.addProcess(pid);
     writeIdMaps(pid, spec);
     if (spec.process?.oomScoreAdj !== undefined) {
       writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
@@ -111,10 +135,15 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     if (opts.pidFile) writeAtomic(resolve(opts.pidFile), String(pid));
     return { record, session, cgroup };
   } catch (err) {
-    session?.child.kill('SIGKILL');
+    session?.kill();
     // read before destroy removes the cgroup and its OOM counter
     const oom = oomDuringCreate(record.cgroup as SavedCgroup | undefined, spec.linux?.resources?.memory?.limit);
     await destroyContainer(store, record);
+    // The spec's lifecycle: a failed create (a prestart, createRuntime or createContainer hook
+    // included) stops the container and "continues the lifecycle at delete", whose last step
+    // is the poststop hooks; their failures are only warnings.
+    await runHooksWarn('poststop', spec.hooks?.poststop, ociState(record, 'stopped'),
+      opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
     throw oom ?? err;
   } finally {
     release();
@@ -137,9 +166,30 @@ function writeIdMaps(pid: number, spec: Spec): void {
   }
 }
 
+/**
+ * The cgroup host as seen by process `pid`: the detected layout (cached per process) with the
+ * `self` part read from /proc/<pid>/cgroup, for a runtime that acts for another process.
+ */
+export function cgroupHostOf(host: CgroupHost, pid: number | undefined): CgroupHost {
+  if (pid === undefined || pid === process.pid) return host;
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  } catch (err) {
+    throw new BerthError('EINVALID_ARG', `cannot read the cgroup of the calling process ${pid}: ${(err as Error).message}`);
+  }
+  const { self, selfUnified } = parseProcCgroup(text);
+  const out: CgroupHost = { ...host, self };
+  if (selfUnified !== undefined) out.selfUnified = selfUnified;
+  else delete out.selfUnified;
+  return out;
+}
+
+let tmpSeq = 0;
+
 /** Write a file so that readers never see it half written (pid files are polled by shims). */
 export function writeAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${process.pid}.tmp`);
+  const tmp = join(dirname(path), `.${process.pid}.${++tmpSeq}.tmp`);
   writeFileSync(tmp, text);
   renameSync(tmp, path);
 }

@@ -5,12 +5,14 @@
  */
 import type { Process, Spec } from '../oci/spec.js';
 import { BerthError } from '../util/errors.js';
-import { HelperSession, type HelperOptions } from './helper.js';
+import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
 import { openContainer } from './lifecycle.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { processOps, type Op } from './plan.js';
 import { writeAtomic } from './create.js';
 import { resolve } from 'node:path';
+import { addToCgroupDirs, execCgroupDirs } from './exec-cgroup.js';
+import { execAffinityOps } from './process-attrs.js';
 
 export interface ExecOptions {
   process: Process;
@@ -19,13 +21,17 @@ export interface ExecOptions {
   consoleSocket?: string;
   preserveFds?: number;
   stdio?: HelperOptions['stdio'];
+  /** How to get the helper (default: spawn it; see HelperLauncher). */
+  launch?: HelperLauncher;
+  /** runc's `exec --cgroup`: `PATH` or `CONTROLLER[,…]:PATH` sub-cgroups of the container's (exec-cgroup.ts). */
+  cgroups?: string[];
 }
 
 /**
  * Start the process. Returns the exit code in the foreground, or 0 once it runs when detached.
  */
 export async function execInContainer(root: string, id: string, opts: ExecOptions): Promise<number> {
-  const c = openContainer(root, id);
+  const c = await openContainer(root, id);
   let session: HelperSession;
   try {
     if (c.status !== 'running' && c.status !== 'created') {
@@ -34,11 +40,19 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
     const pid = c.record.pid!;
     const spec: Spec = { ...c.record.spec, process: opts.process, hooks: {} };
     const ops: Op[] = [];
+    // cgroup v2 (or hybrid's unified twin): the process is cloned straight into its cgroup
+    // (CLONE_INTO_CGROUP), opened before any setns while the path is the host's.
+    const dirs = c.cgroup?.exists() ? execCgroupDirs(c.cgroup, opts.cgroups ?? []) : undefined;
+    if (dirs?.['unified']) ops.push(['cgroup-fd', dirs['unified']]);
+    const affinity = execAffinityOps(opts.process);
+    ops.push(...affinity.parent);
     // The console socket is a path in the caller's mount namespace: connect before setns(mnt)
     // makes the container's file system the one paths resolve in.
     if (opts.process.terminal) {
-      if (!opts.consoleSocket) throw new BerthError('EINVALID_ARG', 'exec with a terminal needs --console-socket');
-      ops.push(['console-socket', opts.consoleSocket]);
+      // In the foreground without a console socket the monitor proxies the pty (native/tty.c).
+      if (opts.consoleSocket) ops.push(['console-socket', opts.consoleSocket]);
+      else if (!opts.detach) ops.push(['console-local']);
+      else throw new BerthError('EINVALID_ARG', 'exec --tty --detach needs --console-socket');
     }
     for (const type of JOIN_ORDER) {
       if (spec.linux?.namespaces?.some((n) => n.type === type)) {
@@ -47,17 +61,23 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
     }
     if (!opts.detach) ops.push(['monitor']);
     ops.push(['clone', '0']);
+    ops.push(...affinity.child);
     if (opts.process.terminal) {
       const size = opts.process.consoleSize;
       ops.push(['setsid'], ['console', String(size?.height ?? 0), String(size?.width ?? 0)]);
     }
-    ops.push(...processOps(spec, {}));
-    session = new HelperSession({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
+    ops.push(...processOps(spec, { keyring: c.record.noNewKeyring ? undefined : id }));
+    session = (opts.launch ?? spawnHelper)({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
     session.sendPlan(ops);
-    const [pidText] = await session.expect('pid');
+    const [pidText, bornIn] = await session.expect('pid');
     const child = Number(pidText);
     try {
-      if (c.cgroup?.exists()) c.cgroup.addProcess(child);
+      // Born in its cgroup on v2, the process needs no move; on hybrid the v1 hierarchies do.
+      const born = bornIn === '1';
+      if (c.cgroup && dirs) {
+        if (opts.cgroups?.length) addToCgroupDirs(child, dirs, born ? 'unified' : undefined);
+        else if (!born || c.cgroup.mode !== 'v2') c.cgroup.addProcess(child);
+      }
       session.send(['go', '{}']);
       await session.expect('ready');
     } catch (err) {

@@ -19,13 +19,16 @@ export function runHook(kind: string, hook: Hook, state: State): Promise<void> {
       const i = kv.indexOf('=');
       if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
     }
-    const child = spawn(hook.path, args.slice(1), { argv0: args[0], env, stdio: ['pipe', 'ignore', 'pipe'] });
+    // Its own process group, so a timeout kills what the hook started too: a child left behind
+    // (`sh -c 'sleep 30'`) would keep the stderr pipe, and with it this process, alive.
+    const child = spawn(hook.path, args.slice(1), { argv0: args[0], env, stdio: ['pipe', 'ignore', 'pipe'], detached: true });
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => { if (stderr.length < 4096) stderr += d.toString(); });
     let timer: NodeJS.Timeout | undefined;
     if (hook.timeout && hook.timeout > 0) {
       timer = setTimeout(() => {
-        child.kill('SIGKILL');
+        try { process.kill(-child.pid!, 'SIGKILL'); } catch { child.kill('SIGKILL'); }
+        child.stderr?.destroy();
         reject(new BerthError('EHOOK', `${kind} hook ${hook.path} timed out after ${hook.timeout}s`));
       }, hook.timeout * 1000);
     }

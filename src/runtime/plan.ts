@@ -16,6 +16,7 @@ import { DEFAULT_DEVICES } from '../oci/defaults.js';
 import { CLONE_NEWCGROUP, CLONE_NEWTIME, JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { timeNamespaceOp } from './timens.js';
 import { cgroupMountOps, type CgroupMountContext } from './cgroup-mount.js';
+import { keyringOps, personalityOps, priorityOps } from './process-attrs.js';
 
 /** One helper operation: its name followed by its fields. */
 export type Op = [string, ...(string | Buffer)[]];
@@ -57,6 +58,10 @@ export interface PlanOptions {
   devices?: { dir: string; program: Uint8Array };
   /** The container's cgroup v2 directory (v2, or hybrid's unified twin): the child is cloned into it. */
   cgroupDir?: string;
+  /** v1/hybrid: the helper moves itself into these v1 dirs around the clone (cgroups/placement.ts). */
+  cgroupMoves?: { enter: string[]; leave: string[]; memory?: string };
+  /** Name of the new session keyring (the container id); undefined with --no-new-keyring. */
+  keyring?: string;
 }
 
 /** Build the helper's operations for a new container (`create`). */
@@ -64,6 +69,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   const linux = spec.linux ?? {};
   const nss = linux.namespaces ?? [];
   const userns = nss.some((n) => n.type === 'user');
+  const newUserns = nss.some((n) => n.type === 'user' && !n.path);
   const ops: Op[] = [];
 
   // Parent side: join the namespaces given by path, then clone into the new ones. A new cgroup
@@ -75,14 +81,17 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   // writes the host /proc's timens_offsets); see timens.ts.
   if (opts.devices) ops.push(['bpf-devices', opts.devices.dir, Buffer.from(opts.devices.program)]);
   if (opts.cgroupDir) ops.push(['cgroup-fd', opts.cgroupDir]);
+  // Before `affinity`: entering a v1 cpuset resets the helper's CPU mask to the cpuset's.
+  if (opts.cgroupMoves?.enter.length) ops.push(['cgroup-enter', ...opts.cgroupMoves.enter], ['cgroup-leave', ...opts.cgroupMoves.leave]);
   // The exec fifo and the console socket are paths of the runtime's mount namespace: make and
   // connect them before a `setns` into a mount namespace given by path changes what paths mean.
   if (opts.fifo) ops.push(['exec-fifo', opts.fifo]);
   if (spec.process?.terminal) {
-    if (!opts.consoleSocket) {
-      throw new BerthError('EINVALID_ARG', 'process.terminal is true: --console-socket is required');
-    }
-    ops.push(['console-socket', opts.consoleSocket]);
+    // Without a console socket, a monitored (foreground) container gets its pty master sent
+    // to the monitor, which proxies it to the runtime's own terminal (native/tty.c).
+    if (opts.consoleSocket) ops.push(['console-socket', opts.consoleSocket]);
+    else if (opts.monitor) ops.push(['console-local']);
+    else throw new BerthError('EINVALID_ARG', 'process.terminal is true: --console-socket is required when the container is detached');
   }
   const timens = timeNamespaceOp(linux);
   for (const type of JOIN_ORDER) {
@@ -99,6 +108,10 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
 
   // Child side. In a new user namespace the child still has host uid 0, which is not mapped
   // there; becoming the namespace's root first lets it create files and mount (runc does this).
+  // The v1 memory cgroup is joined by the child itself (see cgroups/placement.ts), before
+  // anything else and before a new cgroup namespace is made. A child in a new user namespace
+  // has no right to write the host's cgroup files: the runtime places it instead (create.ts).
+  if (opts.cgroupMoves?.memory && !newUserns) ops.push(['cgroup-self', opts.cgroupMoves.memory]);
   if (userns) ops.push(['user', '0', '0', '']);
   if (newCgroupns) ops.push(['unshare', String(CLONE_NEWCGROUP)]);
   ops.push(['setsid']);
@@ -216,10 +229,13 @@ export function mountOps(m: Mount, bundle: string): Op[] {
 }
 
 /** Credentials, limits, security and the exec: shared by create and exec. */
-export function processOps(spec: Spec, opts: { fifo?: string }): Op[] {
+export function processOps(spec: Spec, opts: { fifo?: string; keyring?: string }): Op[] {
   const proc = spec.process;
   if (!proc) throw new BerthError('EINVALID_CONFIG', 'config.json: process is required');
   const ops: Op[] = [];
+  // Keyring, personality, I/O and CPU scheduling: before seccomp (the default profile limits
+  // personality(2)) and before the user switch (an RT class or policy needs privileges).
+  ops.push(...keyringOps(opts.keyring), ...personalityOps(spec), ...priorityOps(proc));
   for (const rl of proc.rlimits ?? []) {
     const num = rlimitNumber(rl.type);
     if (num === undefined) throw new BerthError('EINVALID_CONFIG', `config.json: process.rlimits type ${JSON.stringify(rl.type)} is not a known rlimit`);

@@ -28,6 +28,8 @@ export interface ContainerRecord {
   /** The cgroup manager's saved form (written before the cgroup is created). */
   cgroup?: unknown;
   spec: Spec;
+  /** `--no-new-keyring` at create: exec keeps the runtime's session keyring too. */
+  noNewKeyring?: boolean;
 }
 
 /** runc's rule for container ids: letters, digits and `_ + - .`, not `.` or `..`. */

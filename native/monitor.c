@@ -1,0 +1,399 @@
+/*
+ * The detached monitor: what the helper's parent does for a container that outlives the command
+ * that started it (`berth run -d`, `berth start`). Podman's conmon and Docker's shim do this job;
+ * here it is the same small static helper, so no Node process stays resident per container.
+ *
+ * Parent ops (before `clone`, all optional, see PROTOCOL.md):
+ *   daemon            setsid(): leave the starting command's session and process group, so a
+ *                     Ctrl-C or hangup on its terminal does not reach the monitor
+ *   log-file PATH     the container's stdout and stderr become pipes held here; every line is
+ *                     appended to PATH as Docker's json-file line
+ *                     {"log":"...\n","stream":"stdout","time":"<RFC3339Nano>"}
+ *   exit-file PATH    when the container's init exits, its raw wait status and the time are written
+ *                     to PATH atomically (temp file + rename): {"status":N,"time":"<RFC3339Nano>"}
+ *   exit-exec ARGS…   after that, execve(ARGS) in place of the monitor (a short-lived cleanup)
+ *
+ * With a terminal (`console-local` in the plan, process.terminal), the container's output is the
+ * pty: the monitor receives the master from the child's `console` op, logs what it reads from it
+ * as stdout (with the pty's \r\n, as Docker does) and feeds its own stdin (the -i fifo) into it.
+ *
+ * The monitor removes nothing: the cgroup's OOM and usage counters must survive until the engine
+ * has read them, so deleting the container is the engine's job once it sees the exit file.
+ */
+#include "helper.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Docker's json-file splits lines longer than 16 KiB into several entries. */
+#define LINE_MAX_BYTES 16384
+
+struct stream {
+	const char *name;
+	int pipe[2];
+	size_t len;
+	char buf[LINE_MAX_BYTES];
+};
+
+static struct stream g_out = { "stdout", { -1, -1 }, 0, { 0 } };
+static struct stream g_err = { "stderr", { -1, -1 }, 0, { 0 } };
+static int g_log_fd = -1;
+static int g_exit_dir = -1;     /* O_PATH fd of the exit file's directory (paths may change with setns mnt) */
+static const char *g_exit_name; /* the exit file's name in that directory */
+static char **g_exit_exec;      /* NULL-terminated argv, or NULL */
+static volatile pid_t g_mon_child;
+
+/* Handle the monitor's parent ops; returns 0 for an op that is not one of them. */
+int monitor_parent_op(struct msg *m)
+{
+	const char *op = m->f[0];
+	if (!strcmp(op, "daemon")) {
+		if (setsid() < 0)
+			die_errno("daemon: setsid");
+	} else if (!strcmp(op, "log-file")) {
+		NEED(m, 1, "log-file");
+		g_log_fd = open(m->f[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+		if (g_log_fd < 0)
+			die_errno("log-file: open %s", m->f[1]);
+		if (pipe2(g_out.pipe, O_CLOEXEC) < 0 || pipe2(g_err.pipe, O_CLOEXEC) < 0)
+			die_errno("log-file: pipe");
+	} else if (!strcmp(op, "exit-file")) {
+		NEED(m, 1, "exit-file");
+		char *slash = strrchr(m->f[1], '/');
+		if (!slash || !slash[1])
+			die("exit-file: %s is not an absolute file path", m->f[1]);
+		*slash = 0;
+		g_exit_dir = open(m->f[1][0] ? m->f[1] : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (g_exit_dir < 0)
+			die_errno("exit-file: open directory %s", m->f[1]);
+		g_exit_name = slash + 1;
+	} else if (!strcmp(op, "exit-exec")) {
+		NEED(m, 1, "exit-exec");
+		g_exit_exec = calloc(m->n, sizeof(char *));
+		if (!g_exit_exec)
+			die_errno("exit-exec");
+		for (size_t i = 1; i < m->n; i++)
+			g_exit_exec[i - 1] = m->f[i];
+	} else {
+		return 0;
+	}
+	return 1;
+}
+
+/* True when the plan asked for the detached monitor (it then replaces the foreground one). */
+int monitor_detached_mode(void)
+{
+	return g_log_fd >= 0 || g_exit_dir >= 0;
+}
+
+/* In the container's init, right after the clone: stdout and stderr become the log pipes. */
+void monitor_child_stdio(void)
+{
+	if (g_log_fd < 0)
+		return;
+	if (dup2(g_out.pipe[1], 1) < 0 || dup2(g_err.pipe[1], 2) < 0)
+		die_errno("log-file: dup2");
+	close(g_out.pipe[0]);
+	close(g_err.pipe[0]);
+	close(g_out.pipe[1]);
+	close(g_err.pipe[1]);
+	close(g_log_fd);
+}
+
+/* Go's time.RFC3339Nano in UTC (trailing zeros of the fraction dropped), as Docker writes it. */
+static void rfc3339nano(char *buf, size_t n)
+{
+	struct timespec ts;
+	struct tm tm;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	size_t k = strftime(buf, n, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (ts.tv_nsec) {
+		char frac[16];
+		snprintf(frac, sizeof(frac), ".%09ld", ts.tv_nsec);
+		size_t fl = strlen(frac);
+		while (frac[fl - 1] == '0')
+			frac[--fl] = 0;
+		snprintf(buf + k, n - k, "%sZ", frac);
+	} else {
+		snprintf(buf + k, n - k, "Z");
+	}
+}
+
+/* Length of a valid UTF-8 sequence at s (at most n bytes), or 0 when it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	unsigned min;
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) { len = 2; min = 0x80; }
+	else if (c >= 0xe0 && c <= 0xef) { len = 3; min = 0x800; }
+	else if (c >= 0xf0 && c <= 0xf4) { len = 4; min = 0x10000; }
+	else return 0;
+	if (len > n)
+		return 0;
+	unsigned cp = c & (0xff >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * Append one entry. Like Go's encoding/json: `"`, `\` and control characters are escaped, `<`,
+ * `>`, `&` become \u003c… (Go's HTML-safe default), invalid UTF-8 becomes U+FFFD. One write(2)
+ * on an O_APPEND fd, so a reader never sees half an entry.
+ */
+static void log_entry(struct stream *s, const char *data, size_t len)
+{
+	static char out[LINE_MAX_BYTES * 6 + 128];
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+	k += (size_t)snprintf(out, sizeof(out), "{\"log\":\"");
+	for (size_t i = 0; i < len;) {
+		unsigned char c = (unsigned char)data[i];
+		size_t u = utf8_len((const unsigned char *)data + i, len - i);
+		if (u == 0) {
+			memcpy(out + k, "\\ufffd", 6);
+			k += 6;
+			i++;
+			continue;
+		}
+		if (u > 1) {
+			memcpy(out + k, data + i, u);
+			k += u;
+			i += u;
+			continue;
+		}
+		i++;
+		if (c == '"' || c == '\\') {
+			out[k++] = '\\';
+			out[k++] = (char)c;
+		} else if (c == '\n') {
+			out[k++] = '\\'; out[k++] = 'n';
+		} else if (c == '\r') {
+			out[k++] = '\\'; out[k++] = 'r';
+		} else if (c == '\t') {
+			out[k++] = '\\'; out[k++] = 't';
+		} else if (c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f) {
+			memcpy(out + k, "\\u00", 4);
+			out[k + 4] = hex[c >> 4];
+			out[k + 5] = hex[c & 15];
+			k += 6;
+		} else {
+			out[k++] = (char)c;
+		}
+	}
+	char ts[64];
+	rfc3339nano(ts, sizeof(ts));
+	k += (size_t)snprintf(out + k, sizeof(out) - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", s->name, ts);
+	for (size_t off = 0; off < k;) {
+		ssize_t w = write(g_log_fd, out + off, k - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return; /* a full disk loses log lines, never the container */
+		off += (size_t)w;
+	}
+}
+
+/* Read what the pipe has; write each complete line (and a full 16 KiB buffer). 0 at EOF. */
+static int pump(struct stream *s)
+{
+	ssize_t r;
+	do
+		r = read(s->pipe[0], s->buf + s->len, sizeof(s->buf) - s->len);
+	while (r < 0 && errno == EINTR);
+	if (r <= 0) {
+		if (s->len)
+			log_entry(s, s->buf, s->len);
+		s->len = 0;
+		close(s->pipe[0]);
+		s->pipe[0] = -1;
+		return 0;
+	}
+	s->len += (size_t)r;
+	size_t start = 0;
+	for (size_t i = 0; i < s->len; i++) {
+		if (s->buf[i] == '\n') {
+			log_entry(s, s->buf + start, i + 1 - start);
+			start = i + 1;
+		}
+	}
+	if (start == 0 && s->len == sizeof(s->buf)) {
+		log_entry(s, s->buf, s->len);
+		start = s->len;
+	}
+	memmove(s->buf, s->buf + start, s->len - start);
+	s->len -= start;
+	return 1;
+}
+
+/* Receive the pty master the child's `console` op sends with SCM_RIGHTS; -1 when it sent none. */
+static int recv_fd(int sock)
+{
+	char name[64];
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { name, sizeof(name) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	ssize_t r;
+	do
+		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
+	while (r < 0 && errno == EINTR);
+	struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
+	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		return -1;
+	int fd;
+	memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	return fd;
+}
+
+/* The terminal of a container with a tty: its master is read like a pipe and logged as stdout. */
+static struct stream g_tty = { "stdout", { -1, -1 }, 0, { 0 } };
+
+/* Copy what the stdin fd has into the master; 0 when stdin ended (the container keeps its pty). */
+static int feed(int in, int master)
+{
+	char buf[4096];
+	ssize_t n = read(in, buf, sizeof(buf));
+	if (n < 0 && errno == EINTR)
+		return 1;
+	if (n <= 0)
+		return 0;
+	for (ssize_t off = 0; off < n;) {
+		ssize_t w = write(master, buf + off, (size_t)(n - off));
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return 0;
+		off += w;
+	}
+	return 1;
+}
+
+static void forward_sig(int sig)
+{
+	if (g_mon_child > 0)
+		kill(g_mon_child, sig);
+}
+
+/* Write the exit file: temp file, then rename, so a reader sees all of it or nothing. */
+static void write_exit_file(int status)
+{
+	if (g_exit_dir < 0)
+		return;
+	char tmp[300], ts[64], text[128];
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", g_exit_name);
+	rfc3339nano(ts, sizeof(ts));
+	int n = snprintf(text, sizeof(text), "{\"status\":%d,\"time\":\"%s\"}\n", status, ts);
+	int fd = openat(g_exit_dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return;
+	ssize_t w = write(fd, text, (size_t)n);
+	close(fd);
+	if (w == n)
+		renameat(g_exit_dir, tmp, g_exit_dir, g_exit_name);
+}
+
+/*
+ * Stay as the init's parent: forward signals, log its output, reap it, record the status. The
+ * forwarded signals were blocked before the clone (see parent.c); installing the handlers and
+ * restoring the mask delivers one that arrived meanwhile. Waiting uses a pidfd in the same poll
+ * as the pipes, so the monitor sleeps in one poll(2) and costs no CPU while the container runs.
+ */
+__attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs)
+{
+	struct sigaction sa = { .sa_handler = forward_sig };
+	g_mon_child = pid;
+	/* Our output and the sync socket lead to a command that is about to exit. */
+	signal(SIGPIPE, SIG_IGN);
+	int peer = tty_take_peer();
+	int in = peer >= 0 ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1; /* the -i fifo, or /dev/null */
+	if (p->console_fd >= 0) {
+		close(p->console_fd); /* the child has its copy: EOF on peer if it dies before sending */
+		p->console_fd = -1;
+	}
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		close(null);
+	}
+	if (chdir("/") < 0) { /* never fails for "/" */ }
+	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (g_log_fd >= 0) {
+		close(g_out.pipe[1]);
+		close(g_err.pipe[1]);
+	}
+	for (size_t i = 0; i < nsigs; i++)
+		sigaction(sigs[i], &sa, NULL);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	close(p->sync_fd);
+	g_sync_fd = -1;
+
+	int st = 0, exited = 0;
+	for (;;) {
+		struct pollfd fds[6] = {
+			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
+			{ .fd = g_out.pipe[0], .events = POLLIN },
+			{ .fd = g_err.pipe[0], .events = POLLIN },
+			{ .fd = peer, .events = POLLIN },
+			{ .fd = g_tty.pipe[0], .events = POLLIN },
+			{ .fd = g_tty.pipe[0] >= 0 ? in : -1, .events = POLLIN },
+		};
+		if (exited && fds[1].fd < 0 && fds[2].fd < 0 && fds[4].fd < 0)
+			break;
+		/* After the init exited, wait briefly for the rest of its output: a process that
+		 * escaped the container's pid namespace (--pid host) could hold the pipe forever.
+		 * Without a pidfd (not expected on a kernel with clone3), poll the child every 100 ms. */
+		int r = poll(fds, 6, exited ? 200 : pidfd < 0 ? 100 : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 || (r == 0 && exited))
+			break;
+		if (!exited && (pidfd < 0 || fds[0].revents) && waitpid(pid, &st, WNOHANG) == pid)
+			exited = 1;
+		if (fds[1].revents)
+			pump(&g_out);
+		if (fds[2].revents)
+			pump(&g_err);
+		if (fds[3].revents) {
+			g_tty.pipe[0] = recv_fd(peer);
+			close(peer);
+			peer = -1;
+		}
+		/* EIO from the master once every slave fd is closed: pump treats it as the end. */
+		if (fds[4].revents)
+			pump(&g_tty);
+		if (fds[5].revents && !feed(in, g_tty.pipe[0])) {
+			close(in);
+			in = -1;
+		}
+	}
+	write_exit_file(st);
+	if (g_exit_exec) {
+		/* The cleanup must not be killed by a signal meant for the container. */
+		signal(SIGPIPE, SIG_DFL);
+		for (size_t i = 0; i < nsigs; i++)
+			signal(sigs[i], SIG_DFL);
+		extern char **environ;
+		execve(g_exit_exec[0], g_exit_exec, environ);
+	}
+	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
