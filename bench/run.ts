@@ -3,12 +3,15 @@
  *   runtime-run       berth-runtime run vs runc run vs crun run, plus floors (runtime-run.ts)
  *   cgroup-lifecycle  create/apply/add/destroy through src/cgroups, per step (cgroup-lifecycle.ts)
  *   breakdown         where berth-runtime run spends its time, phase by phase (breakdown.ts)
+ *   image-pull        berth pull vs skopeo copy + umoci unpack from a local registry (image-pull.ts)
+ *   image-load        berth load vs podman load of a docker-archive (image-pull.ts)
  * With no name, all three run. The tables go to stdout; with --json, one JSON document goes to
  * stdout and the tables to stderr. Needs root (real namespaces and cgroups). Timings are printed,
  * never asserted: nothing here fails because the machine is slow.
  */
 import { breakdown } from './breakdown.js';
 import { cgroupLifecycle } from './cgroup-lifecycle.js';
+import { imageLoad, imagePull } from './image-pull.js';
 import type { BenchOptions, BenchResult } from './env.js';
 import { runtimeRun } from './runtime-run.js';
 
@@ -16,9 +19,11 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<BenchResult>> = {
   'runtime-run': runtimeRun,
   'cgroup-lifecycle': cgroupLifecycle,
   breakdown,
+  'image-pull': imagePull,
+  'image-load': imageLoad,
 };
 
-const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [-n N] [--warmup W] [--json]
+const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [image-pull] [image-load] [-n N] [--warmup W] [--json]
   -n N          measured iterations (default 30)
   --warmup W    unmeasured iterations first (default 3)
   --gaps LIST   cgroup-lifecycle: idle gaps in ms before each lifecycle (default 0,200)

@@ -27,6 +27,10 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
+  /** The image's exposed ports ("80/tcp": {}), kept for inspect. */
+  ExposedPorts?: Record<string, object>;
+  /** The image's volumes ("/data": {}): each gets an anonymous volume (engine/image-rootfs.ts). */
+  Volumes?: Record<string, object>;
 }
 
 /** One `--mount`, as Docker's API takes it. */

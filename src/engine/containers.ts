@@ -1,29 +1,26 @@
 /**
- * Operations on existing containers: bring a record up to date with reality (a monitor that was
- * killed leaves a "running" record with nothing behind it), list, remove, and the Docker-shaped
- * inspect document.
+ * Operations on existing containers: bring a record up to date with reality (reap.ts), list,
+ * wait, stop, remove, and the Docker-shaped inspect document.
  */
-import { isSameProcess } from '../runtime/proc.js';
-import { sleepSync } from '../runtime/lock.js';
-import { deleteContainer } from '../runtime/lifecycle.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { deleteContainer, resumeContainer } from '../runtime/lifecycle.js';
 import { BerthError } from '../util/errors.js';
-import { finalize, killEngineContainer } from './launch.js';
+import { appendEvent } from './events.js';
+import { killEngineContainer } from './launch.js';
+import { refreshRecord } from './reap.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
-/**
- * A record whose watcher (foreground run or monitor) died without recording the end: read what
- * the cgroup still knows, delete the runtime container and mark it exited with code 255.
- */
-export async function refresh(paths: EnginePaths, rec: EngineRecord): Promise<EngineRecord> {
-  if (!rec.State.Running || !rec.Monitor || isSameProcess(rec.Monitor.pid, rec.Monitor.startTime)) return rec;
-  await finalize(paths, rec.Id, { exitCode: 255 }, new Date(rec.State.StartedAt),
-    `berth lost track of the container: the process watching it (pid ${rec.Monitor.pid}) died`, () => {});
-  return new EngineStore(paths).load(rec.Id) ?? rec;
+/** Bring one record up to date (see reap.ts); undefined when --rm removed it meanwhile. */
+export async function refresh(paths: EnginePaths, rec: EngineRecord): Promise<EngineRecord | undefined> {
+  return refreshRecord(paths, rec);
 }
 
 /** Find and refresh one container by id, id prefix or name. */
 export async function findContainer(paths: EnginePaths, ref: string): Promise<EngineRecord> {
-  return refresh(paths, new EngineStore(paths).find(ref));
+  const rec = new EngineStore(paths).find(ref);
+  const now = await refresh(paths, rec);
+  if (!now) throw new BerthError('ENOT_FOUND', `no such container: ${ref}`);
+  return now;
 }
 
 /** Every container (with `all`), or only the running ones, newest first like `docker ps`. */
@@ -31,16 +28,68 @@ export async function listEngineContainers(paths: EnginePaths, all: boolean): Pr
   const out: EngineRecord[] = [];
   for (const rec of new EngineStore(paths).all()) {
     const r = await refresh(paths, rec);
-    if (all || r.State.Running) out.push(r);
+    if (r && (all || r.State.Running)) out.push(r);
   }
   return out.reverse();
+}
+
+/**
+ * Wait until container `id` is not running (its outcome recorded), polling the record and the
+ * detached monitor's exit file; undefined when it was removed (--rm). `timeoutMs` < 0: forever.
+ */
+export async function waitNotRunning(paths: EnginePaths, id: string, timeoutMs = -1): Promise<EngineRecord | undefined> {
+  const store = new EngineStore(paths);
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
+    const rec = store.load(id);
+    if (!rec) return undefined;
+    const r = await refresh(paths, rec);
+    if (!r || (!r.State.Running && r.State.Status !== 'restarting')) return r;
+    if (timeoutMs >= 0 && Date.now() > deadline) return r;
+    await sleep(delay);
+  }
+}
+
+/**
+ * `stop`: the stop signal (--stop-signal, default SIGTERM) to the main process, then after the
+ * timeout (-t, --stop-timeout, default 10 s; -1 waits forever) SIGKILL to every process. A stopped
+ * container is not an error, as in Docker. Resolves with the record once the outcome is recorded.
+ */
+export async function stopEngineContainer(paths: EnginePaths, ref: string, timeoutSec?: number): Promise<EngineRecord | undefined> {
+  const rec = await findContainer(paths, ref);
+  if (rec.State.Status === 'restarting') {
+    // Waiting for its restart back-off: cancel the restart (the cleanup checks under the lock).
+    const store = new EngineStore(paths);
+    await store.locked(rec.Id, () => {
+      const r = store.load(rec.Id);
+      if (r && r.State.Status === 'restarting') {
+        r.ManuallyStopped = true;
+        r.State = { ...r.State, Status: 'exited', Restarting: false };
+        store.save(r);
+      }
+    });
+    return store.load(rec.Id);
+  }
+  if (!rec.State.Running) return rec;
+  const signal = rec.Config.StopSignal || 'SIGTERM';
+  const timeout = timeoutSec ?? rec.Config.StopTimeout ?? 10;
+  await killEngineContainer(paths, rec.Id, signal, 'berth stop').catch(() => undefined);
+  // A frozen process cannot act on the signal: thaw it (Docker stops paused containers too).
+  if (rec.State.Paused) await resumeContainer(paths.runtimeRoot, rec.Id).catch(() => undefined);
+  let after = await waitNotRunning(paths, rec.Id, timeout < 0 ? -1 : timeout * 1000);
+  if (after?.State.Running) {
+    await killEngineContainer(paths, rec.Id, 'SIGKILL', 'berth stop', true).catch(() => undefined);
+    after = await waitNotRunning(paths, rec.Id, 10_000);
+  }
+  appendEvent(paths, rec, 'stop');
+  return after;
 }
 
 /**
  * `rm`: a running container needs `force`, which kills it (SIGKILL) and waits for its watcher to
  * record the end, then removes the runtime container (if still there), the directory and the name.
  */
-export async function removeEngineContainer(paths: EnginePaths, ref: string, force: boolean): Promise<EngineRecord> {
+export async function removeEngineContainer(paths: EnginePaths, ref: string, force: boolean, opts: { volumes?: boolean } = {}): Promise<EngineRecord> {
   const store = new EngineStore(paths);
   let rec = await findContainer(paths, ref);
   if (rec.State.Running) {
@@ -48,18 +97,13 @@ export async function removeEngineContainer(paths: EnginePaths, ref: string, for
       throw new BerthError('EBAD_STATE', `cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`);
     }
     await killEngineContainer(paths, rec.Id, 'SIGKILL', 'berth rm -f', true).catch(() => undefined);
-    // The watcher reads the counters and deletes the runtime container; give it a moment.
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      const r = store.load(rec.Id);
-      if (!r || !r.State.Running) break;
-      sleepSync(10);
-    }
-    rec = store.load(rec.Id) ?? rec;
+    if (rec.State.Paused) await resumeContainer(paths.runtimeRoot, rec.Id).catch(() => undefined);
+    rec = (await waitNotRunning(paths, rec.Id, 5000)) ?? rec;
   }
   await store.locked(rec.Id, async () => {
     await deleteContainer(paths.runtimeRoot, rec.Id, true, () => {});
-    store.remove(rec);
+    store.remove(rec, opts);
+    appendEvent(paths, rec, 'destroy');
   }).catch((err) => {
     if ((err as BerthError).code !== 'ENOT_FOUND') throw err;
   });
@@ -74,26 +118,27 @@ export function inspectDocument(rec: EngineRecord, paths: EnginePaths): Record<s
     Path: rec.Path,
     Args: rec.Args,
     State: rec.State,
-    Image: rec.Config.Image,
+    Image: rec.ImageId ?? rec.Config.Image,
     ResolvConfPath: '',
     HostnamePath: '',
     HostsPath: '',
-    LogPath: `${new EngineStore(paths).dir(rec.Id)}/console.log`,
+    LogPath: new EngineStore(paths).logPath(rec.Id),
     Name: `/${rec.Name}`,
     RestartCount: rec.RestartCount,
-    Driver: rec.UserRootfs ? 'rootfs' : 'host',
+    Driver: rec.StorageDriver ?? (rec.UserRootfs ? 'rootfs' : 'host'),
     Platform: 'linux',
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
     HostConfig: rec.HostConfig,
-    GraphDriver: { Name: rec.UserRootfs ? 'rootfs' : 'host', Data: { RootPath: rec.RootPath } },
+    GraphDriver: { Name: rec.StorageDriver ?? (rec.UserRootfs ? 'rootfs' : 'host'), Data: { RootPath: rec.RootPath } },
     Mounts: [
       ...rec.HostConfig.Binds.map((b) => {
         const [src, dst, opts] = b.split(':');
         return { Type: 'bind', Source: src, Destination: dst, Mode: opts ?? '', RW: !(opts ?? '').split(',').includes('ro'), Propagation: 'rprivate' };
       }),
       ...rec.HostConfig.Mounts.map((m) => ({ Type: m.Type, Source: m.Source, Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.BindOptions?.Propagation ?? '' })),
+      ...(rec.AnonVolumes ?? []).map((v) => ({ Type: 'volume', Name: v.Name, Source: v.Source, Destination: v.Destination, Driver: 'local', Mode: '', RW: true, Propagation: '' })),
     ],
     Config: rec.Config,
     NetworkSettings: { Networks: {} },

@@ -6,25 +6,28 @@
  */
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError } from '../util/errors.js';
 import type { CreateRequest } from './config.js';
 import { engineHost, ownBoundingCaps, statDevice } from './host.js';
 import { HOST_SYSTEM_DIRS, prepareHostRootfs } from './hostfs.js';
+import { applyImageConfig } from './image-config.js';
+import { findOrPullImage, prepareImageContainer, sweepOrphans, type PullOutput } from './image-rootfs.js';
+import { appendEvent } from './events.js';
 import { randomName } from './names.js';
 import { buildSpec, containerArgs } from './spec.js';
 import { createdState, EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 import { resolveUser } from './user.js';
 import { adaptHostConfig, validateHostConfig } from './validate.js';
 
-/** Create a container from a request; returns its record. `warn` receives Docker-style warnings. */
-export async function createEngineContainer(paths: EnginePaths, req: CreateRequest, warn: (msg: string) => void = () => {}): Promise<EngineRecord> {
+/**
+ * Create a container from a request; returns its record. `warn` receives Docker-style warnings;
+ * `pullOutput` the progress of an image pulled because it was missing.
+ */
+export async function createEngineContainer(paths: EnginePaths, req: CreateRequest, warn: (msg: string) => void = () => {}, pullOutput: PullOutput = {}): Promise<EngineRecord> {
   const config = structuredClone(req.config);
   const hc = structuredClone(req.hostConfig);
-  if (config.Tty) throw new BerthError('EUNSUPPORTED', '-t/--tty is not supported yet: run without it (stdin with -i works)');
-  if (!req.rootfs && config.Image !== 'host') {
-    throw new BerthError('EUNSUPPORTED', `unable to find image ${JSON.stringify(config.Image)}: images are not supported yet; use host (the host's own system directories), --rootfs DIR, or put the command after --`);
-  }
   if (req.rootfs) {
     let ok = false;
     try { ok = statSync(req.rootfs).isDirectory(); } catch { /* reported below */ }
@@ -34,6 +37,12 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const host = await engineHost();
   for (const w of adaptHostConfig(hc, host)) warn(w);
   validateHostConfig(hc, host);
+  // An image: found or pulled, its config merged under the flags (image-config.ts).
+  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput) : undefined;
+  if (image) {
+    applyImageConfig(config, image.raw.config ?? {});
+    await sweepOrphans(paths).catch(() => []);
+  }
   const args = containerArgs(config);
 
   const store = new EngineStore(paths);
@@ -44,16 +53,18 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const stub = { Id: id, Name: name } as EngineRecord;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o711 });
-    const rootPath = req.rootfs ?? join(dir, 'rootfs');
-    const hostMounts = req.rootfs ? [] : prepareHostRootfs(rootPath);
-    const user = resolveUser(config.User, req.rootfs ?? '/');
+    const fromImage = image ? await prepareImageContainer(paths, id, dir, image, config, hc) : undefined;
+    const rootPath = req.rootfs ?? fromImage?.rootPath ?? join(dir, 'rootfs');
+    const hostMounts = req.rootfs || fromImage ? [] : prepareHostRootfs(rootPath);
+    const user = fromImage?.user ?? resolveUser(config.User, req.rootfs ?? '/');
     const spec = buildSpec(config, hc, {
       id, rootPath, hostMounts, user, device: statDevice, cgroupMode: host.cgroupMode, hostHostname: host.hostname,
-      boundingCaps: ownBoundingCaps(),
+      boundingCaps: ownBoundingCaps(), initPath: hc.Init ? initBinary() : undefined,
     });
+    if (fromImage) spec.mounts = [...(spec.mounts ?? []), ...fromImage.mounts];
     // Docker creates a missing working directory; in a host container only the container's own
     // part of the tree can take one (the system directories are read-only binds).
-    if (config.WorkingDir && !req.rootfs && !HOST_SYSTEM_DIRS.some((d) => config.WorkingDir === `/${d}` || config.WorkingDir.startsWith(`/${d}/`))) {
+    if (config.WorkingDir && !req.rootfs && !fromImage && !HOST_SYSTEM_DIRS.some((d) => config.WorkingDir === `/${d}` || config.WorkingDir.startsWith(`/${d}/`))) {
       mkdirSync(join(rootPath, config.WorkingDir), { recursive: true, mode: 0o755 });
     } else if (config.WorkingDir && req.rootfs && !existsSync(join(rootPath, config.WorkingDir))) {
       mkdirSync(join(rootPath, config.WorkingDir), { recursive: true, mode: 0o755 });
@@ -67,13 +78,21 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
       Id: id, Name: name, Created: new Date().toISOString(), Path: args[0]!, Args: args.slice(1),
       Config: config, HostConfig: hc, State: createdState(), RootPath: rootPath, UserRootfs: !!req.rootfs,
       Report: req.report === true, RestartCount: 0,
+      ...(fromImage && image ? { ImageId: image.id, StorageDriver: fromImage.driver, AnonVolumes: fromImage.volumes } : {}),
     };
     store.save(rec);
+    appendEvent(paths, rec, 'create');
     return rec;
   } catch (err) {
     store.remove(stub);
     throw err;
   }
+}
+
+/** native/build/berth-init of this package (BERTH_INIT overrides), or undefined when missing. */
+function initBinary(): string | undefined {
+  const path = process.env.BERTH_INIT || fileURLToPath(new URL('../../../native/build/berth-init', import.meta.url));
+  return existsSync(path) ? path : undefined;
 }
 
 /** A free generated name (Docker's adjective_scientist style). */

@@ -151,7 +151,7 @@ export function readEnvFile(file: string, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** `--restart no|always|unless-stopped|on-failure[:N]`. */
-function restartPolicy(text: string): { Name: string; MaximumRetryCount: number } {
+export function restartPolicy(text: string): { Name: string; MaximumRetryCount: number } {
   const [name, count] = text.split(':');
   if (name === 'on-failure' && (count === undefined || /^\d+$/.test(count))) return { Name: name, MaximumRetryCount: Number(count ?? 0) };
   if ((name === 'no' || name === 'always' || name === 'unless-stopped') && count === undefined) return { Name: name, MaximumRetryCount: 0 };

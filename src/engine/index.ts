@@ -2,7 +2,7 @@
  * Berth's engine as a TypeScript API: the same code the `berth` CLI runs.
  *
  * @example
- *   import { runContainer } from 'berth/engine';
+ *   import { runContainer } from './src/engine/index.js'; // from a checkout; examples/run-limited.ts
  *   const report = await runContainer({ cmd: ['sh', '-c', 'echo hi'], memory: '64m', onStdout: (b) => process.stdout.write(b) });
  *   console.log(report.summary); // "exited with code 0"
  */
@@ -19,7 +19,13 @@ export type { EnginePaths, EngineRecord, ContainerState } from './store.js';
 export { createEngineContainer } from './create.js';
 export { launch, killEngineContainer, type Launched, type LaunchOptions } from './launch.js';
 export { startDetached } from './monitor.js';
-export { findContainer, listEngineContainers, removeEngineContainer, inspectDocument } from './containers.js';
+export { readLog, parseTimeArg, type LogEntry, type LogOptions } from './logs.js';
+export { execEngine, type ExecRequest } from './exec.js';
+export { pauseEngineContainer, renameEngineContainer, updateEngineContainer, pruneContainers, type UpdateFields } from './control.js';
+export { sampleStats, statsRow, type StatsSample } from './stats.js';
+export { findContainer, listEngineContainers, removeEngineContainer, inspectDocument, stopEngineContainer, waitNotRunning } from './containers.js';
+export { reapExited, shouldRestart } from './reap.js';
+export { appendEvent, readEvents, type EngineEvent } from './events.js';
 export { requestFromFlags } from './flags.js';
 export { formatReport } from './report.js';
 

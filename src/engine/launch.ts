@@ -1,16 +1,18 @@
 /**
- * Running a created container in this process: the runtime creates it (cgroup, namespaces, init
- * blocked on the exec fifo) with the helper as its monitor, starts it, and this process waits for
- * the helper's "exit" message. Then, before the runtime deletes the container, the cgroup's
- * counters are read into the outcome report. A foreground `berth run`, the TypeScript API and the
- * detached monitor (monitor.ts) all use this.
+ * Running a created container: the runtime creates it (cgroup, namespaces, init blocked on the
+ * exec fifo) with the helper as its parent and monitor, and starts it. In the foreground (`berth
+ * run`, the TypeScript API) this process waits for the helper's "exit" message; a detached
+ * container's helper writes an exit file instead (monitor.ts, reap.ts). Either way, before the
+ * runtime deletes the container, the cgroup's counters are read into the outcome report.
  */
 import type { HelperOptions } from '../runtime/helper.js';
 import { createContainer, type Created } from '../runtime/create.js';
 import { deleteContainer, killContainer, openContainer, startContainer } from '../runtime/lifecycle.js';
+import type { Op } from '../runtime/plan.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { pidStartTime } from '../runtime/proc.js';
 import { BerthError } from '../util/errors.js';
+import { appendEvent } from './events.js';
 import { decodeWaitStatus, makeReport, readUsage, type Report, type Usage } from './report.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
@@ -44,35 +46,59 @@ export function startFailureCode(msg: string): number {
   return 125;
 }
 
-/** Start container `id` (created or exited) in this process. */
-export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions): Promise<Launched> {
+/** What `startRuntime` needs beyond the id. */
+export interface StartRuntimeOptions {
+  stdio: HelperOptions['stdio'];
+  /** Parent ops of the detached monitor (see native/monitor.c). */
+  parentOps?: Op[];
+  /** Who watches the container: this process (foreground) or the helper (detached). */
+  monitor: 'node' | 'helper';
+  warn: (msg: string) => void;
+}
+
+/**
+ * Under the container's lock: create and start the runtime container, record it running and
+ * who watches it, emit `start`. A failure deletes whatever the runtime made and records the error
+ * (Docker's 127/126 exit codes for a missing or non-executable command).
+ */
+export async function startRuntime(paths: EnginePaths, id: string, opts: StartRuntimeOptions): Promise<{ rec: EngineRecord; created: Created }> {
   const store = new EngineStore(paths);
-  const warn = opts.warn ?? (() => {});
   const held: { created?: Created } = {};
   const rec = await store.locked(id, async () => {
     const r = store.load(id);
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
     if (r.State.Running) throw new BerthError('EBAD_STATE', `container ${r.Name} is already running`);
     try {
-      await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true })
+      await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true, parentOps: opts.parentOps })
         .then((c) => { held.created = c; });
-      await startContainer(paths.runtimeRoot, id, warn);
+      await startContainer(paths.runtimeRoot, id, opts.warn);
     } catch (err) {
-      await deleteContainer(paths.runtimeRoot, id, true, warn).catch(() => undefined);
+      held.created?.session.child.kill('SIGKILL');
+      await deleteContainer(paths.runtimeRoot, id, true, opts.warn).catch(() => undefined);
       const msg = (err as Error).message;
-      r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Pid: 0, Error: msg, ExitCode: startFailureCode(msg) };
+      r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(msg) };
       store.save(r);
       throw new BerthError((err as BerthError).code ?? 'EHELPER', `failed to start container ${r.Name}: ${msg}`);
     }
     const now = new Date().toISOString();
-    r.State = { ...r.State, Status: 'running', Running: true, Paused: false, OOMKilled: false, Pid: held.created!.record.pid ?? 0, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: r.State.FinishedAt };
-    r.Monitor = { pid: process.pid, startTime: pidStartTime(process.pid) };
+    r.State = { ...r.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Pid: held.created!.record.pid ?? 0, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: r.State.FinishedAt };
+    const monitorPid = opts.monitor === 'node' ? process.pid : held.created!.session.child.pid!;
+    r.Monitor = { pid: monitorPid, startTime: pidStartTime(monitorPid), kind: opts.monitor };
     delete r.KilledBy;
     delete r.Outcome;
+    delete r.ManuallyStopped;
     store.save(r);
+    appendEvent(paths, r, 'start');
     return r;
   });
-  const session = held.created!.session;
+  return { rec, created: held.created! };
+}
+
+/** Start container `id` (created or exited) in this process, which waits for it. */
+export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions): Promise<Launched> {
+  const warn = opts.warn ?? (() => {});
+  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn });
+  const session = created.session;
   const startedAt = new Date(rec.State.StartedAt);
   let timer: NodeJS.Timeout | undefined;
   if (opts.timeoutMs !== undefined) {
@@ -97,30 +123,47 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
 }
 
 /**
- * After the container's init exited: read the cgroup's counters, delete the runtime container,
- * record the outcome (or remove the container with --rm). Tolerates a record that `rm -f`
- * removed meanwhile: the runtime container is deleted all the same.
+ * After the container's init exited: read the cgroup's counters, then delete the runtime
+ * container (its cgroup with them), and make the report. Call it holding no engine lock.
  */
-export async function finalize(paths: EnginePaths, id: string, exit: { exitCode: number; signal?: number }, startedAt: Date,
-  error: string, warn: (msg: string) => void): Promise<Report> {
-  const store = new EngineStore(paths);
+export async function collectOutcome(paths: EnginePaths, id: string, exit: { exitCode: number; signal?: number }, startedAt: Date,
+  finishedAt: Date, sent: EngineRecord['KilledBy'], warn: (msg: string) => void): Promise<Report> {
   let usage: Usage = { memory: {}, cpu: {}, pids: {}, oomKills: 0 };
   try {
-    const opened = openContainer(paths.runtimeRoot, id);
+    const opened = await openContainer(paths.runtimeRoot, id);
     try { usage = readUsage(opened.cgroup); } finally { opened.release(); }
   } catch { /* already deleted by rm -f */ }
   await deleteContainer(paths.runtimeRoot, id, true, warn).catch(() => undefined);
-  const rec = store.load(id);
-  const report = makeReport({ exitCode: exit.exitCode, signal: exit.signal, usage, sent: rec?.KilledBy, startedAt, finishedAt: new Date() });
-  if (!rec) return report;
+  return makeReport({ exitCode: exit.exitCode, signal: exit.signal, usage, sent, startedAt, finishedAt });
+}
+
+/** Record the outcome in `r` (the caller holds the lock and saves): State, Outcome, events. */
+export function applyOutcome(paths: EnginePaths, r: EngineRecord, report: Report, error: string): void {
+  r.State = { ...r.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: report.exitCode, OOMKilled: report.oomKills > 0, Error: error, FinishedAt: report.finishedAt };
+  r.Outcome = report;
+  delete r.Monitor;
+  if (report.oomKills > 0) appendEvent(paths, r, 'oom');
+  appendEvent(paths, r, 'die', { exitCode: String(report.exitCode), ...(report.signal ? { signal: report.signal } : {}) });
+}
+
+/**
+ * The foreground end: collect the outcome, record it (or remove the container with --rm).
+ * Tolerates a record that `rm -f` removed meanwhile: the runtime container is deleted all the same.
+ */
+export async function finalize(paths: EnginePaths, id: string, exit: { exitCode: number; signal?: number }, startedAt: Date,
+  error: string, warn: (msg: string) => void, finishedAt = new Date()): Promise<Report> {
+  const store = new EngineStore(paths);
+  const report = await collectOutcome(paths, id, exit, startedAt, finishedAt, store.load(id)?.KilledBy, warn);
+  if (!store.load(id)) return report;
   await store.locked(id, () => {
     const r = store.load(id);
     if (!r) return;
-    r.State = { ...r.State, Status: 'exited', Running: false, Paused: false, Pid: 0, ExitCode: report.exitCode, OOMKilled: report.oomKills > 0, Error: error, FinishedAt: report.finishedAt };
-    r.Outcome = report;
-    delete r.Monitor;
+    applyOutcome(paths, r, report, error);
     store.save(r);
-    if (r.HostConfig.AutoRemove) store.remove(r);
+    if (r.HostConfig.AutoRemove) {
+      store.remove(r);
+      appendEvent(paths, r, 'destroy');
+    }
   }).catch(() => undefined);
   return report;
 }
@@ -137,7 +180,11 @@ export async function killEngineContainer(paths: EnginePaths, id: string, signal
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
     if (!r.State.Running) throw new BerthError('EBAD_STATE', `cannot kill container ${r.Name}: container ${r.Id.slice(0, 12)} is not running`);
     r.KilledBy = { signal: signalName(num), by, at: new Date().toISOString() };
+    // Docker's rule: a container the user stopped or killed is not restarted by its policy.
+    if (by !== 'timeout') r.ManuallyStopped = true;
     store.save(r);
+    // A paused container cannot act on a signal until it is thawed (SIGKILL works regardless).
     await killContainer(paths.runtimeRoot, id, String(num), all);
+    appendEvent(paths, r, 'kill', { signal: String(num) });
   });
 }

@@ -1,65 +1,67 @@
 /**
- * Detached containers (`start`, `run -d`). Someone must be there when the container exits, to
- * read its exit status and its cgroup's counters before the cgroup is removed; with no daemon,
- * that is a small per-container monitor process (Podman's conmon plays this part). The monitor is
- * `berth container-monitor ID`, started in its own session: it launches the container with its
- * stdout and stderr appended to console.log, tells the starting command "ok" (or the error) on
- * fd 3, waits, records the outcome and exits.
- *
- * Interface note: the native helper already stays as the container's parent in monitor mode; once
- * it can write the exit status to a file, the helper alone can be the monitor and this Node
- * process goes away (DESIGN.md: no Node process resident per container).
+ * Detached containers (`start`, `run -d`). Someone must be there when the container exits: to
+ * reap it, to keep its output, and to record the exit status before anything removes the cgroup
+ * whose counters tell an OOM kill apart. With no daemon that is a per-container monitor (Podman's
+ * conmon plays this part); in Berth it is the native helper itself, which already stays as the
+ * container's parent in monitor mode: with the `daemon`, `log-file`, `exit-file` and `exit-exec`
+ * parent ops (native/monitor.c) it leaves the command's session, writes the container's stdout
+ * and stderr to `<id>-json.log` as Docker's json-file lines, writes `exit.json` when the init
+ * exits and then becomes `berth container-cleanup ID` — a short-lived Node process that reads the
+ * counters, records the outcome, deletes the runtime container and applies --rm and --restart
+ * (reap.ts). No Node process stays resident while the container runs. With -t the monitor holds
+ * the pty master instead of pipes (its output logged as stdout, the -i fifo fed into it).
  */
-import { spawn } from 'node:child_process';
-import { closeSync, openSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { closeSync, openSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { HelperOptions } from '../runtime/helper.js';
 import { BerthError } from '../util/errors.js';
-import { launch } from './launch.js';
+import { startRuntime } from './launch.js';
 import { EngineStore, type EnginePaths } from './store.js';
 
-/** The berth CLI entry, used to start the monitor. */
+/** The berth CLI entry, exec'd by the monitor as the cleanup command. */
 const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 
-/** In the monitor process: launch, report readiness on `readyFd`, wait, finalize. */
-export async function runMonitor(paths: EnginePaths, id: string, readyFd: number): Promise<number> {
-  const store = new EngineStore(paths);
-  const log = openSync(join(store.dir(id), 'console.log'), 'a', 0o640);
-  let launched;
-  try {
-    launched = await launch(paths, id, { stdio: ['ignore', log, log], warn: (m) => process.stderr.write(`warning: ${m}\n`) });
-  } catch (err) {
-    writeSync(readyFd, `error ${(err as Error).message}\n`);
-    closeSync(readyFd);
-    return 1;
-  } finally {
-    closeSync(log);
-  }
-  writeSync(readyFd, 'ok\n');
-  closeSync(readyFd);
-  const report = await launched.exited;
-  return report.exitCode;
+/** The command the monitor execs once the exit file is written. */
+export function cleanupCommand(paths: EnginePaths, id: string): string[] {
+  return [process.execPath, BERTH_BIN, '--data-root', paths.dataRoot, '--root', paths.runtimeRoot, 'container-cleanup', id];
 }
 
-/** Start a created or exited container in the background, through a monitor. */
-export function startDetached(paths: EnginePaths, id: string): Promise<void> {
+/**
+ * The stdin of a `-d -i` container: a fifo in the container's directory that `berth attach`
+ * writes to. It is opened read-write and handed to the container that way, so the container's
+ * stdin never reads end-of-file when an attached writer goes away (Docker keeps stdin open too).
+ */
+function openStdinFifo(path: string): number {
+  rmSync(path, { force: true });
+  try {
+    execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
+  } catch (err) {
+    throw new BerthError('EHELPER', `cannot create the stdin fifo ${path}: ${(err as Error).message}`);
+  }
+  return openSync(path, 'r+');
+}
+
+/** Start a created or exited container in the background, watched by the native helper. */
+export async function startDetached(paths: EnginePaths, id: string, warn: (msg: string) => void = () => {}): Promise<void> {
   const store = new EngineStore(paths);
-  const errLog = openSync(join(store.dir(id), 'monitor.log'), 'a', 0o640);
-  const child = spawn(process.execPath, [BERTH_BIN, '--data-root', paths.dataRoot, '--root', paths.runtimeRoot, 'container-monitor', id], {
-    detached: true, stdio: ['ignore', errLog, errLog, 'pipe'],
-  });
-  closeSync(errLog);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const ready = child.stdio[3]!;
-    ready.on('data', (d: Buffer) => { text += d.toString(); });
-    ready.on('close', () => {
-      child.unref();
-      const line = text.split('\n')[0] ?? '';
-      if (line === 'ok') resolve();
-      else if (line.startsWith('error ')) reject(new BerthError('EHELPER', line.slice(6)));
-      else reject(new BerthError('EHELPER', `the monitor of container ${id.slice(0, 12)} exited before the container started: see ${join(store.dir(id), 'monitor.log')}`));
+  const rec = store.load(id);
+  if (!rec) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
+  rmSync(store.exitPath(id), { force: true });
+  const stdinFd = rec.Config.OpenStdin ? openStdinFifo(store.stdinPath(id)) : undefined;
+  const stdio: HelperOptions['stdio'] = [stdinFd ?? 'ignore', 'ignore', 'ignore'];
+  try {
+    const { created } = await startRuntime(paths, id, {
+      stdio, monitor: 'helper', warn,
+      parentOps: [
+        ['daemon'],
+        ['log-file', store.logPath(id)],
+        ['exit-file', store.exitPath(id)],
+        ['exit-exec', ...cleanupCommand(paths, id)],
+      ],
     });
-    child.on('error', (err) => reject(new BerthError('EHELPER', `cannot start the monitor: ${err.message}`)));
-  });
+    created.session.detach();
+  } finally {
+    if (stdinFd !== undefined) closeSync(stdinFd);
+  }
 }

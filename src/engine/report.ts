@@ -98,7 +98,10 @@ export function makeReport(opts: {
     summary = `killed by the OOM killer: ${limit}${peak}`;
   } else if (signal) {
     killedBy = sentThis ? sentThis.by : 'signal';
-    summary = `killed by ${signal}${sentThis ? ` (sent by ${sentThis.by})` : ''}`;
+    summary = sentThis?.by === 'timeout' ? `timed out: killed by ${signal}`
+      : sentThis?.by === 'berth stop'
+      ? `stopped by berth stop (${signal === 'SIGKILL' ? 'SIGKILL after the stop timeout' : signal})`
+      : `killed by ${signal}${sentThis ? ` (sent by ${sentThis.by})` : ''}`;
   } else {
     summary = `exited with code ${opts.exitCode}`;
   }

@@ -44,7 +44,13 @@ export interface SpecContext {
   boundingCaps?: readonly string[];
   /** The architecture for the default seccomp profile (process.arch by default). */
   arch?: NodeJS.Architecture;
+  /** `--init`: the host path of berth-init, bind-mounted read-only at INIT_PATH and run as pid 1. */
+  initPath?: string;
 }
+
+/** Where `--init` puts the init in the container: /dev is the container's own tmpfs, so the
+ * mount point is created there and never in a host directory (Docker uses /sbin/docker-init). */
+export const INIT_PATH = '/dev/init';
 
 const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const NOSUID = ['nosuid', 'noexec', 'nodev'];
@@ -99,6 +105,13 @@ export function buildSpec(config: ContainerConfig, hc: HostConfig, ctx: SpecCont
       resources: resources(hc, ctx),
     },
   };
+  // A pty starts at 24x80 (a foreground run then takes the user's terminal size).
+  if (config.Tty) spec.process!.consoleSize = { height: 24, width: 80 };
+  if (hc.Init) {
+    if (!ctx.initPath) throw new BerthError('EUNSUPPORTED', '--init: the init binary (native/build/berth-init) is missing: run npm run build');
+    spec.mounts!.push({ destination: INIT_PATH, type: 'bind', source: ctx.initPath, options: ['bind', 'ro', 'nosuid', 'nodev'] });
+    spec.process!.args = [INIT_PATH, '--', ...spec.process!.args!];
+  }
   if (hc.UTSMode !== 'host') spec.hostname = hostname;
   if (config.Domainname) spec.domainname = config.Domainname;
   if (hc.OomScoreAdj) spec.process!.oomScoreAdj = hc.OomScoreAdj;
@@ -156,7 +169,8 @@ function mounts(hc: HostConfig, ctx: SpecContext): Mount[] {
   return [...defaults.filter((m) => !taken.has(m.destination)), ...user];
 }
 
-function resources(hc: HostConfig, ctx: SpecContext): LinuxResources {
+/** The OCI resources of a HostConfig (Docker's mapping; also used by `update`). */
+export function resources(hc: HostConfig, ctx: Pick<SpecContext, 'device'>): LinuxResources {
   const r: LinuxResources = {};
   const mem: NonNullable<LinuxResources['memory']> = {};
   if (hc.Memory) mem.limit = hc.Memory;
@@ -205,7 +219,7 @@ function resources(hc: HostConfig, ctx: SpecContext): LinuxResources {
 }
 
 /** Deny everything, then allow each --device and each --device-cgroup-rule (privileged: allow all). */
-function deviceRules(hc: HostConfig, ctx: SpecContext): LinuxDeviceCgroup[] {
+function deviceRules(hc: HostConfig, ctx: Pick<SpecContext, 'device'>): LinuxDeviceCgroup[] {
   if (hc.Privileged) return [{ allow: true, access: 'rwm' }];
   const rules: LinuxDeviceCgroup[] = [{ allow: false, access: 'rwm' }];
   for (const d of hc.Devices) {

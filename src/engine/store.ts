@@ -6,7 +6,10 @@
  *   <data-root>/containers/<id>/container.json   the record (atomic rename on every write)
  *   <data-root>/containers/<id>/bundle/          config.json for the runtime
  *   <data-root>/containers/<id>/rootfs/          the root of a `host` container (its writable layer)
- *   <data-root>/containers/<id>/console.log      stdout+stderr of a detached container
+ *   <data-root>/containers/<id>/<id>-json.log    stdout+stderr of a detached container (Docker's json-file)
+ *   <data-root>/containers/<id>/exit.json        written by the detached monitor when the init exits
+ *   <data-root>/containers/<id>/stdin            a fifo: the stdin of a container run with -d -i
+ *   <data-root>/events.log                       the event log (events.ts)
  *   <data-root>/names/<name>                     holds the id: creating it O_EXCL reserves the name
  */
 import { randomBytes } from 'node:crypto';
@@ -16,6 +19,7 @@ import { BerthError, errnoCode } from '../util/errors.js';
 import { lockDir } from '../runtime/lock.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { Report } from './report.js';
+import { releaseImageResources } from './image-release.js';
 
 /** Docker's State object, as `inspect` prints it. */
 export interface ContainerState {
@@ -54,11 +58,22 @@ export interface EngineRecord {
   Report: boolean;
   /** The outcome of the last run. */
   Outcome?: Report;
-  /** The process watching the container (a foreground `run` or a monitor): pid and start time. */
-  Monitor?: { pid: number; startTime?: number };
+  /**
+   * The process watching the container: a foreground `run` (`node`) or the native helper of a
+   * detached container (`helper`), with its start time (pids are reused).
+   */
+  Monitor?: { pid: number; startTime?: number; kind?: 'node' | 'helper' };
+  /** `berth stop`/`kill`/`rm -f` ended the last run: a restart policy does not apply (Docker's rule). */
+  ManuallyStopped?: boolean;
   /** A signal berth sent (kill, stop, rm -f, a timeout), so the outcome can say who killed it. */
   KilledBy?: { signal: string; by: string; at: string };
   RestartCount: number;
+  /** From an image: its id (config digest), as Docker's inspect `Image`. */
+  ImageId?: string;
+  /** From an image: how its root filesystem was made (storage/rootfs.ts). */
+  StorageDriver?: 'overlay' | 'copy';
+  /** Anonymous volumes made for the image's Volumes (removed by rm -v and --rm). */
+  AnonVolumes?: { Name: string; Source: string; Destination: string }[];
 }
 
 /** Locations of one engine instance. */
@@ -88,6 +103,12 @@ export class EngineStore {
   get containersDir(): string { return join(this.paths.dataRoot, 'containers'); }
   get namesDir(): string { return join(this.paths.dataRoot, 'names'); }
   dir(id: string): string { return join(this.containersDir, id); }
+  /** The json-file log of a detached container. */
+  logPath(id: string): string { return join(this.dir(id), `${id}-json.log`); }
+  /** The exit file the detached monitor writes: {"status": raw wait status, "time": RFC 3339}. */
+  exitPath(id: string): string { return join(this.dir(id), 'exit.json'); }
+  /** The stdin fifo of a container run with -d -i. */
+  stdinPath(id: string): string { return join(this.dir(id), 'stdin'); }
 
   /** A new 64-hex-digit id, as Docker's. */
   newId(): string {
@@ -185,8 +206,13 @@ export class EngineStore {
     }
   }
 
-  /** Remove the container's directory and its name. */
-  remove(rec: EngineRecord): void {
+  /**
+   * Remove the container's directory and its name, and its image root filesystem if it has one.
+   * Anonymous volumes go with `volumes` (rm -v), with --rm, and with a failed create (a stub
+   * record without HostConfig).
+   */
+  remove(rec: EngineRecord, opts: { volumes?: boolean } = {}): void {
+    releaseImageResources(this.paths, rec.Id, this.dir(rec.Id), opts.volumes ?? rec.HostConfig?.AutoRemove ?? true);
     this.releaseName(rec.Name, rec.Id);
     rmSync(this.dir(rec.Id), { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../util/errors.js';
 import { normalizeEntryPath, rejectEntry } from '../storage/entry-path.js';
 import { tempNameFor } from './atomic.js';
-import type { BlobStore } from './blobs.js';
+import type { BlobRef, BlobStore } from './blobs.js';
 import { detectCompression } from './compress.js';
 import { digestHex } from './digest.js';
 import type { ImageDb } from './images.js';
@@ -25,8 +25,17 @@ import { endOfArchive, headerBlocks, pad } from './tar/writer.js';
 import { decompress } from './compress.js';
 import { familiarName, formatReference, parseReference } from './reference.js';
 
-/** Extracts regular files of a tarball (gzip allowed) under `dest`; symlinks become hardlinks. */
-async function extract(file: string, dest: string): Promise<void> {
+/** Files at least this big are streamed straight into the blob store while extracting. */
+const INGEST_MIN = 1 << 20;
+
+/**
+ * Extracts regular files of a tarball (gzip allowed) under `dest`; symlinks become hardlinks.
+ * Large files (layers, in any archive format) go straight into the blob store — hashed on the
+ * way — and are hardlinked into `dest`, so a layer is written once, not once to the staging
+ * directory and again to the store. Returns those blobs by inode, for the readers to reuse.
+ */
+async function extract(file: string, dest: string, blobs: BlobStore): Promise<Map<number, BlobRef>> {
+  const stored = new Map<number, BlobRef>();
   const fh = await open(file, 'r');
   const head = Buffer.alloc(4);
   try { await fh.read(head, 0, 4, 0); } finally { await fh.close(); }
@@ -42,18 +51,25 @@ async function extract(file: string, dest: string): Promise<void> {
     }
     if (e.header.type !== 'file') throw rejectEntry(e.header.name, `an image archive holds only files, not a ${e.header.type}`);
     await mkdir(join(dest, dirname(p)), { recursive: true });
+    if (e.header.size >= INGEST_MIN) {
+      const ref = await blobs.ingest(e.chunks(), undefined, `${file} entry ${p}`);
+      await link(blobs.path(ref.digest), join(dest, p));
+      stored.set((await stat(join(dest, p))).ino, ref);
+      continue;
+    }
     await pipeline(e.chunks(), createWriteStream(join(dest, p), { flags: 'wx' }));
   }
   for (const [p, target] of links) {
     await mkdir(join(dest, dirname(p)), { recursive: true });
     await link(join(dest, target), join(dest, p)).catch(() => { throw rejectEntry(p, `link target ${target} is not a file in the archive`); });
   }
+  return stored;
 }
 
 interface DockerManifestEntry { Config: string; RepoTags?: string[] | null; Layers: string[] }
 
 /** Loads a docker-archive directory (manifest.json) by building an OCI manifest per image. */
-async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb): Promise<Loaded[]> {
+async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb, stored = new Map<number, BlobRef>()): Promise<Loaded[]> {
   let entries: DockerManifestEntry[];
   try { entries = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as DockerManifestEntry[]; } catch (err) {
     throw new BerthError('EINVALID_IMAGE', `manifest.json of the docker archive is unreadable: ${(err as Error).message}`);
@@ -74,7 +90,7 @@ async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb): Promis
       const fh = await open(file, 'r');
       const head = Buffer.alloc(4);
       try { await fh.read(head, 0, 4, 0); } finally { await fh.close(); }
-      const ref = await blobs.ingest(createReadStream(file), undefined, `layer ${l}`);
+      const ref = stored.get((await stat(file)).ino) ?? await blobs.ingest(createReadStream(file), undefined, `layer ${l}`);
       const c = detectCompression(head);
       layers.push({ mediaType: c === 'gzip' ? MT.ociLayerGzip : c === 'zstd' ? MT.ociLayerZstd : MT.ociLayer, ...ref });
     }
@@ -103,10 +119,10 @@ export async function loadImages(input: string, blobs: BlobStore, db: ImageDb, s
     dir = tmp;
   }
   try {
-    if (tmp) await extract(input, tmp);
+    const stored = tmp ? await extract(input, tmp, blobs) : undefined;
     // an OCI layout first: Docker 25's archives are both, and the layout keeps media types
     if (await stat(join(dir, 'oci-layout')).then(() => true, () => false)) return await loadLayout(dir, blobs, db, opts);
-    if (await stat(join(dir, 'manifest.json')).then(() => true, () => false)) return await loadDockerDir(dir, blobs, db);
+    if (await stat(join(dir, 'manifest.json')).then(() => true, () => false)) return await loadDockerDir(dir, blobs, db, stored);
     throw new BerthError('EINVALID_IMAGE', `${input} is neither an OCI layout nor a docker archive (no oci-layout or manifest.json)`);
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 /**
  * Berth's image API, what the engine and the CLI call: pull, load, save, import, list, tag,
  * remove, history, inspect, prune, login — and `resolveImage`, which gives the engine an image's
- * container defaults and layers. All state is below the data root (`dataRoot()`: $BERTH_DATA,
+ * container defaults and layers. All state is below the data root (`dataRoot()`: $BERTH_DATA_ROOT,
  * else /var/lib/berth); every function takes `{ root }` so tests use their own directory.
  */
 import { createReadStream } from 'node:fs';
@@ -18,19 +18,20 @@ import type { Digest } from './digest.js';
 import { ImageDb, type ResolvedImage } from './images.js';
 import type { Loaded } from './layout.js';
 import { containerDefaults, type ContainerDefaults } from './config.js';
-import { MT, hostPlatform, type ImageConfigFile, type Manifest, type Platform } from './manifest.js';
+import { MT, hostPlatform, parseConfig, type ImageConfigFile, type Manifest, type Platform } from './manifest.js';
 import type { ProgressFn } from './progress.js';
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient } from './registry/client.js';
-import { getCredentials, saveCredentials } from './registry/credentials.js';
-import { pullBlobs } from './registry/pull.js';
+import { getCredentials, removeCredentials, saveCredentials } from './registry/credentials.js';
+import { eachLimit, pullBlobs } from './registry/pull.js';
+import { pushImage, type PushOptions, type Pushed } from './registry/push.js';
 
 export { containerDefaults, resolveUser, type ContainerDefaults, type ResolvedUser } from './config.js';
 export type { LayerRef } from '../storage/rootfs.js';
 
-/** Berth's data directory: $BERTH_DATA, else /var/lib/berth. */
+/** Berth's data directory, the engine's: $BERTH_DATA_ROOT (or the older $BERTH_DATA), else /var/lib/berth. */
 export function dataRoot(): string {
-  return process.env.BERTH_DATA ?? '/var/lib/berth';
+  return process.env.BERTH_DATA_ROOT || process.env.BERTH_DATA || '/var/lib/berth';
 }
 
 /** Options shared by the image functions. */
@@ -81,15 +82,19 @@ export async function resolveImage(ref: string, opts: ImageOptions = {}): Promis
   return toEngine(await stores(opts.root).db.resolve(ref));
 }
 
-/** Unpacks every layer of `image` into the layer store (verifying DiffIDs); idempotent. */
+/**
+ * Unpacks every layer of `image` into the layer store (verifying DiffIDs); idempotent. Layers
+ * unpack into separate directories, so up to three go at once (one core waits on the disk while
+ * another inflates).
+ */
 export async function ensureLayers(image: { layers: LayerRef[] }, opts: ImageOptions = {}): Promise<void> {
   const s = stores(opts.root);
   await s.layers.cleanTemp();
-  for (const l of image.layers) {
-    if (await s.layers.has(l.diffId)) continue;
+  await eachLimit(image.layers, 3, async (l) => {
+    if (await s.layers.has(l.diffId)) return;
     opts.progress?.({ id: l.digest.slice(7, 19), action: 'unpacking' });
     await s.layers.ensure(s.blobs.path(l.digest), l.diffId, l.digest);
-  }
+  });
 }
 
 /** Pulls `ref` from its registry, unpacks its layers and names it. Returns the image. */
@@ -98,7 +103,28 @@ export async function pull(ref: string, opts: ImageOptions = {}): Promise<Engine
   const r = parseReference(ref);
   const credentials = await getCredentials(r.registry, opts.configDir);
   const client = new RegistryClient(r.registry, r.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}) });
-  const pulled = await pullBlobs(client, r, s.blobs, { ...(opts.platform ? { platform: opts.platform } : {}), ...(opts.progress ? { progress: opts.progress } : {}) });
+  // each layer is unpacked as soon as it is stored, while the others still download
+  const unpacks: Promise<unknown>[] = [];
+  let configDoc: Promise<ImageConfigFile> | undefined;
+  const onLayer = (l: LayerRef | Manifest['layers'][number], i: number, m: Manifest): void => {
+    configDoc ??= s.blobs.get(m.config.digest, 'config').then((b) => parseConfig(b, `config ${m.config.digest}`));
+    const p = configDoc.then(async (c) => {
+      const diffId = c.rootfs.diff_ids[i];
+      if (!diffId || await s.layers.has(diffId)) return;
+      opts.progress?.({ id: l.digest.slice(7, 19), action: 'unpacking' });
+      await s.layers.ensure(s.blobs.path(l.digest), diffId, l.digest);
+    });
+    p.catch(() => undefined); // awaited below; this only keeps it from counting as unhandled
+    unpacks.push(p);
+  };
+  let pulled;
+  try {
+    await s.layers.cleanTemp();
+    pulled = await pullBlobs(client, r, s.blobs, { onLayer, ...(opts.platform ? { platform: opts.platform } : {}), ...(opts.progress ? { progress: opts.progress } : {}) });
+  } finally {
+    await Promise.allSettled(unpacks);
+  }
+  for (const u of unpacks) await u; // the first unpack error, if any
   const config = (await s.db.load({ version: 1, images: { [pulled.manifestDigest]: { id: pulled.manifest.config.digest, manifest: pulled.manifestDigest, mediaType: pulled.mediaType, added: '' } }, tags: {} }, pulled.manifestDigest)).config;
   await ensureLayers({ layers: layerRefs(pulled.manifest, config) }, opts);
   const names = r.tag ? [formatReference({ registry: r.registry, repository: r.repository, tag: r.tag })] : [];
@@ -106,11 +132,32 @@ export async function pull(ref: string, opts: ImageOptions = {}): Promise<Engine
   return resolveImage(pulled.manifestDigest, opts);
 }
 
+/**
+ * Pushes the local image `ref` (a name: its registry, repository and tag say where to) to its
+ * registry (`berth push`). `as` pushes it under another name instead, as `docker tag` + push.
+ */
+export async function push(ref: string, opts: ImageOptions & Omit<PushOptions, 'progress'> & { as?: string } = {}): Promise<Pushed> {
+  const s = stores(opts.root);
+  const img = await s.db.resolve(ref);
+  const target = parseReference(opts.as ?? ref);
+  const credentials = await getCredentials(target.registry, opts.configDir);
+  const client = new RegistryClient(target.registry, target.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}) });
+  const manifestData = await s.blobs.get(img.record.manifest, 'manifest');
+  return pushImage(client, s.blobs, { manifestData, mediaType: img.record.mediaType, config: img.manifest.config, layers: img.manifest.layers, digest: img.record.manifest }, target.digest ? undefined : target.tag, {
+    ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}), ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
+  });
+}
+
 /** Checks credentials against a registry and stores them (`berth login`). */
 export async function login(registry: string, username: string, password: string, opts: ImageOptions = {}): Promise<void> {
   const client = new RegistryClient(registry, 'library/x', { credentials: { username, password }, ...(opts.insecure ? { insecure: opts.insecure } : {}) });
   await client.ping();
   await saveCredentials(registry, { username, password }, opts.configDir);
+}
+
+/** Forgets the stored credentials for `registry` (`berth logout`); returns whether there were any. */
+export async function logout(registry: string, opts: ImageOptions = {}): Promise<boolean> {
+  return removeCredentials(registry, opts.configDir);
 }
 
 /** Loads an OCI layout directory, oci-archive or docker-archive (`berth load -i`). */

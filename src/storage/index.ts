@@ -8,6 +8,8 @@
 import { ensureLayers, stores, type ImageOptions } from '../image/index.js';
 import { createRootfs, removeRootfs as remove, type Driver, type LayerRef, type Rootfs } from './rootfs.js';
 
+export { removeRootfsSync, rootfsDir } from './rootfs.js';
+
 export type { Driver, LayerRef, Rootfs } from './rootfs.js';
 
 /** Options for `prepareRootfs`. */

@@ -22,6 +22,9 @@ import type { Digest } from '../image/digest.js';
 import { BerthError } from '../util/errors.js';
 import type { LayerStore } from './layers.js';
 import { unpackTar } from './unpack.js';
+import { rootfsDir } from './remove.js';
+
+export { removeRootfsSync, rootfsDir } from './remove.js';
 
 const run = promisify(execFile);
 
@@ -47,11 +50,6 @@ export interface Rootfs {
 
 interface Meta { driver: 'overlay' | 'copy'; layers: Digest[] }
 
-/** The directory of a container's root filesystem. */
-export function rootfsDir(root: string, id: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/.test(id)) throw new BerthError('EINVALID_ARG', `container id ${JSON.stringify(id)} is not valid for a root filesystem directory`);
-  return join(root, 'rootfs', id);
-}
 
 async function isMounted(path: string): Promise<boolean> {
   const text = await readFile('/proc/self/mountinfo', 'utf8');

@@ -25,7 +25,8 @@ export function whyNoRegistry(): string | undefined {
   return existsSync('/usr/bin/docker-registry') ? undefined : 'docker-registry not installed (apt-get install docker-registry)';
 }
 
-async function freePort(): Promise<number> {
+/** A free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -35,11 +36,16 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a registry and waits until /v2/ answers. `htpasswd` enables basic auth with that file. */
-export async function startRegistry(opts: { htpasswd?: string } = {}): Promise<TestRegistry> {
+/**
+ * Starts a registry and waits until /v2/ answers. `htpasswd` enables basic auth with that file;
+ * `token` enables bearer-token auth: tokens from `realm`, signed by the key of `certBundle`.
+ */
+export async function startRegistry(opts: { htpasswd?: string; token?: { realm: string; service: string; issuer: string; certBundle: string } } = {}): Promise<TestRegistry> {
   const dir = await mkdtemp(join(tmpdir(), `${processTag()}-registry-`));
   const port = await freePort();
-  const auth = opts.htpasswd ? `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${opts.htpasswd}\n` : '';
+  const t = opts.token;
+  const auth = opts.htpasswd ? `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${opts.htpasswd}\n`
+    : t ? `auth:\n  token:\n    realm: ${t.realm}\n    service: ${t.service}\n    issuer: ${t.issuer}\n    rootcertbundle: ${t.certBundle}\n` : '';
   await writeFile(join(dir, 'config.yml'), `version: 0.1
 log:
   level: error

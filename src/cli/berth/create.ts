@@ -4,6 +4,7 @@
  */
 import { createEngineContainer } from '../../engine/create.js';
 import { requestFromFlags } from '../../engine/flags.js';
+import { pullOutput } from './image-output.js';
 import type { Command } from './context.js';
 import { CREATE_FLAGS, imageAndCommand } from './run-flags.js';
 import { rawArgv } from './run.js';
@@ -18,7 +19,7 @@ export const create: Command = {
   stopAtPositional: true,
   async run(ctx, p) {
     const { image, cmd } = imageAndCommand(rawArgv.value, p);
-    const rec = await createEngineContainer(ctx.paths, requestFromFlags(p.flags, image, cmd), ctx.warn);
+    const rec = await createEngineContainer(ctx.paths, requestFromFlags(p.flags, image, cmd), ctx.warn, pullOutput());
     process.stdout.write(`${rec.Id}\n`);
     return 0;
   },

@@ -27,6 +27,7 @@ export function humanDuration(ms: number): string {
 export function statusText(rec: EngineRecord, now = Date.now()): string {
   const st = rec.State;
   if (st.Running) return `Up ${humanDuration(now - Date.parse(st.StartedAt))}${st.Paused ? ' (Paused)' : ''}`;
+  if (st.Status === 'restarting') return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   if (st.Status === 'exited') return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   return st.Status.charAt(0).toUpperCase() + st.Status.slice(1);
 }

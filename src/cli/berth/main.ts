@@ -16,9 +16,23 @@ import { rm } from './rm.js';
 import { ps } from './ps.js';
 import { inspect } from './inspect.js';
 import { monitor } from './monitor.js';
+import { stop } from './stop.js';
+import { logs } from './logs.js';
+import { wait } from './wait.js';
+import { exec } from './exec.js';
+import { attach } from './attach.js';
+import { update } from './update.js';
+import { pause, unpause } from './pause.js';
+import { stats, top } from './stats.js';
+import { events } from './events.js';
+import { rename, port } from './rename.js';
+import { prune } from './prune.js';
+import { system } from './system.js';
+import { IMAGE_COMMANDS } from './image-commands.js';
 
 export const VERSION = '0.1.0';
-const COMMANDS: Command[] = [run, create, start, kill, rm, ps, inspect, monitor];
+const COMMANDS: Command[] = [run, create, start, stop, kill, rm, ps, inspect, logs, wait, exec, attach, update, pause, unpause,
+  top, stats, events, rename, port, prune, system, monitor, ...IMAGE_COMMANDS];
 
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'data-root', type: 'string', help: 'where containers are kept (default /var/lib/berth, or $BERTH_DATA_ROOT)' },
@@ -49,8 +63,8 @@ function commandHelp(c: Command): string {
 /** Find a command by name, allowing Docker's `container <verb>` forms. */
 function findCommand(words: string[]): { cmd: Command; rest: string[] } | undefined {
   const [a, b, ...more] = words;
-  if (a === 'container' && b) {
-    const cmd = COMMANDS.find((c) => c.aliases?.includes(`container ${b}`));
+  if ((a === 'container' || a === 'image' || a === 'system') && b) {
+    const cmd = COMMANDS.find((c) => c.aliases?.includes(`${a} ${b}`));
     if (cmd) return { cmd, rest: more };
   }
   const cmd = COMMANDS.find((c) => c.name === a);

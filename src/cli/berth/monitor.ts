@@ -1,19 +1,24 @@
 /**
- * `berth container-monitor ID` (internal): the process that watches a detached container; see
- * src/engine/monitor.ts. Started by `start` and `run -d` with the readiness pipe on fd 3.
+ * `berth container-cleanup ID` (internal): what a detached container's monitor (the native
+ * helper) execs once it has written the exit file — record the outcome, delete the runtime
+ * container, apply --rm and --restart (src/engine/reap.ts). Short-lived: it runs only at exit.
  */
-import { runMonitor } from '../../engine/monitor.js';
+import { reapExited } from '../../engine/reap.js';
 import type { Command } from './context.js';
 
 export const monitor: Command = {
-  name: 'container-monitor',
-  usage: 'container-monitor ID',
-  summary: 'watch a detached container (internal)',
+  name: 'container-cleanup',
+  usage: 'container-cleanup ID',
+  summary: 'record how a detached container ended (internal)',
   flags: [],
   args: [1, 1],
   hidden: true,
   async run(ctx, p) {
-    for (const sig of ['SIGINT', 'SIGHUP', 'SIGTERM', 'SIGPIPE'] as const) process.on(sig, () => {});
-    return runMonitor(ctx.paths, p.positional[0]!, 3);
+    // It must finish even if the terminal the container was started from goes away.
+    for (const sig of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(sig, () => {});
+    // The monitor execs us with an empty environment; a restart may run mkfifo.
+    process.env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    await reapExited(ctx.paths, p.positional[0]!, () => {});
+    return 0;
   },
 };

@@ -11,9 +11,12 @@ export const rm: Command = {
   aliases: ['container rm', 'container remove'],
   usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'remove one or more containers',
-  flags: [{ name: 'force', aliases: ['f'], type: 'bool', help: 'force the removal of a running container (uses SIGKILL)' }],
+  flags: [
+    { name: 'force', aliases: ['f'], type: 'bool', help: 'force the removal of a running container (uses SIGKILL)' },
+    { name: 'volumes', aliases: ['v'], type: 'bool', help: 'remove the anonymous volumes associated with the container' },
+  ],
   args: [1, -1],
   run(ctx, p) {
-    return eachContainer(p.positional, async (ref) => { await removeEngineContainer(ctx.paths, ref, bool(p, 'force')); });
+    return eachContainer(p.positional, async (ref) => { await removeEngineContainer(ctx.paths, ref, bool(p, 'force'), { volumes: bool(p, 'volumes') }); });
   },
 };

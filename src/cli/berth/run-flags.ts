@@ -10,7 +10,7 @@ const f = (name: string, type: FlagSpec['type'], help: string, aliases?: string[
 /** Flags shared by run and create. */
 export const CREATE_FLAGS: FlagSpec[] = [
   f('interactive', 'bool', 'keep stdin open', ['i']),
-  f('tty', 'bool', 'allocate a pseudo-tty (not supported yet)', ['t']),
+  f('tty', 'bool', 'allocate a pseudo-tty (foreground only for now)', ['t']),
   f('rm', 'bool', 'remove the container when it exits'),
   f('name', 'string', 'assign a name to the container'),
   f('env', 'list', 'set environment variables (KEY=VALUE, or KEY to take it from here)', ['e']),
@@ -25,10 +25,10 @@ export const CREATE_FLAGS: FlagSpec[] = [
   f('tmpfs', 'list', 'mount a tmpfs directory (PATH[:OPTIONS])'),
   f('read-only', 'bool', 'mount the container\'s root filesystem as read only'),
   f('rootfs', 'string', 'run an unpacked root filesystem instead of an image'),
-  f('init', 'bool', 'run an init inside the container (not supported yet)'),
+  f('init', 'bool', 'run an init inside the container that forwards signals and reaps processes'),
   f('stop-signal', 'string', 'signal to stop the container'),
   f('stop-timeout', 'int', 'timeout (in seconds) to stop a container'),
-  f('restart', 'string', 'restart policy (not applied yet)'),
+  f('restart', 'string', 'restart policy to apply when a container exits (no, on-failure[:N], always, unless-stopped)'),
   f('memory', 'string', 'memory limit', ['m']),
   f('memory-swap', 'string', 'swap limit equal to memory plus swap: -1 to enable unlimited swap'),
   f('memory-reservation', 'string', 'memory soft limit'),

@@ -11,6 +11,7 @@ import { startDetached } from '../../engine/monitor.js';
 import { formatReport } from '../../engine/report.js';
 import { requestFromFlags } from '../../engine/flags.js';
 import { EngineStore } from '../../engine/store.js';
+import { pullOutput } from './image-output.js';
 import type { Command } from './context.js';
 import { CREATE_FLAGS, imageAndCommand } from './run-flags.js';
 
@@ -34,7 +35,7 @@ export const run: Command = {
   async run(ctx, p) {
     const { image, cmd } = imageAndCommand(rawArgv.value, p);
     const req = requestFromFlags(p.flags, image, cmd);
-    const rec = await createEngineContainer(ctx.paths, req, ctx.warn);
+    const rec = await createEngineContainer(ctx.paths, req, ctx.warn, pullOutput());
     const store = new EngineStore(ctx.paths);
     if (bool(p, 'detach')) {
       try {
@@ -48,7 +49,7 @@ export const run: Command = {
     }
     let launched;
     try {
-      launched = await launch(ctx.paths, rec.Id, { stdio: [rec.Config.OpenStdin ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn });
+      launched = await launch(ctx.paths, rec.Id, { stdio: [rec.Config.OpenStdin || rec.Config.Tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn });
     } catch (err) {
       if (rec.HostConfig.AutoRemove) store.remove(rec);
       process.stderr.write(`berth: ${(err as Error).message}\n`);

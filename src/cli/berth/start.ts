@@ -1,23 +1,48 @@
 /**
- * `berth start CONTAINER...`: start created or stopped containers in the background (each gets a
- * monitor that records how it ends). Prints each name as given, like Docker.
+ * `berth start [-a] [-i] [--report] CONTAINER...`: start created or stopped containers in the
+ * background, each watched by the native helper (prints each name as given, like Docker). With
+ * -a, one container runs attached in the foreground like `berth run`: its output on this
+ * terminal, signals passed on, and its exit code (with --report, the outcome table on stderr).
  */
+import { bool } from '../args.js';
 import { findContainer } from '../../engine/containers.js';
+import { launch } from '../../engine/launch.js';
 import { startDetached } from '../../engine/monitor.js';
+import { formatReport } from '../../engine/report.js';
+import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
 import { eachContainer } from './each.js';
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
 
 export const start: Command = {
   name: 'start',
   aliases: ['container start'],
-  usage: 'start CONTAINER [CONTAINER...]',
+  usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'start one or more stopped containers',
-  flags: [],
+  flags: [
+    { name: 'attach', aliases: ['a'], type: 'bool', help: 'attach stdout/stderr and forward signals' },
+    { name: 'interactive', aliases: ['i'], type: 'bool', help: 'attach container\'s stdin' },
+    { name: 'report', type: 'bool', help: 'with -a: print what happened (exit, OOM kill, cpu, memory and pids peaks) on stderr' },
+  ],
   args: [1, -1],
-  run(ctx, p) {
-    return eachContainer(p.positional, async (ref) => {
-      const rec = await findContainer(ctx.paths, ref);
-      if (!rec.State.Running) await startDetached(ctx.paths, rec.Id);
-    });
+  async run(ctx, p) {
+    if (!bool(p, 'attach') && !bool(p, 'interactive')) {
+      return eachContainer(p.positional, async (ref) => {
+        const rec = await findContainer(ctx.paths, ref);
+        if (!rec.State.Running) await startDetached(ctx.paths, rec.Id, ctx.warn);
+      });
+    }
+    if (p.positional.length > 1) throw new BerthError('EINVALID_ARG', 'you cannot start and attach multiple containers at once');
+    const rec = await findContainer(ctx.paths, p.positional[0]!);
+    if (rec.State.Running) throw new BerthError('EBAD_STATE', `container ${rec.Name} is already running: use berth attach`);
+    const stdin = bool(p, 'interactive') || rec.Config.Tty ? 'inherit' : 'ignore';
+    const launched = await launch(ctx.paths, rec.Id, { stdio: [stdin, 'inherit', 'inherit'], warn: ctx.warn });
+    const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
+    for (const sig of FORWARDED) process.on(sig, forward);
+    const report = await launched.exited;
+    for (const sig of FORWARDED) process.off(sig, forward);
+    if (bool(p, 'report')) process.stderr.write(formatReport(report));
+    return report.exitCode;
   },
 };

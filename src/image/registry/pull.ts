@@ -91,7 +91,11 @@ export async function eachLimit<T>(items: T[], limit: number, fn: (t: T) => Prom
  * Fetches `ref` from its registry into `blobs` and returns the manifest. With an index, the
  * entry for `platform` (default: this host) is chosen; the index itself is not stored.
  */
-export async function pullBlobs(client: RegistryClient, ref: ImageRef, blobs: BlobStore, opts: { platform?: Platform; progress?: ProgressFn; concurrency?: number } = {}): Promise<Pulled> {
+export async function pullBlobs(client: RegistryClient, ref: ImageRef, blobs: BlobStore, opts: {
+  platform?: Platform; progress?: ProgressFn; concurrency?: number;
+  /** Called as each layer is stored (config stored already), so unpacking can overlap downloads. */
+  onLayer?: (layer: Descriptor, index: number, manifest: Manifest) => void;
+} = {}): Promise<Pulled> {
   await blobs.cleanTemp();
   const name = formatReference(ref);
   let m = await fetchManifest(client, ref.digest ?? ref.tag ?? 'latest', ref.digest);
@@ -110,7 +114,10 @@ export async function pullBlobs(client: RegistryClient, ref: ImageRef, blobs: Bl
     }
   }
   await fetchBlob(client, blobs, manifest.config);
-  await eachLimit(manifest.layers, opts.concurrency ?? 3, (l) => fetchBlob(client, blobs, l, opts.progress));
+  await eachLimit(manifest.layers.map((l, i) => ({ l, i })), opts.concurrency ?? 3, async ({ l, i }) => {
+    await fetchBlob(client, blobs, l, opts.progress);
+    opts.onLayer?.(l, i, manifest);
+  });
   await blobs.put(m.data, { digest: m.digest, size: m.data.length }, 'manifest');
   return { manifestDigest: m.digest, manifest, mediaType: manifest.mediaType };
 }

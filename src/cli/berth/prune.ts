@@ -1,0 +1,28 @@
+/**
+ * `berth container prune [-f]`: remove every stopped container (asks first unless -f, like Docker).
+ */
+import { createInterface } from 'node:readline/promises';
+import { bool } from '../args.js';
+import { pruneContainers } from '../../engine/control.js';
+import type { Command } from './context.js';
+
+export const prune: Command = {
+  name: 'container prune',
+  aliases: ['container prune'],
+  usage: 'container prune [OPTIONS]',
+  summary: 'remove all stopped containers',
+  flags: [{ name: 'force', aliases: ['f'], type: 'bool', help: 'do not prompt for confirmation' }],
+  args: [0, 0],
+  async run(ctx, p) {
+    if (!bool(p, 'force')) {
+      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const answer = await rl.question('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
+      rl.close();
+      if (!/^y(es)?$/i.test(answer.trim())) return 0;
+    }
+    const ids = await pruneContainers(ctx.paths);
+    if (ids.length) process.stdout.write(`Deleted Containers:\n${ids.map((id) => `${id}\n`).join('')}\n`);
+    process.stdout.write('Total reclaimed space: 0B\n');
+    return 0;
+  },
+};

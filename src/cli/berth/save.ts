@@ -1,0 +1,41 @@
+/**
+ * `berth save [-o FILE] IMAGE...`: write images to a tarball that `docker load`, `podman load`
+ * and OCI tools read (an OCI layout with Docker's manifest.json beside it, as Docker 25 writes);
+ * to stdout when there is no -o, unless stdout is a terminal.
+ */
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { str } from '../args.js';
+import { tempNameFor } from '../../image/atomic.js';
+import { save as saveImages } from '../../image/index.js';
+import { BerthError } from '../../util/errors.js';
+import type { Command } from './context.js';
+import { imageOptions } from './image-output.js';
+
+export const save: Command = {
+  name: 'save',
+  aliases: ['image save'],
+  usage: 'save [OPTIONS] IMAGE [IMAGE...]',
+  summary: 'save one or more images to a tar archive (streamed to stdout by default)',
+  flags: [{ name: 'output', aliases: ['o'], type: 'string', help: 'write to a file, instead of stdout' }],
+  args: [1, -1],
+  async run(ctx, p) {
+    const out = str(p, 'output');
+    if (out) {
+      await saveImages(p.positional, resolve(out), imageOptions(ctx));
+      return 0;
+    }
+    if (process.stdout.isTTY) throw new BerthError('EINVALID_ARG', 'cowardly refusing to save to a terminal: use the -o flag or redirect');
+    await mkdir(join(ctx.paths.dataRoot, 'tmp'), { recursive: true });
+    const tmp = tempNameFor(join(ctx.paths.dataRoot, 'tmp', 'save.tar'));
+    try {
+      await saveImages(p.positional, tmp, imageOptions(ctx));
+      await pipeline(createReadStream(tmp), process.stdout, { end: false });
+    } finally {
+      await rm(tmp, { force: true });
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,86 @@
+/**
+ * `berth stats [-a] [--no-stream] [--format table|json|TEMPLATE] [CONTAINER...]`: a live table
+ * of usage refreshing every second like `docker stats` (the screen is redrawn with ANSI codes),
+ * or one reading with --no-stream. `berth top CONTAINER [ps OPTIONS]`: the container's processes.
+ */
+import { bool, str } from '../args.js';
+import { formatTable } from '../table.js';
+import { findContainer, listEngineContainers } from '../../engine/containers.js';
+import { sampleStats, statsRow, topRows, type StatsSample } from '../../engine/stats.js';
+import type { EngineRecord } from '../../engine/store.js';
+import type { Command } from './context.js';
+import { renderTemplate } from './format.js';
+
+const COLUMNS: [string, string][] = [
+  ['CONTAINER ID', 'ID'], ['NAME', 'Name'], ['CPU %', 'CPUPerc'], ['MEM USAGE / LIMIT', 'MemUsage'],
+  ['MEM %', 'MemPerc'], ['NET I/O', 'NetIO'], ['BLOCK I/O', 'BlockIO'], ['PIDS', 'PIDs'],
+];
+
+function render(rows: Record<string, string>[], format: string): string {
+  if (format === 'json') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
+  if (format === 'table') return formatTable([COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, k]) => r[k]!))], 10, 3);
+  if (format.startsWith('table ')) {
+    const tpl = format.slice(6);
+    const header = renderTemplate(tpl, Object.fromEntries(COLUMNS.map(([h, k]) => [k, h])));
+    return `${header}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`;
+  }
+  return rows.map((r) => `${renderTemplate(format, r)}\n`).join('');
+}
+
+export const stats: Command = {
+  name: 'stats',
+  aliases: ['container stats'],
+  usage: 'stats [OPTIONS] [CONTAINER...]',
+  summary: 'display a live stream of container(s) resource usage statistics',
+  flags: [
+    { name: 'all', aliases: ['a'], type: 'bool', help: 'show all containers (default shows just running)' },
+    { name: 'no-stream', type: 'bool', help: 'disable streaming stats and only pull the first result' },
+    { name: 'no-trunc', type: 'bool', help: 'do not truncate output' },
+    { name: 'format', type: 'string', help: 'format output using a custom template: table, json or a go template' },
+  ],
+  args: [0, -1],
+  async run(ctx, p) {
+    const format = str(p, 'format') ?? 'table';
+    const pick = async (): Promise<EngineRecord[]> => (p.positional.length
+      ? Promise.all(p.positional.map((ref) => findContainer(ctx.paths, ref)))
+      : listEngineContainers(ctx.paths, bool(p, 'all')));
+    let prev = new Map<string, StatsSample>();
+    // The first CPU % needs a reading before it, as Docker's precpu_stats.
+    for (const rec of await pick()) prev.set(rec.Id, await sampleStats(ctx.paths, rec));
+    for (;;) {
+      await new Promise((r) => setTimeout(r, bool(p, 'no-stream') ? 500 : 1000));
+      const next = new Map<string, StatsSample>();
+      const rows: Record<string, string>[] = [];
+      for (const rec of await pick()) {
+        const s = await sampleStats(ctx.paths, rec);
+        next.set(rec.Id, s);
+        const row = statsRow(prev.get(rec.Id), s);
+        if (bool(p, 'no-trunc')) { row.ID = rec.Id; row.Container = rec.Id; }
+        rows.push(row);
+      }
+      prev = next;
+      const text = render(rows, format);
+      if (bool(p, 'no-stream')) {
+        process.stdout.write(text);
+        return 0;
+      }
+      // Clear the screen and home the cursor, as docker stats does on a terminal.
+      process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
+    }
+  },
+};
+
+export const top: Command = {
+  name: 'top',
+  aliases: ['container top'],
+  usage: 'top CONTAINER [ps OPTIONS]',
+  summary: 'display the running processes of a container',
+  flags: [],
+  args: [1, -1],
+  stopAtPositional: true,
+  async run(ctx, p) {
+    const rec = await findContainer(ctx.paths, p.positional[0]!);
+    process.stdout.write(formatTable(await topRows(ctx.paths, rec, p.positional.slice(1)), 0, 3));
+    return 0;
+  },
+};

@@ -1,0 +1,145 @@
+/**
+ * A container made from an image: find the image (pulling it when missing, as `docker run`
+ * does), make the container's root filesystem (storage/: overlay over the shared layers, or a
+ * copy), resolve its user in the image's own /etc/passwd and /etc/group, make its working
+ * directory, and give each of the image's Volumes an anonymous volume — a directory
+ * `<data-root>/volumes/<64 hex>/_data` (Docker's layout) seeded with what the image has at that
+ * path and bind-mounted there. `rm -v` and `--rm` remove those volumes; a plain `rm` leaves them,
+ * as Docker does.
+ *
+ * Crash safety: before anything is made, `<container dir>/creating` records this process (pid
+ * and start time), and every volume is listed in `<container dir>/volumes.json` before its
+ * directory exists. A create killed half-way leaves a container directory with no
+ * container.json; `sweepOrphans` (run by every image create) removes the root filesystem and
+ * volumes of such a directory once its creator is gone, and the directory with them.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pull, resolveImage, type EngineImage } from '../image/index.js';
+import { resolveInRoot } from '../image/config.js';
+import type { ProgressFn } from '../image/progress.js';
+import { familiarName, parseReference } from '../image/reference.js';
+import type { Mount } from '../oci/spec.js';
+import { isSameProcess, pidStartTime } from '../runtime/proc.js';
+import { prepareRootfs } from '../storage/index.js';
+import { releaseImageResources } from './image-release.js';
+
+export { releaseImageResources } from './image-release.js';
+import type { BerthError } from '../util/errors.js';
+import type { ContainerConfig, HostConfig } from './config.js';
+import { anonymousVolumeTargets } from './image-config.js';
+import { userMounts } from './mounts.js';
+import type { EnginePaths, EngineRecord } from './store.js';
+import { resolveUserIn, type ResolvedUser } from './user.js';
+
+const run = promisify(execFile);
+
+/** How to report an implicit pull: layer progress, and Docker's status lines. */
+export interface PullOutput {
+  progress?: ProgressFn;
+  say?: (line: string) => void;
+}
+
+/**
+ * The local image `ref`, pulled first when there is none (Docker's `--pull missing`): "Unable to
+ * find image … locally", the layers' progress, then "Status: Downloaded newer image for …".
+ */
+export async function findOrPullImage(paths: EnginePaths, ref: string, out: PullOutput = {}): Promise<EngineImage> {
+  try {
+    return await resolveImage(ref, { root: paths.dataRoot });
+  } catch (err) {
+    if ((err as BerthError).code !== 'ENOT_FOUND' || /^(sha256:)?[a-f0-9]{64}$/.test(ref)) throw err;
+  }
+  const parsed = parseReference(ref);
+  const name = familiarName(parsed);
+  out.say?.(`Unable to find image '${name}' locally`);
+  out.say?.(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.repository}`);
+  const img = await pull(ref, { root: paths.dataRoot, ...(out.progress ? { progress: out.progress } : {}) });
+  out.say?.(`Digest: ${img.manifest}`);
+  out.say?.(`Status: Downloaded newer image for ${name}`);
+  return img;
+}
+
+/** What a container from an image gets. */
+export interface ImageContainer {
+  rootPath: string;
+  driver: 'overlay' | 'copy';
+  user: ResolvedUser;
+  /** Bind mounts of the anonymous volumes, for the spec. */
+  mounts: Mount[];
+  volumes: NonNullable<EngineRecord['AnonVolumes']>;
+}
+
+async function readDb(rootPath: string, file: string): Promise<string[][]> {
+  const text = await readFile(await resolveInRoot(rootPath, file), 'utf8').catch(() => '');
+  return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
+}
+
+/** Creates `path` inside the root filesystem without following any of its symlinks out of it. */
+async function mkdirInRoot(rootPath: string, path: string): Promise<string> {
+  const host = await resolveInRoot(rootPath, path);
+  await mkdir(host, { recursive: true, mode: 0o755 });
+  return host;
+}
+
+/**
+ * Makes container `id`'s root filesystem from `img` and everything the image asks of it (user,
+ * working directory, volumes). `config` is already merged with the image (applyImageConfig).
+ */
+export async function prepareImageContainer(paths: EnginePaths, id: string, containerDir: string, img: EngineImage, config: ContainerConfig, hc: HostConfig): Promise<ImageContainer> {
+  writeFileSync(join(containerDir, 'creating'), `${process.pid} ${pidStartTime(process.pid) ?? ''}\n`);
+  const fs = await prepareRootfs(id, img, { root: paths.dataRoot });
+  const user = resolveUserIn(config.User, await readDb(fs.path, '/etc/passwd'), await readDb(fs.path, '/etc/group'));
+  if (config.WorkingDir) await mkdirInRoot(fs.path, config.WorkingDir);
+  const targets = anonymousVolumeTargets(config.Volumes, userMounts(hc).map((m) => m.destination));
+  const volumes: ImageContainer['volumes'] = [];
+  const mounts: Mount[] = [];
+  for (const dest of targets) {
+    const name = randomBytes(32).toString('hex');
+    const source = join(paths.dataRoot, 'volumes', name, '_data');
+    volumes.push({ Name: name, Source: source, Destination: dest });
+    writeFileSync(join(containerDir, 'volumes.json'), JSON.stringify(volumes));
+    await mkdir(source, { recursive: true, mode: 0o755 });
+    // Docker seeds a new volume with the image's content at its path (and its owner and mode)
+    const inImage = await mkdirInRoot(fs.path, dest);
+    if ((await lstat(inImage)).isDirectory()) await run('cp', ['-a', '--no-target-directory', inImage, source]);
+    mounts.push({ destination: dest, type: 'bind', source, options: ['rbind', 'rw', 'rprivate'] });
+  }
+  return { rootPath: fs.path, driver: fs.driver, user, mounts, volumes };
+}
+
+/**
+ * Removes what creates killed half-way left: a container directory with no container.json whose
+ * creator (recorded in `creating`) is gone, with its root filesystem and volumes; and a root
+ * filesystem with no container directory at all.
+ */
+export async function sweepOrphans(paths: EnginePaths): Promise<string[]> {
+  const swept: string[] = [];
+  const rootfsIds = await readdir(join(paths.dataRoot, 'rootfs')).catch(() => [] as string[]);
+  const containerIds = await readdir(join(paths.dataRoot, 'containers')).catch(() => [] as string[]);
+  for (const id of new Set([...rootfsIds, ...containerIds])) {
+    const dir = join(paths.dataRoot, 'containers', id);
+    if (existsSync(join(dir, 'container.json'))) continue;
+    if (existsSync(dir)) {
+      const marker = await readFile(join(dir, 'creating'), 'utf8').catch(() => undefined);
+      if (marker === undefined) continue; // not made by an image create: not ours to judge
+      const [pid, start] = marker.trim().split(' ');
+      if (isSameProcess(Number(pid), start ? Number(start) : undefined)) continue; // still creating
+    }
+    try {
+      releaseImageResources(paths, id, dir, true);
+      await rm(dir, { recursive: true, force: true });
+      swept.push(id);
+    } catch { /* an id that is not a valid rootfs name, or a busy mount: left for next time */ }
+  }
+  return swept;
+}
+
+/** The image ids the engine's containers use (rmi refuses to delete them without -f). */
+export function imagesInUse(records: EngineRecord[]): Set<string> {
+  return new Set(records.map((r) => r.ImageId).filter((x): x is string => !!x));
+}

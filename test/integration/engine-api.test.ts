@@ -1,0 +1,52 @@
+/**
+ * The TypeScript API (src/engine/index.ts) as a Node program uses it: run an untrusted command
+ * with limits and a timeout, stream its output, get its report — and leave nothing behind.
+ */
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runContainer, type EnginePaths } from '../../src/engine/index.js';
+import { assertNoLeaks, processTag, testCgroupParent, whyNotRoot } from '../support/bundle.js';
+
+const skip = whyNotRoot();
+let paths: EnginePaths;
+
+before(() => {
+  paths = { dataRoot: mkdtempSync(join(tmpdir(), `${processTag()}-api-data-`)), runtimeRoot: mkdtempSync(join(tmpdir(), `${processTag()}-api-run-`)) };
+});
+after(async () => {
+  rmSync(paths.dataRoot, { recursive: true, force: true });
+  rmSync(paths.runtimeRoot, { recursive: true, force: true });
+  if (!skip) await assertNoLeaks(processTag());
+});
+
+const limits = { cgroupParent: testCgroupParent(), hostConfig: { ReadonlyRootfs: true, CapDrop: ['ALL'], SecurityOpt: ['no-new-privileges'], NetworkMode: 'none' } };
+
+test('runContainer streams stdout and stderr and reports the exit', { skip }, async () => {
+  let out = '';
+  let err = '';
+  const report = await runContainer({
+    ...limits, paths, cmd: ['sh', '-c', 'echo out; echo err >&2; exit 2'], memory: '64m', pidsLimit: 16,
+    onStdout: (b) => { out += b.toString(); }, onStderr: (b) => { err += b.toString(); },
+  });
+  assert.equal(out, 'out\n');
+  assert.equal(err, 'err\n');
+  assert.equal(report.exitCode, 2);
+  assert.equal(report.summary, 'exited with code 2');
+  assert.equal(report.pids.limit, 16);
+  assert.equal(report.memory.limit, 64 << 20);
+  assert.deepEqual(readdirSync(join(paths.dataRoot, 'containers')), [], 'removed afterwards');
+});
+
+test('a timeout kills every process and says so; an OOM kill says so', { skip }, async () => {
+  const t0 = Date.now();
+  const slow = await runContainer({ ...limits, paths, cmd: ['sh', '-c', 'sleep 30 & sleep 30'], timeoutMs: 300 });
+  assert.ok(Date.now() - t0 < 5000);
+  assert.equal(slow.exitCode, 137);
+  assert.equal(slow.summary, 'timed out: killed by SIGKILL');
+  const oom = await runContainer({ ...limits, paths, cmd: ['sh', '-c', 'x=a; while true; do x=$x$x; done'], memory: '32m' });
+  assert.equal(oom.oomKilled, true);
+  assert.match(oom.summary, /^killed by the OOM killer: memory limit 32MiB reached/);
+});

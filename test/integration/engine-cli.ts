@@ -1,0 +1,70 @@
+/**
+ * Support for the engine's end-to-end tests: `berth` as a user types it, against a data root and
+ * a runtime root of the test's own (temporary directories named after the test process), with
+ * containers' cgroups below the test's own cgroup (--cgroup-parent, relative).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { processTag, repoRoot, testCgroupParent } from '../support/bundle.js';
+import type { Result } from '../support/runtime.js';
+
+const bin = join(repoRoot, 'bin/berth.js');
+
+/** One engine instance (data root + runtime root) for a test file. */
+export class BerthCli {
+  readonly data: string;
+  readonly run: string;
+  /** `--cgroup-parent` below the test's own cgroup. */
+  readonly cg = ['--cgroup-parent', testCgroupParent()];
+
+  constructor(label: string) {
+    this.data = mkdtempSync(join(tmpdir(), `${processTag()}-${label}-data-`));
+    this.run = mkdtempSync(join(tmpdir(), `${processTag()}-${label}-run-`));
+  }
+
+  /** Run `berth ARGS`; `input` is written to its stdin (closed otherwise). */
+  exec(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, '--data-root', this.data, '--root', this.run, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+      child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+      child.stdin.end(opts.input ?? '');
+      const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`berth ${args.join(' ')} timed out: ${stderr}`)); }, opts.timeoutMs ?? 30_000);
+      child.on('close', (code) => { clearTimeout(timer); resolve({ code: code ?? -1, stdout, stderr }); });
+    });
+  }
+
+  /** `berth inspect -f TEMPLATE REF`, trimmed. */
+  async inspect(ref: string, template: string): Promise<string> {
+    return (await this.exec(['inspect', '-f', template, ref])).stdout.trim();
+  }
+
+  /** Container ids on disk. */
+  containers(): string[] {
+    try { return readdirSync(join(this.data, 'containers')); } catch { return []; }
+  }
+
+  /** Remove every container (rm -f) and both roots. */
+  async cleanup(): Promise<void> {
+    for (const id of this.containers()) await this.exec(['rm', '-f', id]);
+    rmSync(this.data, { recursive: true, force: true });
+    rmSync(this.run, { recursive: true, force: true });
+  }
+}
+
+/** Resolves after `ms` milliseconds. */
+export const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll `fn` until it returns a truthy value or `ms` passes; returns the last value. */
+export async function until<T>(fn: () => T | Promise<T>, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v || Date.now() > deadline) return v;
+    await delay(20);
+  }
+}
