@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Your first Berth container, from nothing: installs what is missing (busybox-static from Debian,
+# Your first Berth containers, from nothing: installs what is missing (busybox-static from Debian,
 # the npm packages and the build), makes an OCI bundle with a busybox root filesystem, and runs
-# it with berth-runtime under a 64 MiB memory limit and a 64-process limit. Run it as root.
+# it with berth-runtime under a 64 MiB memory limit and a 64-process limit, then runs a command
+# with the berth engine on the host's own system directories. Run it as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then echo "first-container.sh: run me as root (containers need namespaces and cgroups)" >&2; exit 1; fi
@@ -24,3 +25,5 @@ node -e '
   fs.writeFileSync(f, JSON.stringify(s, null, 2));
 ' "$bundle/config.json"
 node bin/berth-runtime.js run --bundle "$bundle" "berth-first-$$"
+# The engine needs no image at all: the host's own system directories, read-only.
+node bin/berth.js run --rm --memory 64m -- sh -c 'echo hi'

@@ -6,7 +6,7 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
-import { assertNoLeaks, makeBundle, processTag, whyNotRoot, type TestBundle } from '../support/bundle.js';
+import { assertNoLeaks, makeBundle, processTag, testCgroupParent, whyNotRoot, type TestBundle } from '../support/bundle.js';
 import { makeRoot, runtime, runtimeBin } from '../support/runtime.js';
 
 describe('berth-runtime create killed at any instant', { skip: whyNotRoot() }, () => {
@@ -29,6 +29,9 @@ describe('berth-runtime create killed at any instant', { skip: whyNotRoot() }, (
   for (const ms of delays) {
     test(`killed after ${ms} ms, delete --force leaves nothing`, async () => {
       const id = `${b.id}-k${ms}`;
+      // Each container gets its own cgroup, so a leaked process is attributed to its test.
+      b.spec.linux!.cgroupsPath = `${testCgroupParent()}/${id}`;
+      await b.write();
       const child = spawn(process.execPath, [runtimeBin, '--root', root.root, 'create', '--bundle', b.dir, id], {
         stdio: ['ignore', 'ignore', 'ignore'],
       });
