@@ -142,6 +142,9 @@ void op_sysctl(struct msg *m);
 __attribute__((noreturn)) void op_exec(struct plan *p, struct msg *m);
 void op_lookup(struct plan *p, struct msg *m);
 
+/* tty.c: receive the pty master sent by the child's `console` op (SCM_RIGHTS); -1 if none */
+int recv_pty_master(int sock);
+
 /* console.c */
 void op_console(struct plan *p, struct msg *m);
 

@@ -244,25 +244,6 @@ static int pump(struct stream *s)
 	return 1;
 }
 
-/* Receive the pty master the child's `console` op sends with SCM_RIGHTS; -1 when it sent none. */
-static int recv_fd(int sock)
-{
-	char name[64];
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { name, sizeof(name) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	ssize_t r;
-	do
-		r = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (r < 0 && errno == EINTR);
-	struct cmsghdr *c = r > 0 ? CMSG_FIRSTHDR(&mh) : NULL;
-	if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-		return -1;
-	int fd;
-	memcpy(&fd, CMSG_DATA(c), sizeof(int));
-	return fd;
-}
-
 /* The terminal of a container with a tty: its master is read like a pipe and logged as stdout. */
 static struct stream g_tty = { "stdout", { -1, -1 }, 0, { 0 } };
 
@@ -374,7 +355,7 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 		if (fds[2].revents)
 			pump(&g_err);
 		if (fds[3].revents) {
-			g_tty.pipe[0] = recv_fd(peer);
+			g_tty.pipe[0] = recv_pty_master(peer);
 			close(peer);
 			peer = -1;
 		}

@@ -46,7 +46,7 @@ int tty_local(void)
 }
 
 /* Receive the pty master the child's `console` op sends (SCM_RIGHTS); -1 at EOF or error. */
-static int recv_master(int sock)
+int recv_pty_master(int sock)
 {
 	char name[64];
 	char cbuf[CMSG_SPACE(sizeof(int))];
@@ -165,7 +165,7 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 			}
 		}
 		if (i_peer >= 0 && pf[i_peer].revents) {
-			master = recv_master(g_peer);
+			master = recv_pty_master(g_peer);
 			close(g_peer);
 			g_peer = -1;
 			if (master >= 0) {
