@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { assertNoLeaks, makeBundle, ownCgroupDirs, processTag, repoRoot, testCgroupParent, whyNotRoot, type TestBundle } from '../support/bundle.js';
-import { makeRoot, type Result } from '../support/runtime.js';
+import { collect, makeRoot, type Result } from '../support/runtime.js';
 
 const clientBin = join(repoRoot, 'native/build/berth-runtime');
 const serverEntry = join(repoRoot, 'dist/src/server/main.js');
@@ -38,31 +38,12 @@ async function startServer(socket: string, env: Record<string, string> = {}): Pr
 
 /** Run the client; `env` adds to the environment (BERTH_NODE=/bin/false proves the server served it). */
 function client(socket: string, root: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; stdio3?: number } = {}): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const stdio: (number | 'pipe')[] = ['pipe', 'pipe', 'pipe'];
-    if (opts.stdio3 !== undefined) stdio.push(opts.stdio3);
-    const child = spawn(clientBin, ['--root', root, ...args], {
-      cwd: opts.cwd, stdio, env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, ...opts.env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.stdin!.end();
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`client ${args.join(' ')} timed out: ${stderr}`)); }, 30_000);
-    child.on('error', reject);
-    let closed = false;
-    child.on('close', () => { closed = true; });
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const done = () => resolve({ code: code ?? 128 + (signal ? 9 : 0), stdout, stderr });
-      if (closed) done();
-      else {
-        const t = setTimeout(done, 50);
-        child.on('close', () => { clearTimeout(t); done(); });
-      }
-    });
+  const stdio: (number | 'pipe')[] = ['pipe', 'pipe', 'pipe'];
+  if (opts.stdio3 !== undefined) stdio.push(opts.stdio3);
+  const child = spawn(clientBin, ['--root', root, ...args], {
+    cwd: opts.cwd, stdio, env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, ...opts.env },
   });
+  return collect(child, `client ${args.join(' ')}`);
 }
 
 const warm = { BERTH_NODE: '/bin/false' };

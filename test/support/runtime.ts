@@ -2,7 +2,7 @@
  * Running berth-runtime as a user (or containerd) does: the real binary, a private --root, and
  * a way to capture its output and exit status.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -39,26 +39,33 @@ export function makeRoot(): { root: string; cleanup(): void } {
 
 /** Run `berth-runtime --root ROOT ARGS...` and collect its output. */
 export function runtime(root: string, args: string[], opts: { input?: string; timeoutMs?: number; cwd?: string } = {}): Promise<Result> {
+  const direct = otherRuntime ?? berthClient;
+  const [cmd, pre] = direct ? [direct, []] : [process.execPath, [runtimeBin]];
+  const child = spawn(cmd, [...pre, '--root', root, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd,
+  });
+  return collect(child, `berth-runtime ${args.join(' ')}`, opts);
+}
+
+/**
+ * The exit code and output of a runtime process. A created container keeps the runtime's
+ * stdout and stderr open (they are its stdio), so 'close' may come much later than 'exit':
+ * the pipes get a moment to drain, no more.
+ */
+export function collect(child: ChildProcess, what: string, opts: { input?: string; timeoutMs?: number } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const direct = otherRuntime ?? berthClient;
-    const [cmd, pre] = direct ? [direct, []] : [process.execPath, [runtimeBin]];
-    const child = spawn(cmd, [...pre, '--root', root, ...args], {
-      stdio: ['pipe', 'pipe', 'pipe'], cwd: opts.cwd,
-    });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`berth-runtime ${args.join(' ')} timed out; stderr: ${stderr}`));
+      reject(new Error(`${what} timed out; stderr: ${stderr}`));
     }, opts.timeoutMs ?? 30_000);
     // A fast runtime (the C client) may exit before its stdin is written: EPIPE is not a failure.
-    child.stdin.on('error', () => { /* see above */ });
-    child.stdin.end(opts.input ?? '');
+    child.stdin!.on('error', () => { /* see above */ });
+    child.stdin!.end(opts.input ?? '');
     child.on('error', reject);
-    // A created container keeps the runtime's stdout and stderr open (they are its stdio), so
-    // 'close' may come much later than 'exit': give the pipes a moment to drain, no more.
     let closed = false;
     child.on('close', () => { closed = true; });
     child.on('exit', (code, signal) => {
