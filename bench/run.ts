@@ -5,12 +5,14 @@
  *   breakdown         where berth-runtime run spends its time, phase by phase (breakdown.ts)
  *   image-pull        berth pull vs skopeo copy + umoci unpack from a local registry (image-pull.ts)
  *   image-load        berth load vs podman load of a docker-archive (image-pull.ts)
+ *   engine-run        berth run vs podman run; the TypeScript API (warm) vs crun run (engine-run.ts)
  * With no name, all three run. The tables go to stdout; with --json, one JSON document goes to
  * stdout and the tables to stderr. Needs root (real namespaces and cgroups). Timings are printed,
  * never asserted: nothing here fails because the machine is slow.
  */
 import { breakdown } from './breakdown.js';
 import { cgroupLifecycle } from './cgroup-lifecycle.js';
+import { engineRun } from './engine-run.js';
 import { imageLoad, imagePull } from './image-pull.js';
 import type { BenchOptions, BenchResult } from './env.js';
 import { runtimeRun } from './runtime-run.js';
@@ -21,9 +23,10 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<BenchResult>> = {
   breakdown,
   'image-pull': imagePull,
   'image-load': imageLoad,
+  'engine-run': engineRun,
 };
 
-const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [image-pull] [image-load] [-n N] [--warmup W] [--json]
+const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [image-pull] [image-load] [engine-run] [-n N] [--warmup W] [--json]
   -n N          measured iterations (default 30)
   --warmup W    unmeasured iterations first (default 3)
   --gaps LIST   cgroup-lifecycle: idle gaps in ms before each lifecycle (default 0,200)

@@ -75,7 +75,7 @@ async function retarget(b: TestBundle, id: string): Promise<void> {
 }
 
 /** The shell script of crun's wrapper: hide the unified mount, bind our own v1 cgroups over their mounts. */
-async function crunWrapperScript(): Promise<string> {
+export async function crunWrapperScript(): Promise<string> {
   const steps: string[] = [];
   if (existsSync('/sys/fs/cgroup/unified')) steps.push('umount -l /sys/fs/cgroup/unified');
   for (const { controllers, dir } of await ownCgroupDirs()) {

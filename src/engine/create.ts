@@ -4,8 +4,8 @@
  * container has no process and no cgroup yet; `start` makes them. Any failure removes everything
  * this made (the name, the directory), so a bad flag leaves nothing behind.
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lchownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError } from '../util/errors.js';
@@ -15,6 +15,8 @@ import { HOST_SYSTEM_DIRS, prepareHostRootfs } from './hostfs.js';
 import { applyImageConfig } from './image-config.js';
 import { findOrPullImage, prepareImageContainer, sweepOrphans, type PullOutput } from './image-rootfs.js';
 import { appendEvent } from './events.js';
+import { findContainer } from './containers.js';
+import { checkNamespaceConflicts, JOINABLE, joinedContainer, mapToHost, namespaceModes, parseUsernsMapping, type JoinableNs } from './namespaces.js';
 import { randomName } from './names.js';
 import { buildSpec, containerArgs } from './spec.js';
 import { createdState, EngineStore, type EnginePaths, type EngineRecord } from './store.js';
@@ -37,6 +39,12 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const host = await engineHost();
   for (const w of adaptHostConfig(hc, host)) warn(w);
   validateHostConfig(hc, host);
+  checkNamespaceConflicts(hc, config.Hostname);
+  const joinPids = await resolveJoins(paths, hc);
+  const idMaps = parseUsernsMapping(hc.UsernsMode);
+  if (idMaps && !req.rootfs && config.Image !== 'host') {
+    throw new BerthError('EUNSUPPORTED', `--userns ${hc.UsernsMode} cannot be used with image ${config.Image}: its layers are owned by host root, which the mapping does not cover; use the host root filesystem or --rootfs DIR`);
+  }
   // An image: found or pulled, its config merged under the flags (image-config.ts).
   const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput) : undefined;
   if (image) {
@@ -56,10 +64,14 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     const fromImage = image ? await prepareImageContainer(paths, id, dir, image, config, hc) : undefined;
     const rootPath = req.rootfs ?? fromImage?.rootPath ?? join(dir, 'rootfs');
     const hostMounts = req.rootfs || fromImage ? [] : prepareHostRootfs(rootPath);
+    // The container's own part of a host root (its /tmp, /root …) belongs to its mapped root, or
+    // root inside could not write there; the host's system directories stay read-only binds.
+    if (idMaps && !req.rootfs && !fromImage) chownTree(rootPath, mapToHost(idMaps, 0)!, mapToHost(idMaps, 0)!);
+    if (idMaps) checkSearchable(rootPath, mapToHost(idMaps, 0)!, hc.UsernsMode);
     const user = fromImage?.user ?? resolveUser(config.User, req.rootfs ?? '/');
     const spec = buildSpec(config, hc, {
       id, rootPath, hostMounts, user, device: statDevice, cgroupMode: host.cgroupMode, hostHostname: host.hostname,
-      boundingCaps: ownBoundingCaps(), initPath: hc.Init ? initBinary() : undefined,
+      boundingCaps: ownBoundingCaps(), initPath: hc.Init ? initBinary() : undefined, joinPids,
     });
     if (fromImage) spec.mounts = [...(spec.mounts ?? []), ...fromImage.mounts];
     // Docker creates a missing working directory; in a host container only the container's own
@@ -108,4 +120,48 @@ function pickName(store: EngineStore, id: string): string {
   }
   store.reserveName(id.slice(0, 12), id);
   return id.slice(0, 12);
+}
+
+/**
+ * The init pid of each container named by a `container:NAME` mode. Like Docker, the other
+ * container must exist and be running (its namespaces live only as long as its processes).
+ */
+async function resolveJoins(paths: EnginePaths, hc: CreateRequest['hostConfig']): Promise<Partial<Record<JoinableNs, number>>> {
+  const out: Partial<Record<JoinableNs, number>> = {};
+  for (const [type, mode] of Object.entries(namespaceModes(hc)) as [JoinableNs, string][]) {
+    const ref = joinedContainer(mode);
+    if (ref === undefined) continue;
+    const other = await findContainer(paths, ref);
+    if (!other.State.Running || !other.State.Pid) {
+      throw new BerthError('EBAD_STATE', `cannot join the ${type} namespace of container ${ref} (${JOINABLE[type]} ${mode}): container ${other.Id.slice(0, 12)} is not running`);
+    }
+    out[type] = other.State.Pid;
+  }
+  return out;
+}
+
+/** lchown a freshly made directory tree (never following links: they may point at the host's). */
+function chownTree(dir: string, uid: number, gid: number): void {
+  lchownSync(dir, uid, gid);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+    else lchownSync(p, uid, gid);
+  }
+}
+
+/**
+ * The runtime mounts the root filesystem from inside the new user namespace, where root is host
+ * uid `uid`: every directory above it must let that uid search it (x for others, or its owner or
+ * group), or the mount fails with a bare EACCES at start. Say which directory, at create.
+ */
+function checkSearchable(rootPath: string, uid: number, mode: string): void {
+  for (let d = dirname(rootPath); ; d = dirname(d)) {
+    const st = statSync(d);
+    const ok = (st.mode & 0o001) !== 0 || (st.uid === uid && (st.mode & 0o100) !== 0) || (st.gid === uid && (st.mode & 0o010) !== 0);
+    if (!ok) {
+      throw new BerthError('EINVALID_ARG', `--userns ${mode}: directory ${d} (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}) is not searchable by the container's root, host uid ${uid}: chmod o+x it or choose another --data-root`);
+    }
+    if (d === '/') return;
+  }
 }

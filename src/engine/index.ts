@@ -79,7 +79,21 @@ export async function runContainer(opts: RunOptions): Promise<Report> {
     new EngineStore(paths).remove(rec);
     throw err;
   }
-  launched.stdout?.on('data', (b: Buffer) => opts.onStdout?.(b));
-  launched.stderr?.on('data', (b: Buffer) => opts.onStderr?.(b));
-  return launched.exited;
+  const drained = [drain(launched.stdout, opts.onStdout), drain(launched.stderr, opts.onStderr)];
+  const report = await launched.exited;
+  // The exit can be seen before the last output has been read from the pipes: wait for their
+  // end (every writer is gone once the cgroup is empty), but never for long.
+  await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 1000).unref())]);
+  return report;
+}
+
+/** Pass a stream's chunks to `on` and resolve at its end (or at once when there is none). */
+function drain(stream: NodeJS.ReadableStream | null, on: ((chunk: Buffer) => void) | undefined): Promise<void> {
+  if (!stream) return Promise.resolve();
+  return new Promise((resolve) => {
+    stream.on('data', (b: Buffer) => on?.(b));
+    stream.on('end', resolve);
+    stream.on('close', resolve);
+    stream.on('error', () => resolve());
+  });
 }

@@ -12,6 +12,7 @@ import type { ContainerConfig, HostConfig, ThrottleDevice } from './config.js';
 import { userMounts } from './mounts.js';
 import { containerCaps, DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS, securityChoices } from './security.js';
 import type { ResolvedUser } from './user.js';
+import { joinedContainer, mapToHost, namespaceModes, parseUsernsMapping, type JoinableNs } from './namespaces.js';
 
 /** A host device node as stat(2) shows it. */
 export interface DeviceInfo {
@@ -46,6 +47,8 @@ export interface SpecContext {
   arch?: NodeJS.Architecture;
   /** `--init`: the host path of berth-init, bind-mounted read-only at INIT_PATH and run as pid 1. */
   initPath?: string;
+  /** For each `container:NAME` mode, the other container's init pid (create resolves NAME). */
+  joinPids?: Partial<Record<JoinableNs, number>>;
 }
 
 /** Where `--init` puts the init in the container: /dev is the container's own tmpfs, so the
@@ -112,7 +115,13 @@ export function buildSpec(config: ContainerConfig, hc: HostConfig, ctx: SpecCont
     spec.mounts!.push({ destination: INIT_PATH, type: 'bind', source: ctx.initPath, options: ['bind', 'ro', 'nosuid', 'nodev'] });
     spec.process!.args = [INIT_PATH, '--', ...spec.process!.args!];
   }
-  if (hc.UTSMode !== 'host') spec.hostname = hostname;
+  // Only a private UTS namespace takes a hostname (a joined one keeps the other container's).
+  if (hc.UTSMode !== 'host' && joinedContainer(hc.UTSMode) === undefined) spec.hostname = hostname;
+  const idMaps = parseUsernsMapping(hc.UsernsMode);
+  if (idMaps) {
+    spec.linux!.uidMappings = idMaps.map((m) => ({ ...m }));
+    spec.linux!.gidMappings = idMaps.map((m) => ({ ...m }));
+  }
   if (config.Domainname) spec.domainname = config.Domainname;
   if (hc.OomScoreAdj) spec.process!.oomScoreAdj = hc.OomScoreAdj;
   if (hc.Ulimits.length) {
@@ -140,14 +149,25 @@ export function buildSpec(config: ContainerConfig, hc: HostConfig, ctx: SpecCont
 
 function namespaces(hc: HostConfig, ctx: SpecContext): LinuxNamespace[] {
   const ns: LinuxNamespace[] = [{ type: 'mount' }];
-  if (hc.NetworkMode !== 'host') ns.push({ type: 'network' });
-  if (hc.UTSMode !== 'host') ns.push({ type: 'uts' });
-  if (hc.PidMode !== 'host') ns.push({ type: 'pid' });
-  if (hc.IpcMode !== 'host') ns.push({ type: 'ipc' });
+  if (parseUsernsMapping(hc.UsernsMode)) ns.push({ type: 'user' });
+  const modes = namespaceModes(hc);
+  for (const type of ['network', 'uts', 'pid', 'ipc'] as const) {
+    if (modes[type] === 'host') continue;
+    const other = joinedContainer(modes[type]);
+    if (other === undefined) { ns.push({ type }); continue; }
+    const pid = ctx.joinPids?.[type];
+    if (!pid) throw new BerthError('EINVALID_ARG', `cannot join the ${type} namespace of container ${other}: its process is unknown`);
+    ns.push({ type, path: `/proc/${pid}/ns/${type === 'network' ? 'net' : type}` });
+  }
   // dockerd's default-cgroupns-mode: private on a cgroup v2 host, host on v1.
   const cgroupns = hc.CgroupnsMode || (ctx.cgroupMode === 'v2' ? 'private' : 'host');
   if (cgroupns === 'private') ns.push({ type: 'cgroup' });
   return ns;
+}
+
+function ttyGidMapped(hc: HostConfig): boolean {
+  const maps = parseUsernsMapping(hc.UsernsMode);
+  return !maps || mapToHost(maps, 5) !== undefined;
 }
 
 /** Docker's default mounts, the host system directories, then the user's (which win). */
@@ -158,7 +178,8 @@ function mounts(hc: HostConfig, ctx: SpecContext): Mount[] {
     ...ctx.hostMounts,
     { destination: '/proc', type: 'proc', source: 'proc', options: NOSUID },
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+    // gid=5 (tty) must exist in the container's user namespace, or the kernel refuses the mount.
+    { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(ttyGidMapped(hc) ? ['gid=5'] : [])] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...NOSUID, hc.Privileged ? 'rw' : 'ro'] },
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...NOSUID, 'relatime', hc.Privileged ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: NOSUID },

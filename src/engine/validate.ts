@@ -6,6 +6,13 @@
  */
 import { BerthError } from '../util/errors.js';
 import type { HostConfig } from './config.js';
+import { parseUsernsMapping } from './namespaces.js';
+
+/** The forms of each namespace flag that are not fixed words. */
+const MODE_EXTRA: Record<string, string[]> = {
+  '--pid': ['container:NAME'], '--ipc': ['container:NAME'], '--uts': ['container:NAME'], '--network': ['container:NAME'],
+  '--userns': ['a mapping CONTAINER-ID:HOST-ID:SIZE[,...] such as 0:100000:65536'],
+};
 
 /** Docker's minimum for --memory and --memory-reservation (linuxMinMemory). */
 export const MIN_MEMORY = 6 * 1024 * 1024;
@@ -126,9 +133,12 @@ export function validateHostConfig(hc: HostConfig, host: HostInfo): void {
     ['--cgroupns', hc.CgroupnsMode, ['', 'host', 'private']],
   ];
   for (const [flag, value, allowed] of modes) {
+    // container:NAME (the name is looked up at create, namespaces.ts); a --userns mapping.
+    if (flag !== '--userns' && flag !== '--cgroupns' && /^container:./.test(value)) continue;
+    if (flag === '--userns' && parseUsernsMapping(value)) continue;
     if (!allowed.includes(value)) {
       throw new BerthError(flag === '--network' && value === 'bridge' ? 'EUNSUPPORTED' : 'EINVALID_ARG',
-        `invalid ${flag} ${JSON.stringify(value)}: use ${allowed.filter(Boolean).join(' or ')}${flag === '--network' ? ' (bridge networks are not supported yet)' : ''}`);
+        `invalid ${flag} ${JSON.stringify(value)}: use ${[...allowed.filter(Boolean), ...(MODE_EXTRA[flag] ?? [])].join(' or ')}${flag === '--network' ? ' (bridge networks are not supported yet)' : ''}`);
     }
   }
 }

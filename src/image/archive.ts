@@ -34,7 +34,7 @@ const INGEST_MIN = 1 << 20;
  * way — and are hardlinked into `dest`, so a layer is written once, not once to the staging
  * directory and again to the store. Returns those blobs by inode, for the readers to reuse.
  */
-async function extract(file: string, dest: string, blobs: BlobStore): Promise<Map<number, BlobRef>> {
+async function extract(file: string, dest: string, blobs: BlobStore, onBlob?: (path: string) => void): Promise<Map<number, BlobRef>> {
   const stored = new Map<number, BlobRef>();
   const fh = await open(file, 'r');
   const head = Buffer.alloc(4);
@@ -55,6 +55,7 @@ async function extract(file: string, dest: string, blobs: BlobStore): Promise<Ma
       const ref = await blobs.ingest(e.chunks(), undefined, `${file} entry ${p}`);
       await link(blobs.path(ref.digest), join(dest, p));
       stored.set((await stat(join(dest, p))).ino, ref);
+      onBlob?.(blobs.path(ref.digest));
       continue;
     }
     await pipeline(e.chunks(), createWriteStream(join(dest, p), { flags: 'wx' }));
@@ -109,7 +110,11 @@ async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb, stored 
  * Loads an image tarball or directory: an OCI layout (directory or oci-archive) or a
  * docker-archive. `scratch` is where tarballs are extracted (removed afterwards).
  */
-export async function loadImages(input: string, blobs: BlobStore, db: ImageDb, scratch: string, opts: { name?: string } = {}): Promise<Loaded[]> {
+export async function loadImages(input: string, blobs: BlobStore, db: ImageDb, scratch: string, opts: {
+  name?: string;
+  /** Called with the blob file of each large archive member as soon as it is stored. */
+  onBlob?: (path: string) => void;
+} = {}): Promise<Loaded[]> {
   const st = await stat(input).catch(() => { throw new BerthError('ENOT_FOUND', `${input}: no such file or directory`); });
   let dir = input;
   let tmp: string | undefined;
@@ -119,7 +124,7 @@ export async function loadImages(input: string, blobs: BlobStore, db: ImageDb, s
     dir = tmp;
   }
   try {
-    const stored = tmp ? await extract(input, tmp, blobs) : undefined;
+    const stored = tmp ? await extract(input, tmp, blobs, opts.onBlob) : undefined;
     // an OCI layout first: Docker 25's archives are both, and the layout keeps media types
     if (await stat(join(dir, 'oci-layout')).then(() => true, () => false)) return await loadLayout(dir, blobs, db, opts);
     if (await stat(join(dir, 'manifest.json')).then(() => true, () => false)) return await loadDockerDir(dir, blobs, db, stored);

@@ -163,7 +163,17 @@ export async function logout(registry: string, opts: ImageOptions = {}): Promise
 /** Loads an OCI layout directory, oci-archive or docker-archive (`berth load -i`). */
 export async function load(input: string, opts: ImageOptions & { name?: string } = {}): Promise<Loaded[]> {
   const s = stores(opts.root);
-  const loaded = await loadImages(input, s.blobs, s.db, join(s.root, 'tmp'), opts.name ? { name: opts.name } : {});
+  // Each large member of a tarball (a layer, nearly always) starts unpacking as soon as it is
+  // stored, while the rest of the archive is read; its DiffID is computed on the way. Whatever
+  // fails here (not a layer, an unsafe one) is left to ensureLayers, which reports it.
+  const early: Promise<unknown>[] = [];
+  const onBlob = (path: string): void => { early.push(s.layers.ensureAny(path, path).catch(() => undefined)); };
+  let loaded: Loaded[];
+  try {
+    loaded = await loadImages(input, s.blobs, s.db, join(s.root, 'tmp'), { ...(opts.name ? { name: opts.name } : {}), onBlob });
+  } finally {
+    await Promise.all(early);
+  }
   for (const l of loaded) await ensureLayers(await resolveImage(l.manifest, opts), opts);
   return loaded;
 }

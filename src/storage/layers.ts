@@ -12,9 +12,9 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isStaleTemp, syncDir, tempNameFor } from '../image/atomic.js';
 import { digestHex, isDigest, type Digest } from '../image/digest.js';
-import { openLayerTar } from '../image/compress.js';
 import { errnoCode } from '../util/errors.js';
 import { unpackTar, type UnpackResult } from './unpack.js';
+import { unpackLayerFile } from './unpack-worker.js';
 
 /** The layer store below Berth's data directory `root`. */
 export class LayerStore {
@@ -45,8 +45,7 @@ export class LayerStore {
     const stage = tempNameFor(dest);
     await mkdir(stage, { mode: 0o755 });
     try {
-      const { stream } = await openLayerTar(blobPath, what);
-      await unpackTar(stream, stage, { mode: 'layer', diffId, what });
+      await unpackLayerFile(blobPath, stage, { mode: 'layer', diffId, what });
       await syncDir(this.dir);
       try {
         await rename(stage, dest);
@@ -57,6 +56,37 @@ export class LayerStore {
       }
       await syncDir(this.dir);
       return dest;
+    } catch (err) {
+      await rm(stage, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * Unpacks a blob that may be a layer before anything says which DiffID it has (`berth load`
+   * starts on each layer as soon as it is out of the archive, while the rest is still read).
+   * The DiffID computed on the way names the directory, so the result is as verified as
+   * `ensure`'s. Returns that DiffID; throws (leaving nothing) when the blob is not a valid layer.
+   */
+  async ensureAny(blobPath: string, what: string): Promise<Digest> {
+    await mkdir(this.dir, { recursive: true });
+    const stage = tempNameFor(join(this.dir, 'layer'));
+    await mkdir(stage, { mode: 0o755 });
+    try {
+      const { diffId } = await unpackLayerFile(blobPath, stage, { mode: 'layer', what });
+      if (await this.has(diffId)) {
+        await rm(stage, { recursive: true, force: true });
+        return diffId;
+      }
+      await syncDir(this.dir);
+      try {
+        await rename(stage, this.path(diffId));
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
+        await rm(stage, { recursive: true, force: true });
+      }
+      await syncDir(this.dir);
+      return diffId;
     } catch (err) {
       await rm(stage, { recursive: true, force: true });
       throw err;

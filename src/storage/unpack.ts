@@ -55,7 +55,6 @@ export interface UnpackResult {
  * unpacking wait more than it worked. A direct call takes a few microseconds; the tar stream's
  * own reads still yield to the event loop between entries.
  */
-type Mode = number | undefined;
 const lstat = async (p: string): Promise<fss.Stats> => fss.lstatSync(p);
 const mkdir = async (p: string, o: { mode: number }): Promise<void> => { fss.mkdirSync(p, o); };
 const rm = async (p: string, o: fss.RmOptions): Promise<void> => { fss.rmSync(p, o); };
@@ -66,17 +65,6 @@ const lchown = async (p: string, u: number, g: number): Promise<void> => { fss.l
 const chmod = async (p: string, m: number): Promise<void> => { fss.chmodSync(p, m); };
 const utimes = async (p: string, a: number, m: number): Promise<void> => { fss.utimesSync(p, a, m); };
 const lutimes = async (p: string, a: number, m: number): Promise<void> => { fss.lutimesSync(p, a, m); };
-const open = async (p: string, flags: number, mode: Mode) => {
-  const fd = fss.openSync(p, flags, mode);
-  return {
-    write: async (b: Buffer, off: number, len: number) => ({ bytesWritten: fss.writeSync(fd, b, off, len) }),
-    chown: async (u: number, g: number): Promise<void> => { fss.fchownSync(fd, u, g); },
-    chmod: async (m: number): Promise<void> => { fss.fchmodSync(fd, m); },
-    utimes: async (a: number, m: number): Promise<void> => { fss.futimesSync(fd, a, m); },
-    close: async (): Promise<void> => { fss.closeSync(fd); },
-  };
-};
-
 const kindName = (t: TarHeader['type']): string => (t === 'symlink' ? 'a symlink' : t === 'hardlink' || t === 'file' ? 'a file' : `a ${t}`);
 
 /**
@@ -109,7 +97,8 @@ export async function unpackTar(source: AsyncIterable<Buffer>, dir: string, opts
   const umask = process.umask();
   const parentOf = (p: string): string => p.slice(0, Math.max(0, p.lastIndexOf('/')));
   /** Whether an entry created by this process must be chowned to reach the header's owner. */
-  const needsChown = (p: string, h: TarHeader): boolean => ownership && !(h.uid === 0 && h.gid === 0 && process.getuid?.() === 0 && !setgidDirs.has(parentOf(p)));
+  const asRoot = process.getuid?.() === 0;
+  const needsChown = (p: string, h: TarHeader): boolean => ownership && !(h.uid === 0 && h.gid === 0 && asRoot && !setgidDirs.has(parentOf(p)));
   let entries = 0;
   let size = 0;
 
@@ -220,18 +209,19 @@ export async function unpackTar(source: AsyncIterable<Buffer>, dir: string, opts
           // per file is most of a layer's unpacking time.
           const mode = h.mode & 0o7777;
           const plain = (mode & 0o7000) === 0 && (mode & ~umask) === mode;
-          const fh = await open(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, plain ? mode : 0o600);
+          // Direct calls on the fd, each chunk written straight from the tar stream's buffer.
+          const fd = fss.openSync(full, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, plain ? mode : 0o600);
           try {
             for await (const chunk of entry.chunks()) {
               let off = 0;
-              while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+              while (off < chunk.length) off += fss.writeSync(fd, chunk, off, chunk.length - off);
             }
             size += h.size;
-            if (needsChown(p, h)) await fh.chown(h.uid, h.gid);
-            if (!plain) await fh.chmod(h.mode); // after chown, which clears setuid/setgid
-            if (!h.xattrs.size) await fh.utimes(h.mtime, h.mtime);
+            if (needsChown(p, h)) fss.fchownSync(fd, h.uid, h.gid);
+            if (!plain) fss.fchmodSync(fd, h.mode); // after chown, which clears setuid/setgid
+            if (!h.xattrs.size) fss.futimesSync(fd, h.mtime, h.mtime);
           } finally {
-            await fh.close();
+            fss.closeSync(fd);
           }
           if (h.xattrs.size) {
             for (const [xn, xv] of h.xattrs) if (xattrAllowed(xn)) await setXattr(full, xn, xv);

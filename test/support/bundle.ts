@@ -258,10 +258,11 @@ export async function assertNoLeaks(needle: string): Promise<void> {
   const leaks = (await cgroupDirsMatching(re)).map((d) => `cgroup ${d}`);
   for (const line of (await readFile('/proc/self/mountinfo', 'utf8')).split('\n')) if (re.test(line)) leaks.push(`mount ${line}`);
   // A killed container's init is reaped by whoever adopted it (pid 1 or a subreaper), a moment
-  // after it died: a zombie gets up to 2 s to go before it counts as a leak.
+  // after it died, and a process killed while holding much memory spends a moment exiting (its
+  // cmdline already empty): such a process gets up to 2 s to go before it counts as a leak.
   for (let tries = 0; ; tries++) {
     const procs = await processesMatching(re);
-    if (tries < 100 && procs.length && procs.every((p) => p.zombie)) {
+    if (tries < 100 && procs.length && procs.every((p) => p.zombie || p.cmdline === '')) {
       await new Promise((r) => setTimeout(r, 20));
       continue;
     }

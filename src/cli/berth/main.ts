@@ -2,37 +2,16 @@
  * berth: Docker-like commands over Berth's engine, daemonless (each command works on the state on
  * disk). Global flags come before the command: `berth [--data-root DIR] [--root DIR] COMMAND ...`.
  * Errors are one line on stderr (`berth: ...`); a failing `run`/`create` exits 125 as Docker's
- * does when the engine, not the container, failed.
+ * does when the engine, not the container, failed. A command's module is imported only when it
+ * is the one run (commands.ts), so starting berth costs little more than starting Node.
  */
 import { parseArgs, bool, str, type FlagSpec } from '../args.js';
 import { defaultDataRoot, defaultRuntimeRoot } from '../../engine/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { BerthContext, Command } from './context.js';
-import { run, rawArgv } from './run.js';
-import { create } from './create.js';
-import { start } from './start.js';
-import { kill } from './kill.js';
-import { rm } from './rm.js';
-import { ps } from './ps.js';
-import { inspect } from './inspect.js';
-import { monitor } from './monitor.js';
-import { stop } from './stop.js';
-import { logs } from './logs.js';
-import { wait } from './wait.js';
-import { exec } from './exec.js';
-import { attach } from './attach.js';
-import { update } from './update.js';
-import { pause, unpause } from './pause.js';
-import { stats, top } from './stats.js';
-import { events } from './events.js';
-import { rename, port } from './rename.js';
-import { prune } from './prune.js';
-import { system } from './system.js';
-import { IMAGE_COMMANDS } from './image-commands.js';
+import { COMMAND_TABLE, loadAll, type CommandEntry } from './commands.js';
 
 export const VERSION = '0.1.0';
-const COMMANDS: Command[] = [run, create, start, stop, kill, rm, ps, inspect, logs, wait, exec, attach, update, pause, unpause,
-  top, stats, events, rename, port, prune, system, monitor, ...IMAGE_COMMANDS];
 
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'data-root', type: 'string', help: 'where containers are kept (default /var/lib/berth, or $BERTH_DATA_ROOT)' },
@@ -41,9 +20,9 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'help', type: 'bool', help: 'show help' },
 ];
 
-function usage(): string {
+async function usage(): Promise<string> {
   const lines = ['usage: berth [OPTIONS] COMMAND', '', 'commands:'];
-  for (const c of COMMANDS) if (!c.hidden) lines.push(`  ${c.name.padEnd(10)} ${c.summary}`);
+  for (const c of await loadAll()) if (!c.hidden) lines.push(`  ${c.name.padEnd(10)} ${c.summary}`);
   lines.push('', 'global options:');
   for (const f of GLOBAL_FLAGS) lines.push(`  --${f.name.padEnd(12)} ${f.help ?? ''}`);
   return lines.join('\n') + '\n';
@@ -61,14 +40,14 @@ function commandHelp(c: Command): string {
 }
 
 /** Find a command by name, allowing Docker's `container <verb>` forms. */
-function findCommand(words: string[]): { cmd: Command; rest: string[] } | undefined {
+function findCommand(words: string[]): { entry: CommandEntry; rest: string[] } | undefined {
   const [a, b, ...more] = words;
   if ((a === 'container' || a === 'image' || a === 'system') && b) {
-    const cmd = COMMANDS.find((c) => c.aliases?.includes(`${a} ${b}`));
-    if (cmd) return { cmd, rest: more };
+    const entry = COMMAND_TABLE.find((c) => c.aliases?.includes(`${a} ${b}`));
+    if (entry) return { entry, rest: more };
   }
-  const cmd = COMMANDS.find((c) => c.name === a);
-  return cmd ? { cmd, rest: words.slice(1) } : undefined;
+  const entry = COMMAND_TABLE.find((c) => c.name === a);
+  return entry ? { entry, rest: words.slice(1) } : undefined;
 }
 
 /** Run berth with these arguments; resolves to the exit code. */
@@ -81,12 +60,13 @@ export async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (!g.positional.length || bool(g, 'help') || g.positional[0] === 'help') {
-      process.stdout.write(usage());
+      process.stdout.write(await usage());
       return g.positional.length || bool(g, 'help') ? 0 : 1;
     }
     const found = findCommand(g.positional);
     if (!found) throw new BerthError('EINVALID_ARG', `unknown command ${JSON.stringify(g.positional[0])}: see berth --help`);
-    const { cmd, rest } = found;
+    const { entry, rest } = found;
+    const cmd = await entry.load();
     if (cmd.name === 'run' || cmd.name === 'create') failCode = 125;
     const p = parseArgs(rest, [...cmd.flags, { name: 'help', type: 'bool' }], { command: cmd.name, stopAtPositional: cmd.stopAtPositional });
     if (bool(p, 'help')) {
@@ -97,7 +77,7 @@ export async function main(argv: string[]): Promise<number> {
     if (p.positional.length < min || (max >= 0 && p.positional.length > max)) {
       throw new BerthError('EINVALID_ARG', `"berth ${cmd.name}" requires ${max < 0 ? `at least ${min} argument${min === 1 ? '' : 's'}` : max === 0 ? 'no arguments' : `${min} to ${max} arguments`}: usage: berth ${cmd.usage}`);
     }
-    rawArgv.value = rest;
+    if (cmd.name === 'run' || cmd.name === 'create') (await import('./run.js')).rawArgv.value = rest;
     const ctx: BerthContext = {
       paths: { dataRoot: str(g, 'data-root') ?? defaultDataRoot(), runtimeRoot: str(g, 'root') ?? defaultRuntimeRoot() },
       warn: (msg) => process.stderr.write(`WARNING: ${msg}\n`),

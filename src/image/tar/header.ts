@@ -79,10 +79,25 @@ export function readNumber(b: Buffer, off: number, len: number, what: string): n
     if (!Number.isSafeInteger(v)) throw new BerthError('ETAR', `tar header: ${what} is too large`);
     return v;
   }
-  const s = b.subarray(off, off + len).toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ \0]+/, '');
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new BerthError('ETAR', `tar header: ${what} field ${JSON.stringify(s)} is not octal`);
-  return parseInt(s, 8);
+  // Byte by byte rather than through a string and a regular expression: a layer has thousands
+  // of headers of seven numbers each. Leading and trailing spaces and NULs are padding; anything
+  // else that is not an octal digit makes the field invalid.
+  const end = Math.min(off + len, b.length);
+  let i = off;
+  while (i < end && (b[i] === 0x20 || b[i] === 0)) i++;
+  let v = 0;
+  for (; i < end; i++) {
+    const c = b[i]!;
+    if (c < 0x30 || c > 0x37) break;
+    v = v * 8 + (c - 0x30);
+  }
+  let j = i;
+  while (j < end && (b[j] === 0x20 || b[j] === 0)) j++;
+  if (j < end) {
+    const s = b.subarray(off, end).toString('latin1').replace(/[\0 ]+$/, '').replace(/^[ \0]+/, '');
+    throw new BerthError('ETAR', `tar header: ${what} field ${JSON.stringify(s)} is not octal`);
+  }
+  return v;
 }
 
 /**
@@ -91,20 +106,26 @@ export function readNumber(b: Buffer, off: number, len: number, what: string): n
  * ustar (magic "ustar\0"): the old GNU format keeps access and change times in those bytes.
  */
 export function parseBlock(b: Buffer): RawHeader | null {
-  if (b.every((x) => x === 0)) return null;
-  const stored = readNumber(b, 148, 8, 'checksum');
+  // One pass over the block: the plain byte sum (zero only for an all-zero block) and the
+  // checksum both ways (old writers summed signed chars), the checksum field counting as spaces.
+  let raw = 0;
   let unsigned = 0;
-  let signed = 0;
+  let high = 0; // bytes >= 0x80, each 256 more in the unsigned sum than in the signed one
   for (let i = 0; i < BLOCK; i++) {
-    const v = i >= 148 && i < 156 ? 0x20 : (b[i] ?? 0);
-    unsigned += v;
-    signed += v >= 0x80 ? v - 256 : v;
+    const x = b[i] ?? 0;
+    raw += x;
+    if (i >= 148 && i < 156) { unsigned += 0x20; continue; }
+    unsigned += x;
+    if (x >= 0x80) high++;
   }
+  if (raw === 0) return null;
+  const signed = unsigned - 256 * high;
+  const stored = readNumber(b, 148, 8, 'checksum');
   if (stored !== unsigned && stored !== signed) {
     throw new BerthError('ETAR', `tar header checksum mismatch (stored ${stored}, computed ${unsigned}): not a tar archive or corrupt`);
   }
   let name = cstring(b, 0, 100);
-  if (b.subarray(257, 263).toString('latin1') === 'ustar\0') {
+  if (b[257] === 0x75 && b[258] === 0x73 && b[259] === 0x74 && b[260] === 0x61 && b[261] === 0x72 && b[262] === 0) { // "ustar\0"
     const prefix = cstring(b, 345, 155);
     if (prefix) name = `${prefix}/${name}`;
   }

@@ -48,17 +48,23 @@ class ByteReader {
     return out;
   }
 
+  /** Between 1 and `n` (> 0) bytes: what is buffered, without copying, or the next chunk. */
+  async take(n: number, what: string): Promise<Buffer> {
+    if (this.buf.length === 0 && !(await this.fill())) {
+      throw new BerthError('ETAR', `tar: unexpected end of archive in ${what}`);
+    }
+    const out = this.buf.subarray(0, Math.min(n, this.buf.length));
+    this.buf = this.buf.subarray(out.length);
+    return out;
+  }
+
   /** Up to `n` bytes as they arrive, without copying more than needed. */
   async *stream(n: number, what: string): AsyncGenerator<Buffer> {
     let left = n;
     while (left > 0) {
-      if (this.buf.length === 0 && !(await this.fill())) {
-        throw new BerthError('ETAR', `tar: unexpected end of archive in ${what}`);
-      }
-      const take = this.buf.subarray(0, Math.min(left, this.buf.length));
-      this.buf = this.buf.subarray(take.length);
-      left -= take.length;
-      yield take;
+      const c = await this.take(left, what);
+      left -= c.length;
+      yield c;
     }
   }
 
@@ -71,6 +77,8 @@ class ByteReader {
     if (!this.done) await this.it.return?.();
   }
 }
+
+const NO_FIELDS: ReadonlyMap<string, Buffer> = new Map();
 
 const padding = (n: number): number => (BLOCK - (n % BLOCK)) % BLOCK;
 
@@ -107,7 +115,8 @@ export async function* readTar(source: AsyncIterable<Buffer | string>): AsyncGen
         case 'K': longLink = (await meta('a GNU long link name')).toString('utf8').replace(/\0+$/, ''); continue;
       }
       const type = entryType(raw.typeflag);
-      const fields = new Map([...global, ...(pax ?? [])]);
+      // most entries have no pax records at all: no merged map for them
+      const fields = pax === undefined && global.size === 0 ? NO_FIELDS : new Map([...global, ...(pax ?? [])]);
       const str = (k: string): string | undefined => fields.get(k)?.toString('utf8');
       const num = (k: string, fallback: number): number => {
         const v = str(k);
@@ -121,7 +130,7 @@ export async function* readTar(source: AsyncIterable<Buffer | string>): AsyncGen
         throw new BerthError('ETAR', `tar entry ${JSON.stringify(name)}: unsupported entry type ${JSON.stringify(raw.typeflag)}`);
       }
       const xattrs = new Map<string, Buffer>();
-      for (const [k, v] of fields) if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice('SCHILY.xattr.'.length), v);
+      if (fields.size) for (const [k, v] of fields) if (k.startsWith('SCHILY.xattr.')) xattrs.set(k.slice('SCHILY.xattr.'.length), v);
       const header: TarHeader = {
         name,
         type,
@@ -154,7 +163,8 @@ export async function* readTar(source: AsyncIterable<Buffer | string>): AsyncGen
           if (started) throw new BerthError('ETAR', `${what}: data read twice`);
           started = true;
           if (type !== 'file') return;
-          for await (const c of r.stream(left, what)) {
+          while (left > 0) { // one generator, not two: a layer has thousands of small files
+            const c = await r.take(left, what);
             left -= c.length;
             yield c;
           }

@@ -1,0 +1,176 @@
+/**
+ * `engine-run`: the engine end to end. `berth run --rm --network none` of a busybox root
+ * filesystem running `true`, against `podman run --rm --network none` of the same root filesystem
+ * imported as an image; and the TypeScript API (runContainer, looped in this warm process) against
+ * `crun run` of a busybox bundle. All interleaved round robin in one process, so load drift hits
+ * every contender alike; paired ratios are per round.
+ *
+ * podman 4.3 runs with --runtime runc (crun refuses this hybrid host), --cgroup-manager cgroupfs,
+ * vfs storage and --root/--runroot/--tmpdir in a berth-bench-* temporary directory (short names:
+ * podman refuses a runroot path over 50 characters), events off.
+ * Its default ulimits (nofile, nproc 1048576) are above this host's hard limits and runc may not
+ * raise them here (no CAP_SYS_RESOURCE), so it gets --ulimit nofile=1024:1024 --ulimit
+ * nproc=4096:4096 (lowering costs nothing). Its cgroup parent is <our memory cgroup>/berth-bench-
+ * <pid>-podman, below our own cgroup in every v1 hierarchy (the others have us at /).
+ *
+ * crun runs in runtime-run.ts's wrapper (a private mount namespace hiding /sys/fs/cgroup/unified);
+ * the wrapper alone is timed in the same rounds and subtracted round by round.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runContainer } from '../src/engine/index.js';
+import { makeBundle, makeBusyboxRootfs, repoRoot, type TestBundle } from '../test/support/bundle.js';
+import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
+import { crunWrapperScript } from './runtime-run.js';
+import { ms, nowMs, pairedDiff, pairedRatio, summarize, table } from './stats.js';
+
+/** One contender: `run(round)` runs one container to completion and returns wall milliseconds. */
+interface Contender {
+  key: string;
+  label: string;
+  run: (round: number) => Promise<number>;
+}
+
+/** Runs argv to completion, returns wall milliseconds; throws with its stderr when it fails. */
+function timed(argv: string[], cwd?: string): number {
+  const t0 = nowMs();
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const t = nowMs() - t0;
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (status ${r.status ?? r.signal}): ${r.stderr?.toString().trim()}`);
+  return t;
+}
+
+/** This process's memory cgroup path (on v1 hybrid hosts the only hierarchy where we are not at /). */
+function ownMemoryCgroup(): string {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:memory:/.test(l));
+  return line ? line.slice(line.indexOf(':memory:') + ':memory:'.length).replace(/\/$/, '') : '';
+}
+
+/** rmdir an absolute cgroup path (and its empty children) in every mounted hierarchy. */
+function removeCgroupEverywhere(path: string): void {
+  const rm = (dir: string): void => {
+    let kids: string[] = [];
+    try { kids = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name); } catch { return; }
+    for (const k of kids) rm(join(dir, k));
+    try { rmdirSync(dir); } catch { /* busy: reported by leftovers() */ }
+  };
+  for (const h of readdirSync('/sys/fs/cgroup')) rm(join('/sys/fs/cgroup', h, path));
+}
+
+/** Runs the benchmark; see the file comment. */
+export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
+  const tag = benchTag();
+  const tmp = mkdtempSync(join(tmpdir(), `${tag}-e`));
+  const rootfs = join(tmp, 'rootfs');
+  const podmanParent = `${ownMemoryCgroup()}/${tag}-podman`;
+  const contenders: Contender[] = [];
+  const skipped: string[] = [];
+  const bundles: TestBundle[] = [];
+  const paths = { dataRoot: join(tmp, 'data'), runtimeRoot: join(tmp, 'run') };
+  try {
+    await makeBusyboxRootfs(rootfs);
+    const berth = ['node', join(repoRoot, 'bin/berth.js'), '--data-root', paths.dataRoot, '--root', paths.runtimeRoot];
+    berth[0] = process.execPath;
+    contenders.push({
+      key: 'berthCli', label: 'berth run --rm --network none --rootfs (CLI, cold node)',
+      run: async () => timed([...berth, 'run', '--rm', '--network', 'none', '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', '/bin/true']),
+    });
+    if (onPath('podman') && onPath('runc')) {
+      const p = ['podman', '--root', join(tmp, 'pr'), '--runroot', join(tmp, 'prr'), '--tmpdir', join(tmp, 'pt'),
+        '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--storage-driver', 'vfs', '--events-backend', 'none'];
+      const tar = join(tmp, 'rootfs.tar');
+      const t = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (t.status !== 0) throw new Error(`tar of the busybox rootfs failed: ${t.stderr.toString().trim()}`);
+      const image = `localhost/${tag}-busybox`;
+      const imp = spawnSync(p[0]!, [...p.slice(1), 'import', '--quiet', tar, image], { stdio: ['ignore', 'ignore', 'pipe'] });
+      if (imp.status !== 0) throw new Error(`podman import failed: ${imp.stderr.toString().trim()}`);
+      contenders.push({
+        key: 'podman', label: 'podman run --rm --network none (runc, cgroupfs, vfs)',
+        run: async () => timed([...p, 'run', '--rm', '--network', 'none', '--cgroup-parent', podmanParent,
+          '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096', image, '/bin/true']),
+      });
+    } else skipped.push('podman or runc: not installed');
+    contenders.push({
+      key: 'api', label: 'runContainer() in a warm node process (TypeScript API)',
+      run: async () => {
+        const t0 = nowMs();
+        const report = await runContainer({ rootfs, cmd: ['/bin/true'], cgroupParent: cgroupParent(), hostConfig: { NetworkMode: 'none' }, paths });
+        const t = nowMs() - t0;
+        if (report.exitCode !== 0) throw new Error(`runContainer: ${report.summary}`);
+        return t;
+      },
+    });
+    if (onPath('crun')) {
+      const wrapper = await crunWrapperScript();
+      const inWrapper = (cmd: string) => ['unshare', '-m', 'sh', '-c', wrapper ? `${wrapper} && exec ${cmd}` : `exec ${cmd}`];
+      const b = await makeBundle({ args: ['/bin/true'] });
+      bundles.push(b);
+      const root = join(tmp, 'crun-root');
+      mkdirSync(root, { recursive: true });
+      contenders.push({
+        key: 'crunRaw', label: 'crun run, in its wrapper',
+        run: async (round) => {
+          const id = `${tag}-crun-${round}`;
+          b.spec.linux!.cgroupsPath = `${cgroupParent()}/${id}`;
+          await b.write();
+          try {
+            return timed(inWrapper(`crun --root '${root}' run ${id}`), b.dir);
+          } catch (err) {
+            spawnSync('sh', ['-c', inWrapper(`crun --root '${root}' delete --force ${id}`).slice(3).join(' ')], { stdio: 'ignore' });
+            throw err;
+          }
+        },
+      });
+      contenders.push({ key: 'crunWrapper', label: 'crun wrapper alone (unshare -m sh, mounts, exec true)', run: async () => timed(inWrapper('/bin/true')) });
+    } else skipped.push('crun: not installed');
+    contenders.push({ key: 'nodeFloor', label: 'floor: node -e 0', run: async () => timed([process.execPath, '-e', '0']) });
+    contenders.push({ key: 'cliFloor', label: 'floor: berth ps -a (CLI load, no container)', run: async () => timed([...berth, 'ps', '-a']) });
+
+    const samples: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c.key, []]));
+    for (let round = 0; round < opts.warmup + opts.iterations; round++) {
+      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+      for (const c of order) {
+        const t = await c.run(round);
+        if (round >= opts.warmup) samples[c.key]!.push(t);
+      }
+    }
+    return report(opts, contenders, samples, skipped);
+  } finally {
+    await removeCgroupParent();
+    removeCgroupEverywhere(podmanParent);
+    for (const b of bundles) await b.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+    const left = leftovers(tag);
+    if (left.length) process.stderr.write(`warning: cgroups left behind:\n${left.join('\n')}\n`);
+  }
+}
+
+function report(opts: BenchOptions, contenders: Contender[], samples: Record<string, number[]>, skipped: string[]): BenchResult {
+  const host = hostInfo();
+  const rows = contenders.map((c) => ({ key: c.key, label: c.label, s: samples[c.key]! }));
+  if (samples.crunRaw && samples.crunWrapper) {
+    rows.splice(rows.findIndex((r) => r.key === 'crunRaw'), 0, { key: 'crun', label: 'crun run (wrapper subtracted per round)', s: pairedDiff(samples.crunRaw, samples.crunWrapper) });
+  }
+  const byKey = Object.fromEntries(rows.map((r) => [r.key, r.s]));
+  const ratios: Record<string, number | undefined> = {
+    podmanOverBerthCli: byKey.podman ? pairedRatio(byKey.podman, byKey.berthCli!) : undefined,
+    apiOverCrun: byKey.crun ? pairedRatio(byKey.api!, byKey.crun) : undefined,
+    apiOverCrunRaw: byKey.crunRaw ? pairedRatio(byKey.api!, byKey.crunRaw) : undefined,
+  };
+  const results: Record<string, unknown> = {};
+  const tableRows = rows.map((r) => {
+    const s = summarize(r.s);
+    results[r.key] = { label: r.label, ...s, samples: r.s.map((x) => Number(x.toFixed(3))) };
+    return [r.label, ms(s.median), ms(s.p10), ms(s.p90)];
+  });
+  let text = `engine-run: /bin/true in a busybox root filesystem, ${opts.iterations} rounds round robin after ${opts.warmup} warmup\n`;
+  text += `${hostLine(host)}\n\n`;
+  text += table(['command', 'median ms', 'p10', 'p90'], tableRows);
+  const x = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
+  text += `\npodman ÷ berth run (paired median): ${x(ratios.podmanOverBerthCli)}  (target ≥ 3x)\n`;
+  text += `API ÷ crun (paired median): ${x(ratios.apiOverCrun)} wrapper subtracted, ${x(ratios.apiOverCrunRaw)} with crun's wrapper  (target ≤ 1x)\n`;
+  if (skipped.length) text += `skipped: ${skipped.join('; ')}\n`;
+  return { name: 'engine-run', text, data: { host, iterations: opts.iterations, warmup: opts.warmup, ratios, skipped, results } };
+}
