@@ -241,6 +241,10 @@ describe('berth-runtime resources on cgroup v2', { skip }, () => {
 
       assert.equal((await c.rt(['delete', '--force', b.id], T)).code, 0);
       assert.equal(existsSync(dir), false);
+      // The events stream ends by itself once the container is gone (it looks every interval;
+      // in the emulated VM that can take a few seconds).
+      for (let i = 0; i < 300 && events.exitCode === null && events.signalCode === null; i++) await sleep(50);
+      assert.notEqual(events.exitCode, null, 'events exits when the container is deleted');
       await assertNoLeaks(b.id);
       if (cpuNote) t.skip(cpuNote);
     } finally {

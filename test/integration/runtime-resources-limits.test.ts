@@ -73,7 +73,9 @@ describe('berth-runtime resource limits', { skip: whyNotRoot() }, () => {
       assert.equal(c.cgroup(b.id).oomKillCount(), 1);
       t.diagnostic(`events --stats: limit ${data.memory.usage.limit} failcnt ${data.memory.usage.failcnt} peak ${data.memory.usage.max} oomKills ${data.memory.oomKills}`);
     } finally {
+      const gone = new Promise((r) => (ev.exitCode !== null || ev.signalCode !== null ? r(null) : ev.on('exit', r)));
       ev.kill('SIGTERM');
+      await gone;
     }
     assert.equal((await c.rt(['delete', '--force', b.id])).code, 0);
     await assertNoLeaks(b.id);
