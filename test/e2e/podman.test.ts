@@ -52,7 +52,8 @@ describe(`podman with ${process.env.RUNTIME ?? 'berth'}`, { skip }, () => {
     '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--security-opt', 'seccomp=unconfined'];
 
   const podman = (args: string[], opts: { timeoutMs?: number } = {}) =>
-    sh('podman', [...global(), ...args], { timeoutMs: opts.timeoutMs ?? 60_000, env: { ...process.env, CONTAINERS_CONF: `${dir}/containers.conf` } });
+    // cwd: conmon writes a file named `oom` into its working directory when it sees an OOM kill.
+    sh('podman', [...global(), ...args], { timeoutMs: opts.timeoutMs ?? 60_000, cwd: dir, env: { ...process.env, CONTAINERS_CONF: `${dir}/containers.conf` } });
 
   /** `podman run --rm [flags] IMAGE ARGS...` in the foreground. */
   const run = (id: string, args: string[], flags: string[] = []) => podman(['run', '--rm', ...runFlags(id), ...flags, IMAGE, ...args]);
@@ -60,7 +61,7 @@ describe(`podman with ${process.env.RUNTIME ?? 'berth'}`, { skip }, () => {
   /** A podman command under `script`, so it has a terminal (`-t`). */
   const withTty = (args: string[]): Promise<Result> => {
     const cmd = ['podman', ...global(), ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(' ');
-    return sh('script', ['-qec', cmd, '/dev/null'], { timeoutMs: 60_000, env: { ...process.env, CONTAINERS_CONF: `${dir}/containers.conf` } });
+    return sh('script', ['-qec', cmd, '/dev/null'], { timeoutMs: 60_000, cwd: dir, env: { ...process.env, CONTAINERS_CONF: `${dir}/containers.conf` } });
   };
 
   const inspect = async (id: string, format: string) => (await podman(['inspect', '--format', format, id])).stdout.trim();
