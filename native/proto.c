@@ -125,44 +125,17 @@ void msg_free(struct msg *m)
 /* Send a message of one type field and an optional second field (a may be NULL). */
 int proto_send(int fd, const char *type, const char *a, size_t alen)
 {
-	size_t tlen = strlen(type);
-	size_t blen = 4 + tlen + (a ? 4 + alen : 0);
-	unsigned char *buf = malloc(4 + blen);
-	if (!buf)
-		return -1;
-	put32(buf, (uint32_t)blen);
-	put32(buf + 4, (uint32_t)tlen);
-	memcpy(buf + 8, type, tlen);
-	if (a) {
-		put32(buf + 8 + tlen, (uint32_t)alen);
-		memcpy(buf + 12 + tlen, a, alen);
-	}
-	int r = write_full(fd, buf, 4 + blen);
-	free(buf);
-	return r;
+	const char *f[2] = { type, a };
+	size_t len[2] = { strlen(type), alen };
+	return proto_sendv(fd, a ? 2 : 1, f, len);
 }
 
 /* Send a message of a type and two string fields. */
 int proto_send2(int fd, const char *type, const char *a, const char *b)
 {
-	size_t tlen = strlen(type), alen = strlen(a), blen = strlen(b);
-	size_t body = 12 + tlen + alen + blen;
-	unsigned char *buf = malloc(4 + body);
-	if (!buf)
-		return -1;
-	unsigned char *w = buf;
-	put32(w, (uint32_t)body);
-	w += 4;
 	const char *f[3] = { type, a, b };
-	size_t l[3] = { tlen, alen, blen };
-	for (int i = 0; i < 3; i++) {
-		put32(w, (uint32_t)l[i]);
-		memcpy(w + 4, f[i], l[i]);
-		w += 4 + l[i];
-	}
-	int r = write_full(fd, buf, 4 + body);
-	free(buf);
-	return r;
+	size_t len[3] = { strlen(type), strlen(a), strlen(b) };
+	return proto_sendv(fd, 3, f, len);
 }
 
 /* Send a message of n fields (binary-safe: lengths given). */
