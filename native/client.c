@@ -1,16 +1,16 @@
 /*
- * berth-runtime, the C front end: the same static binary as the helper, entered when it is run
- * under the name `berth-runtime` (native/build/berth-runtime is a hard link made by the Makefile).
+ * berth-runtime and berth, the C front ends: the same static binary as the helper, entered when it
+ * is run under one of these names (hard links in native/build made by the Makefile).
  *
- * It makes no decisions. It hands its command line to the warm runtime server (src/server/, a
- * Node process that runs berth-runtime commands in-process) over a unix socket and does what the
- * server says: print "out" and "err" data, exit with "done"'s code, or, on "launch", become the
- * helper itself, with the same connection as the helper's sync fd. The container's stdio and
- * preserved fds are then this process's own, i.e. exactly what the caller (containerd's shim,
- * podman's conmon, a shell) gave berth-runtime, and the container's init is this process's child,
- * as runc's is runc's. With no server (or a stale one) it runs the TypeScript CLI instead:
- * `node <repo>/bin/berth-runtime.js ARGS`, which starts a server for next time.
- * See PROTOCOL.md, "The runtime server".
+ * They make no decisions. They hand their command line to the warm runtime server (src/server/,
+ * a Node process that runs berth-runtime commands in-process, and berth commands in a pre-started
+ * worker process) over a unix socket and do what the server says: print "out" and "err" data,
+ * exit with "done"'s code, or, on "launch", become the helper itself, with the same connection as
+ * the helper's sync fd. The container's stdio and preserved fds are then this process's own, i.e.
+ * exactly what the caller (containerd's shim, podman's conmon, a shell) gave the command, and the
+ * container's init is this process's child, as runc's is runc's. With no server (or a stale one)
+ * they run the TypeScript CLI instead: `node <repo>/bin/berth-runtime.js ARGS` (or bin/berth.js),
+ * which starts a server for next time. See PROTOCOL.md, "The runtime server".
  */
 #include "helper.h"
 #include <errno.h>
@@ -20,11 +20,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define DEFAULT_SOCKET "/run/berth/runtime.sock"
+
+extern char **environ;
+
+/* The program's name (berth-runtime or berth), for messages and the cold path's script. */
+static const char *g_prog = "berth-runtime";
 
 static int write_all(int fd, const char *buf, size_t n)
 {
@@ -58,18 +65,19 @@ int client_message(struct msg *m)
 
 /*
  * The cold path: run the TypeScript CLI of the checkout this binary belongs to (its real path is
- * <repo>/native/build/berth-runtime). `start` says whether the CLI should start a server.
+ * <repo>/native/build/berth-helper, of which the clients are hard links), bin/<prog>.js. `start`
+ * says whether the CLI should start a server.
  */
 static __attribute__((noreturn)) void cold(int argc, char **argv, int start)
 {
 	char exe[PATH_MAX];
 	if (!realpath("/proc/self/exe", exe)) {
-		fprintf(stderr, "berth-runtime: cannot resolve /proc/self/exe: %s\n", strerror(errno));
+		fprintf(stderr, "%s: cannot resolve /proc/self/exe: %s\n", g_prog, strerror(errno));
 		_exit(1);
 	}
 	char script[PATH_MAX + 32];
 	char *repo = dirname(dirname(dirname(exe)));
-	snprintf(script, sizeof(script), "%s/bin/berth-runtime.js", strcmp(repo, "/") ? repo : "");
+	snprintf(script, sizeof(script), "%s/bin/%s.js", strcmp(repo, "/") ? repo : "", g_prog);
 	const char *node = getenv("BERTH_NODE");
 	if (!node || !*node)
 		node = "node";
@@ -85,7 +93,7 @@ static __attribute__((noreturn)) void cold(int argc, char **argv, int start)
 	else
 		unsetenv("_BERTH_FROM_CLIENT");
 	execvp(node, nargv);
-	fprintf(stderr, "berth-runtime: cannot run %s %s: %s\n", node, script, strerror(errno));
+	fprintf(stderr, "%s: cannot run %s %s: %s\n", g_prog, node, script, strerror(errno));
 	_exit(127);
 }
 
@@ -104,7 +112,7 @@ static __attribute__((noreturn)) void become_helper(int fd, struct msg *m)
 	if (fd < need) {
 		int nfd = fcntl(fd, F_DUPFD, need);
 		if (nfd < 0) {
-			fprintf(stderr, "berth-runtime: dup connection: %s\n", strerror(errno));
+			fprintf(stderr, "%s: dup connection: %s\n", g_prog, strerror(errno));
 			_exit(1);
 		}
 		close(fd);
@@ -123,8 +131,65 @@ static __attribute__((noreturn)) void become_helper(int fd, struct msg *m)
 	_exit(1);
 }
 
-int client_main(int argc, char **argv)
+/*
+ * The request, the first message. berth-runtime: "request" <cwd> <pid> <args...>. berth:
+ * "engine" <cwd> <pid> <umask> <ttys> <cols> <rows> <argc> <args...> <environment...>, where ttys
+ * says for fds 0, 1, 2 whether each is a terminal ("010": only stdout) and cols/rows are the
+ * terminal's size (0 when none): the engine's worker runs the command with the caller's
+ * environment, directory and umask, and draws progress bars only for a terminal.
+ */
+static int send_request(int fd, int argc, char **argv, int engine)
 {
+	char cwd[PATH_MAX], pid[16], mask[8], ttys[4], cols[8], rows[8], nargs[16];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -2;
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	size_t nenv = 0;
+	for (char **e = environ; engine && e && *e; e++)
+		nenv++;
+	size_t n = (size_t)argc + 2 + (engine ? 5 + nenv : 0);
+	const char **f = calloc(n, sizeof(char *));
+	size_t *len = calloc(n, sizeof(size_t));
+	if (!f || !len)
+		_exit(1);
+	size_t k = 0;
+	f[k++] = engine ? "engine" : "request";
+	f[k++] = cwd;
+	f[k++] = pid;
+	if (engine) {
+		mode_t um = umask(022);
+		umask(um);
+		snprintf(mask, sizeof(mask), "%o", (unsigned)um);
+		for (int i = 0; i < 3; i++)
+			ttys[i] = isatty(i) ? '1' : '0';
+		ttys[3] = 0;
+		struct winsize ws = { 0 };
+		if (ioctl(1, TIOCGWINSZ, &ws) < 0 && ioctl(2, TIOCGWINSZ, &ws) < 0)
+			memset(&ws, 0, sizeof(ws));
+		snprintf(cols, sizeof(cols), "%u", ws.ws_col);
+		snprintf(rows, sizeof(rows), "%u", ws.ws_row);
+		snprintf(nargs, sizeof(nargs), "%d", argc - 1);
+		f[k++] = mask;
+		f[k++] = ttys;
+		f[k++] = cols;
+		f[k++] = rows;
+		f[k++] = nargs;
+	}
+	for (int i = 1; i < argc; i++)
+		f[k++] = argv[i];
+	for (size_t i = 0; engine && i < nenv; i++)
+		f[k++] = environ[i];
+	for (size_t i = 0; i < n; i++)
+		len[i] = strlen(f[i]);
+	int r = proto_sendv(fd, n, f, len);
+	free(f);
+	free(len);
+	return r < 0 ? -1 : 0;
+}
+
+int client_main(int argc, char **argv, int engine)
+{
+	g_prog = engine ? "berth" : "berth-runtime";
 	const char *srv = getenv("BERTH_RUNTIME_SERVER");
 	if (srv && !strcmp(srv, "0"))
 		cold(argc, argv, 0);
@@ -138,23 +203,10 @@ int client_main(int argc, char **argv)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		cold(argc, argv, 1);
-	char cwd[PATH_MAX], pid[16];
-	if (!getcwd(cwd, sizeof(cwd)))
+	int sent = send_request(fd, argc, argv, engine);
+	if (sent == -2)
 		cold(argc, argv, 0);
-	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	size_t n = (size_t)argc + 2;
-	const char **f = calloc(n, sizeof(char *));
-	size_t *len = calloc(n, sizeof(size_t));
-	if (!f || !len)
-		_exit(1);
-	f[0] = "request";
-	f[1] = cwd;
-	f[2] = pid;
-	for (int i = 1; i < argc; i++)
-		f[i + 2] = argv[i];
-	for (size_t i = 0; i < n; i++)
-		len[i] = strlen(f[i]);
-	if (proto_sendv(fd, n, f, len) < 0)
+	if (sent < 0)
 		cold(argc, argv, 1);
 	int got = 0;
 	for (;;) {
@@ -165,7 +217,7 @@ int client_main(int argc, char **argv)
 			 * when we connected); the cold path is safe. Otherwise the request may have run. */
 			if (!got)
 				cold(argc, argv, 1);
-			fprintf(stderr, "berth-runtime: the runtime server closed the connection\n");
+			fprintf(stderr, "%s: the runtime server closed the connection\n", g_prog);
 			_exit(1);
 		}
 		got = 1;
@@ -179,7 +231,7 @@ int client_main(int argc, char **argv)
 			close(fd);
 			cold(argc, argv, m.f[0][0] == 's');
 		}
-		fprintf(stderr, "berth-runtime: unexpected message %s from the runtime server\n", m.f[0]);
+		fprintf(stderr, "%s: unexpected message %s from the runtime server\n", g_prog, m.f[0]);
 		_exit(1);
 	}
 }

@@ -63,8 +63,8 @@ int proto_sendv(int fd, size_t n, const char *const *f, const size_t *len);
 /* main.c */
 int helper_launch(char **argv);
 
-/* client.c: berth-runtime, the client of the runtime server */
-int client_main(int argc, char **argv);
+/* client.c: berth-runtime and berth (engine != 0), the clients of the runtime server */
+int client_main(int argc, char **argv, int engine);
 int client_message(struct msg *m);
 
 /* front.c: the helper inside the client ("front" mode, PROTOCOL.md) */

@@ -33,10 +33,13 @@ static int env_fd(const char *name, int def)
 
 int main(int argc, char **argv)
 {
-	/* Run as `berth-runtime` (the hard link native/build/berth-runtime): the client, client.c. */
+	/* Run as `berth-runtime` or `berth` (hard links in native/build): the client, client.c. */
 	const char *base = strrchr(argv[0], '/');
-	if (!strcmp(base ? base + 1 : argv[0], "berth-runtime"))
-		return client_main(argc, argv);
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "berth-runtime"))
+		return client_main(argc, argv, 0);
+	if (!strcmp(base, "berth"))
+		return client_main(argc, argv, 1);
 	if (argc > 1) {
 		if (!strcmp(argv[1], "--version")) {
 			printf("berth-helper %s\n", BERTH_VERSION);

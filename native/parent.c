@@ -58,6 +58,19 @@ static void op_exec_fifo(struct plan *p, struct msg *m)
 		die_errno("exec-fifo: open %s", m->f[1]);
 }
 
+/*
+ * `stdin-null`: /dev/null becomes fd 0, so the child inherits it. For a helper that is the berth
+ * client (front mode) of a container run without -i: the caller's stdin must not reach it, as it
+ * would not had the runtime spawned the helper with stdin ignored.
+ */
+static void op_stdin_null(void)
+{
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || dup2(fd, 0) < 0)
+		die_errno("stdin-null: /dev/null");
+	close(fd);
+}
+
 static void op_console_socket(struct plan *p, struct msg *m)
 {
 	NEED(m, 1, "console-socket");
@@ -128,6 +141,8 @@ void run_parent(struct plan *p)
 			op_exec_fifo(p, m);
 		else if (!strcmp(op, "console-socket"))
 			op_console_socket(p, m);
+		else if (!strcmp(op, "stdin-null"))
+			op_stdin_null();
 		else if (!strcmp(op, "console-local"))
 			op_console_local(p); /* tty.c */
 		else if (!strcmp(op, "affinity"))

@@ -5,7 +5,7 @@
  * container's helper writes an exit file instead (monitor.ts, reap.ts). Either way, before the
  * runtime deletes the container, the cgroup's counters are read into the outcome report.
  */
-import type { HelperOptions } from '../runtime/helper.js';
+import type { HelperLauncher, HelperOptions } from '../runtime/helper.js';
 import { createContainer, type Created } from '../runtime/create.js';
 import { deleteContainer, killContainer, openContainer, startContainer } from '../runtime/lifecycle.js';
 import type { Op } from '../runtime/plan.js';
@@ -24,6 +24,11 @@ export interface LaunchOptions {
   timeoutMs?: number;
   /** Warnings (hooks, cleanup). */
   warn?: (msg: string) => void;
+  /**
+   * How to get the helper (default: spawn it). In the warm server the berth client becomes the
+   * helper (src/server/engine-worker.ts): the container's stdio is then the client's, not `stdio`.
+   */
+  launcher?: HelperLauncher;
 }
 
 /** A started container. */
@@ -54,6 +59,8 @@ export interface StartRuntimeOptions {
   /** Who watches the container: this process (foreground) or the helper (detached). */
   monitor: 'node' | 'helper';
   warn: (msg: string) => void;
+  /** See LaunchOptions.launcher. */
+  launcher?: HelperLauncher;
 }
 
 /**
@@ -69,11 +76,11 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
     if (r.State.Running) throw new BerthError('EBAD_STATE', `container ${r.Name} is already running`);
     try {
-      await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true, parentOps: opts.parentOps })
+      await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true, parentOps: opts.parentOps, launch: opts.launcher })
         .then((c) => { held.created = c; });
       await startContainer(paths.runtimeRoot, id, opts.warn);
     } catch (err) {
-      held.created?.session.child.kill('SIGKILL');
+      held.created?.session.kill();
       await deleteContainer(paths.runtimeRoot, id, true, opts.warn).catch(() => undefined);
       const msg = (err as Error).message;
       r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(msg) };
@@ -82,7 +89,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     }
     const now = new Date().toISOString();
     r.State = { ...r.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Pid: held.created!.record.pid ?? 0, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: r.State.FinishedAt };
-    const monitorPid = opts.monitor === 'node' ? process.pid : held.created!.session.child.pid!;
+    const monitorPid = opts.monitor === 'node' ? process.pid : held.created!.session.spawned!.pid!;
     r.Monitor = { pid: monitorPid, startTime: pidStartTime(monitorPid), kind: opts.monitor };
     delete r.KilledBy;
     delete r.Outcome;
@@ -97,7 +104,11 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
 /** Start container `id` (created or exited) in this process, which waits for it. */
 export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions): Promise<Launched> {
   const warn = opts.warn ?? (() => {});
-  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn });
+  const { rec, created } = await startRuntime(paths, id, {
+    stdio: opts.stdio, monitor: 'node', warn, launcher: opts.launcher,
+    // A client-helper's stdio is the caller's: stdin it must not pass on becomes /dev/null there.
+    parentOps: opts.launcher && opts.stdio[0] === 'ignore' ? [['stdin-null']] : undefined,
+  });
   const session = created.session;
   const startedAt = new Date(rec.State.StartedAt);
   let timer: NodeJS.Timeout | undefined;
@@ -109,8 +120,13 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
     let execError = '';
     for (let msg = await session.next(); msg; msg = await session.next()) {
       const [kind, ...rest] = msg.map((b) => b.toString());
-      if (kind === 'exit') status = Number(rest[0]);
-      else if (kind === 'error') execError = rest.join(' ');
+      if (kind === 'error') execError = rest.join(' ');
+      // The init's exit is the last word: a helper that is a berth client goes on to relay this
+      // process's output after it (front mode), so the stream does not end there.
+      if (kind === 'exit') {
+        status = Number(rest[0]);
+        break;
+      }
     }
     if (status === undefined) status = ((await session.exitCode()) & 0xff) << 8;
     if (timer) clearTimeout(timer);
@@ -118,7 +134,7 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
   })();
   return {
     record: rec, pid: rec.State.Pid, exited,
-    stdout: session.child.stdout, stderr: session.child.stderr, stdin: session.child.stdin,
+    stdout: session.spawned?.stdout ?? null, stderr: session.spawned?.stderr ?? null, stdin: session.spawned?.stdin ?? null,
   };
 }
 

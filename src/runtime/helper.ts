@@ -111,6 +111,11 @@ export class HelperSession {
     if (this.conn) this.sync.resume();
   }
 
+  /** The spawned helper process, or undefined when the helper is a client (HelperConnection). */
+  get spawned(): ChildProcess | undefined {
+    return this.proc;
+  }
+
   /** The spawned helper process (not there when the helper is a client: see HelperConnection). */
   get child(): ChildProcess {
     if (!this.proc) throw new BerthError('EHELPER', 'the helper runs in the berth-runtime client: it has no child process here');

@@ -32,10 +32,12 @@ export function serverLogPath(socket = socketPath()): string {
 }
 
 /**
- * The files that make the server's code: the CLI's entry (tsc rewrites it on every build) and the
- * helper binary (the client is a hard link of it). Their mtimes are the server's fingerprint.
+ * The files that make the server's code: the CLIs' entries (tsc rewrites them on every build) and
+ * the helper binary (the clients are hard links of it). Their mtimes are the server's fingerprint.
  */
-export const CODE_FILES = [join(repoRoot, 'dist/src/cli/runtime/main.js'), join(repoRoot, 'native/build/berth-helper')];
+export const CODE_FILES = [
+  join(repoRoot, 'dist/src/cli/runtime/main.js'), join(repoRoot, 'dist/src/cli/berth/main.js'), join(repoRoot, 'native/build/berth-helper'),
+];
 
 /**
  * CODE_FILES plus the paths in `BERTH_SERVER_WATCH` (colon separated): more files whose change

@@ -14,11 +14,47 @@ import { HelperSession, type HelperLauncher } from '../runtime/helper.js';
 import { encodeMessage, MessageDecoder, type Field } from '../runtime/protocol.js';
 import { BerthError } from '../util/errors.js';
 
-/** The first message of a client: ["request", cwd, pid, argv...]. */
+/** The first message of a berth-runtime client: ["request", cwd, pid, argv...]. */
 export interface Request {
   cwd: string;
   pid: number;
   argv: string[];
+  /** Set for a berth client ("engine"): what the engine's worker needs of the caller. */
+  engine?: EngineCaller;
+}
+
+/**
+ * What a berth client sends besides its command line: ["engine", cwd, pid, umask, ttys, cols,
+ * rows, argc, argv..., env...] (native/client.c).
+ */
+export interface EngineCaller {
+  /** The caller's umask. */
+  umask: number;
+  /** Whether fds 0, 1 and 2 are terminals. */
+  ttys: [boolean, boolean, boolean];
+  /** The terminal's size, 0 when there is none. */
+  columns: number;
+  rows: number;
+  /** The caller's environment, as NAME=value strings. */
+  env: string[];
+}
+
+/** The request of a message, or undefined when it is not one. */
+export function parseRequest(fields: string[]): Request | undefined {
+  const [type, cwd, pid, ...rest] = fields;
+  if (!cwd?.startsWith('/') || !/^\d+$/.test(pid ?? '')) return undefined;
+  if (type === 'request') return { cwd, pid: Number(pid), argv: rest };
+  if (type !== 'engine') return undefined;
+  const [umask, ttys, columns, rows, argc, ...more] = rest;
+  const n = Number(argc);
+  if (!/^[0-7]{1,4}$/.test(umask ?? '') || !/^[01]{3}$/.test(ttys ?? '') || !Number.isInteger(n) || n < 0 || n > more.length) return undefined;
+  return {
+    cwd, pid: Number(pid), argv: more.slice(0, n),
+    engine: {
+      umask: parseInt(umask!, 8), ttys: [ttys![0] === '1', ttys![1] === '1', ttys![2] === '1'],
+      columns: Number(columns) || 0, rows: Number(rows) || 0, env: more.slice(n),
+    },
+  };
 }
 
 /**
@@ -44,9 +80,7 @@ export function readRequest(socket: Socket, decoder: MessageDecoder): Promise<Re
       }
       const first = msgs[0];
       if (!first) return;
-      const [type, cwd, pid, ...argv] = first.map((b) => b.toString());
-      if (type !== 'request' || !cwd?.startsWith('/') || !/^\d+$/.test(pid ?? '')) return done(undefined);
-      done({ cwd, pid: Number(pid), argv });
+      done(parseRequest(first.map((b) => b.toString())));
     };
     socket.on('data', onData);
     socket.on('end', onEnd);
@@ -59,6 +93,7 @@ export class ClientConnection {
   private held: Buffer[] | undefined;
   private launched = false;
   private closed = false;
+  private done = false;
 
   constructor(private readonly socket: Socket, private readonly decoder: MessageDecoder) {
     socket.on('close', () => { this.closed = true; });
@@ -78,14 +113,24 @@ export class ClientConnection {
     for (const buf of held) if (!this.closed) this.socket.write(buf);
   }
 
-  /** Text for the caller's stdout. */
-  out(text: string): void {
-    if (text) this.write(['out', text]);
+  /** Text or bytes for the caller's stdout. */
+  out(text: string | Buffer): void {
+    if (text.length) this.write(['out', text]);
   }
 
-  /** Text for the caller's stderr. */
-  err(text: string): void {
-    if (text) this.write(['err', text]);
+  /** Text or bytes for the caller's stderr. */
+  err(text: string | Buffer): void {
+    if (text.length) this.write(['err', text]);
+  }
+
+  /** Whether the client became the helper of this request. */
+  get isHelper(): boolean {
+    return this.launched;
+  }
+
+  /** Whether the last message was sent (or the client left). */
+  get finished(): boolean {
+    return this.done || this.closed;
   }
 
   /** The launcher of this request: the client becomes the helper (once per request). */
@@ -100,6 +145,7 @@ export class ClientConnection {
 
   /** The last message: "done" <code>, or "stale"/"cold" (the client runs the cold path). */
   finish(kind: 'done' | 'stale' | 'cold', code?: number): void {
+    this.done = true;
     this.flush();
     this.write(code === undefined ? [kind] : [kind, String(code)]);
     if (this.closed) return;

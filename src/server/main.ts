@@ -2,10 +2,11 @@
  * Entry of the runtime server (dist/src/server/main.js): `node dist/src/server/main.js`. The C
  * client's cold path starts it detached (start.ts); tests and services may run it directly.
  * Environment: BERTH_RUNTIME_SOCKET (default /run/berth/runtime.sock), BERTH_SERVER_IDLE_MS
- * (default 60000).
+ * (default 60000), BERTH_SERVER_WORKERS (idle engine workers for berth clients, default 1).
  */
 import { idleMs, socketPath } from './config.js';
 import { RuntimeServer } from './server.js';
+import { poolSize } from './pool.js';
 
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} berth-runtime server ${process.pid}: ${msg}\n`);
 
@@ -16,7 +17,11 @@ process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Er
 // Relative paths come with each request; the server itself holds no directory.
 process.chdir('/');
 
-const server = new RuntimeServer({ socket: socketPath(), idleMs: idleMs(), log, onExit: () => process.exit(0) });
+const server = new RuntimeServer({
+  socket: socketPath(), idleMs: idleMs(), log, onExit: () => process.exit(0),
+  workers: poolSize(), prestart: process.env._BERTH_SERVER_FOR === 'berth',
+});
+delete process.env._BERTH_SERVER_FOR;
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.on(sig, () => {
     server.unlinkSocket();

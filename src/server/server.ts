@@ -9,7 +9,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { MessageDecoder } from '../runtime/protocol.js';
 import { codeFingerprint } from './config.js';
-import { ClientConnection, readRequest, serveRequest } from './connection.js';
+import { ClientConnection, readRequest, serveRequest, type Request } from './connection.js';
+import { WorkerPool } from './pool.js';
 
 /** Whether a server answers on `path` (a stale socket file refuses the connection). */
 export function serverAlive(path: string): Promise<boolean> {
@@ -27,6 +28,10 @@ export interface ServerOptions {
   log(msg: string): void;
   /** Called once the server has stopped listening and its last connection closed. */
   onExit(): void;
+  /** Idle engine workers to keep for berth clients (pool.ts); 0: berth clients go cold. */
+  workers: number;
+  /** Start the workers at once (the server was started by berth), not at the first berth client. */
+  prestart?: boolean;
 }
 
 /** A listening runtime server. */
@@ -37,9 +42,11 @@ export class RuntimeServer {
   private idleTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private ino: number | undefined;
+  private readonly pool: WorkerPool;
 
   constructor(private readonly opts: ServerOptions) {
     this.server = createServer((s) => this.accept(s));
+    this.pool = new WorkerPool(opts.workers, opts.log);
   }
 
   /**
@@ -66,6 +73,7 @@ export class RuntimeServer {
     this.ino = statSync(path).ino;
     this.armIdle();
     this.opts.log(`listening on ${path}`);
+    if (this.opts.prestart) this.pool.fill();
     return true;
   }
 
@@ -103,7 +111,14 @@ export class RuntimeServer {
       this.shutdown('code changed on disk');
       return;
     }
-    await serveRequest(conn, req);
+    if (req.engine) await this.handEngine(conn, req, socket);
+    else await serveRequest(conn, req);
+  }
+
+  /** A berth client: its connection goes to a warm engine worker (or back to the cold path). */
+  private async handEngine(conn: ClientConnection, req: Request, socket: Socket): Promise<void> {
+    const worker = await this.pool.take();
+    if (!worker || socket.destroyed || !(await this.pool.hand(worker, req, socket))) conn.finish('cold');
   }
 
   /** Stop listening (removing the socket if it is still ours); exit after the last connection. */
@@ -113,6 +128,7 @@ export class RuntimeServer {
     clearTimeout(this.idleTimer);
     this.opts.log(`stopping: ${reason}`);
     this.server.close();
+    this.pool.close();
     this.unlinkSocket();
     this.maybeExit();
   }

@@ -9,9 +9,14 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { serverEntry, serverLogPath, socketPath } from './config.js';
 
-/** Start a detached runtime server unless disabled; never throws (the command must go on). */
-export function startServerDetached(): void {
+/**
+ * Start a detached runtime server unless disabled; never throws (the command must go on).
+ * `forBerth`: started by berth's cold path, so the server starts its engine worker at once.
+ */
+export function startServerDetached(forBerth = false): void {
   if (process.env.BERTH_RUNTIME_SERVER === '0') return;
+  // The socket is root's (/run/berth): another user's server could not be reached anyway.
+  if (process.getuid?.() !== 0) return;
   let log: number | 'ignore' = 'ignore';
   try {
     mkdirSync(dirname(socketPath()), { recursive: true, mode: 0o711 });
@@ -20,6 +25,7 @@ export function startServerDetached(): void {
   try {
     const env = { ...process.env };
     delete env._BERTH_FROM_CLIENT;
+    if (forBerth) env._BERTH_SERVER_FOR = 'berth';
     const child = spawn(process.execPath, [serverEntry], { detached: true, stdio: ['ignore', log, log], env, cwd: '/' });
     child.on('error', () => { /* the command goes on cold */ });
     child.unref();

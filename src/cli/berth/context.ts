@@ -4,12 +4,18 @@
  */
 import type { FlagSpec, Parsed } from '../args.js';
 import type { EnginePaths } from '../../engine/store.js';
+import type { HelperLauncher } from '../../runtime/helper.js';
 
 /** Global state of one berth invocation. */
 export interface BerthContext {
   paths: EnginePaths;
   /** Docker prints warnings as `WARNING: ...` on stderr. */
   warn(msg: string): void;
+  /**
+   * Set in the warm server (src/server/engine-worker.ts): the berth client becomes the helper of
+   * a foreground container, whose stdio is then the client's own.
+   */
+  launch?: HelperLauncher;
 }
 
 /** A berth command. */
@@ -25,5 +31,11 @@ export interface Command {
   /** Stop flag parsing at the first positional argument (the image, for run and create). */
   stopAtPositional?: boolean;
   hidden?: boolean;
+  /**
+   * Whether this invocation may run in the warm server (src/server/engine-worker.ts) rather than
+   * in a process of its own: true when it reads nothing from the caller's stdin or terminal in
+   * Node (the worker has only the caller's output, relayed). Absent: never (the cold path).
+   */
+  warm?(p: Parsed): boolean;
   run(ctx: BerthContext, p: Parsed): Promise<number> | number;
 }

@@ -14,6 +14,7 @@ export const create: Command = {
   aliases: ['container create'],
   usage: 'create [OPTIONS] [IMAGE|host] [--] COMMAND [ARG...]',
   summary: 'create a new container',
+  warm: () => true,
   flags: [...CREATE_FLAGS, { name: 'report', type: 'bool', hidden: true }],
   args: [0, -1],
   stopAtPositional: true,

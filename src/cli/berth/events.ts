@@ -32,6 +32,7 @@ export const events: Command = {
   aliases: ['system events'],
   usage: 'events [OPTIONS]',
   summary: 'get real time events from the engine',
+  warm: () => true,
   flags: [
     { name: 'since', type: 'string', help: 'show all events created since timestamp' },
     { name: 'until', type: 'string', help: 'stream events until this timestamp' },

@@ -16,6 +16,7 @@ export const history: Command = {
   aliases: ['image history'],
   usage: 'history [OPTIONS] IMAGE',
   summary: 'show the history of an image',
+  warm: () => true,
   flags: [
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'only show image ids' },
     { name: 'no-trunc', type: 'bool', help: 'don\'t truncate output' },

@@ -40,6 +40,7 @@ export const imageInspect: Command = {
   aliases: ['image inspect'],
   usage: 'image inspect [OPTIONS] IMAGE [IMAGE...]',
   summary: 'display detailed information on one or more images',
+  warm: () => true,
   flags: [{ name: 'format', aliases: ['f'], type: 'string', help: 'format output using a go template' }],
   args: [1, -1],
   async run(ctx, p) {

@@ -16,6 +16,7 @@ export const imagePrune: Command = {
   aliases: ['image prune'],
   usage: 'image prune [OPTIONS]',
   summary: 'remove unused images and the data only they used',
+  warm: () => true,
   flags: [
     { name: 'all', aliases: ['a'], type: 'bool', help: 'remove all images not used by a container, not only dangling ones' },
     { name: 'force', aliases: ['f'], type: 'bool', help: 'do not prompt for confirmation (berth never prompts)' },

@@ -46,6 +46,7 @@ export const images: Command = {
   aliases: ['image ls', 'image list'],
   usage: 'images [OPTIONS] [REPOSITORY[:TAG]]',
   summary: 'list images',
+  warm: () => true,
   flags: [
     { name: 'all', aliases: ['a'], type: 'bool', help: 'show all images (there are no intermediate images)' },
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'only show image ids' },

@@ -48,6 +48,7 @@ export const importCmd: Command = {
   aliases: ['image import'],
   usage: 'import [OPTIONS] FILE|- [REPOSITORY[:TAG]]',
   summary: 'import the contents from a tarball to create a filesystem image',
+  warm: (p) => p.positional[0] !== '-',
   flags: [
     { name: 'change', aliases: ['c'], type: 'list', help: 'apply a Dockerfile instruction to the created image' },
     { name: 'message', aliases: ['m'], type: 'string', help: 'set a commit message for the imported image' },

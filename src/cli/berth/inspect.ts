@@ -13,6 +13,7 @@ export const inspect: Command = {
   aliases: ['container inspect'],
   usage: 'inspect [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'display detailed information on one or more containers',
+  warm: () => true,
   flags: [{ name: 'format', aliases: ['f'], type: 'string', help: 'format output using a go template or json' }],
   args: [1, -1],
   async run(ctx, p) {

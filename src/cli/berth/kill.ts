@@ -13,6 +13,7 @@ export const kill: Command = {
   aliases: ['container kill'],
   usage: 'kill [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'kill one or more running containers',
+  warm: () => true,
   flags: [{ name: 'signal', aliases: ['s'], type: 'string', help: 'signal to send to the container (default KILL)' }],
   args: [1, -1],
   run(ctx, p) {

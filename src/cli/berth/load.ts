@@ -20,6 +20,7 @@ export const load: Command = {
   aliases: ['image load'],
   usage: 'load [OPTIONS]',
   summary: 'load an image from a tar archive or stdin',
+  warm: (p) => str(p, 'input') !== undefined,
   flags: [
     { name: 'input', aliases: ['i'], type: 'string', help: 'read from a tar archive file (or an OCI layout directory) instead of stdin' },
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'suppress the load output' },

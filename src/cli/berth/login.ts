@@ -55,6 +55,7 @@ export const logout: Command = {
   name: 'logout',
   usage: 'logout [SERVER]',
   summary: 'log out from a registry',
+  warm: () => true,
   flags: [],
   args: [0, 1],
   async run(ctx, p) {

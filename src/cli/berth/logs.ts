@@ -14,6 +14,7 @@ export const logs: Command = {
   aliases: ['container logs'],
   usage: 'logs [OPTIONS] CONTAINER',
   summary: 'fetch the logs of a container',
+  warm: () => true,
   flags: [
     { name: 'follow', aliases: ['f'], type: 'bool', help: 'follow log output' },
     { name: 'tail', aliases: ['n'], type: 'string', help: 'number of lines to show from the end of the logs (default "all")' },

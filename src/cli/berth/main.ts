@@ -9,6 +9,7 @@ import { parseArgs, bool, str, type FlagSpec } from '../args.js';
 import { defaultDataRoot, defaultRuntimeRoot } from '../../engine/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { BerthContext, Command } from './context.js';
+import type { HelperLauncher } from '../../runtime/helper.js';
 import { COMMAND_TABLE, loadAll, type CommandEntry } from './commands.js';
 
 export const VERSION = '0.1.0';
@@ -50,8 +51,17 @@ function findCommand(words: string[]): { entry: CommandEntry; rest: string[] } |
   return entry ? { entry, rest: words.slice(1) } : undefined;
 }
 
-/** Run berth with these arguments; resolves to the exit code. */
-export async function main(argv: string[]): Promise<number> {
+/** Returned by main() in the warm server for an invocation that must run cold (Command.warm). */
+export const COLD = -1;
+
+/** How main() runs when it is not a process of its own (the warm server's worker). */
+export interface MainOptions {
+  /** The berth client becomes the helper of a foreground container (BerthContext.launch). */
+  launch?: HelperLauncher;
+}
+
+/** Run berth with these arguments; resolves to the exit code (or COLD, see MainOptions). */
+export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
   let failCode = 1;
   try {
     const g = parseArgs(argv, GLOBAL_FLAGS, { stopAtPositional: true });
@@ -73,6 +83,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(commandHelp(cmd));
       return 0;
     }
+    if (opts.launch && !cmd.warm?.(p)) return COLD;
     const [min, max] = cmd.args;
     if (p.positional.length < min || (max >= 0 && p.positional.length > max)) {
       throw new BerthError('EINVALID_ARG', `"berth ${cmd.name}" requires ${max < 0 ? `at least ${min} argument${min === 1 ? '' : 's'}` : max === 0 ? 'no arguments' : `${min} to ${max} arguments`}: usage: berth ${cmd.usage}`);
@@ -81,6 +92,7 @@ export async function main(argv: string[]): Promise<number> {
     const ctx: BerthContext = {
       paths: { dataRoot: str(g, 'data-root') ?? defaultDataRoot(), runtimeRoot: str(g, 'root') ?? defaultRuntimeRoot() },
       warn: (msg) => process.stderr.write(`WARNING: ${msg}\n`),
+      launch: opts.launch,
     };
     return await cmd.run(ctx, p);
   } catch (err) {

@@ -12,6 +12,7 @@ export const pause: Command = {
   aliases: ['container pause'],
   usage: 'pause CONTAINER [CONTAINER...]',
   summary: 'pause all processes within one or more containers',
+  warm: () => true,
   flags: [],
   args: [1, -1],
   run(ctx, p) {
@@ -24,6 +25,7 @@ export const unpause: Command = {
   aliases: ['container unpause'],
   usage: 'unpause CONTAINER [CONTAINER...]',
   summary: 'unpause all processes within one or more containers',
+  warm: () => true,
   flags: [],
   args: [1, -1],
   run(ctx, p) {

@@ -11,6 +11,7 @@ export const prune: Command = {
   aliases: ['container prune'],
   usage: 'container prune [OPTIONS]',
   summary: 'remove all stopped containers',
+  warm: (p) => bool(p, 'force'),
   flags: [{ name: 'force', aliases: ['f'], type: 'bool', help: 'do not prompt for confirmation' }],
   args: [0, 0],
   async run(ctx, p) {

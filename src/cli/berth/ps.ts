@@ -35,6 +35,7 @@ export const ps: Command = {
   aliases: ['container ls', 'container list', 'container ps'],
   usage: 'ps [OPTIONS]',
   summary: 'list containers',
+  warm: () => true,
   flags: [
     { name: 'all', aliases: ['a'], type: 'bool', help: 'show all containers (default shows just running)' },
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'only display container ids' },

@@ -16,6 +16,7 @@ export const pull: Command = {
   aliases: ['image pull'],
   usage: 'pull [OPTIONS] NAME[:TAG|@DIGEST]',
   summary: 'download an image from a registry',
+  warm: () => true,
   flags: [
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'suppress verbose output' },
     { name: 'platform', type: 'string', help: 'set platform if the registry serves several (e.g. linux/arm64)' },

@@ -15,6 +15,7 @@ export const push: Command = {
   aliases: ['image push'],
   usage: 'push [OPTIONS] NAME[:TAG]',
   summary: 'upload an image to a registry',
+  warm: () => true,
   flags: [{ name: 'quiet', aliases: ['q'], type: 'bool', help: 'suppress verbose output' }],
   args: [1, 1],
   async run(ctx, p) {

@@ -11,6 +11,7 @@ export const rename: Command = {
   aliases: ['container rename'],
   usage: 'rename CONTAINER NEW_NAME',
   summary: 'rename a container',
+  warm: () => true,
   flags: [],
   args: [2, 2],
   async run(ctx, p) {
@@ -25,6 +26,7 @@ export const port: Command = {
   aliases: ['container port'],
   usage: 'port CONTAINER [PRIVATE_PORT[/PROTO]]',
   summary: 'list port mappings or a specific mapping for the container',
+  warm: () => true,
   flags: [],
   args: [1, 2],
   async run(ctx, p) {

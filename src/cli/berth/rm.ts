@@ -11,6 +11,7 @@ export const rm: Command = {
   aliases: ['container rm', 'container remove'],
   usage: 'rm [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'remove one or more containers',
+  warm: () => true,
   flags: [
     { name: 'force', aliases: ['f'], type: 'bool', help: 'force the removal of a running container (uses SIGKILL)' },
     { name: 'volumes', aliases: ['v'], type: 'bool', help: 'remove the anonymous volumes associated with the container' },

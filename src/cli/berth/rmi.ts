@@ -19,6 +19,7 @@ export const rmi: Command = {
   aliases: ['image rm', 'image remove'],
   usage: 'rmi [OPTIONS] IMAGE [IMAGE...]',
   summary: 'remove one or more images',
+  warm: () => true,
   flags: [
     { name: 'force', aliases: ['f'], type: 'bool', help: 'force removal of the image' },
     { name: 'no-prune', type: 'bool', help: 'accepted for compatibility' },

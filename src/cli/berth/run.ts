@@ -25,6 +25,7 @@ export const run: Command = {
   aliases: ['container run'],
   usage: 'run [OPTIONS] [IMAGE|host] [--] COMMAND [ARG...]',
   summary: 'create and run a new container',
+  warm: (p) => !bool(p, 'interactive') && !bool(p, 'tty'),
   flags: [
     ...CREATE_FLAGS,
     { name: 'detach', aliases: ['d'], type: 'bool', help: 'run the container in the background and print its id' },
@@ -49,7 +50,9 @@ export const run: Command = {
     }
     let launched;
     try {
-      launched = await launch(ctx.paths, rec.Id, { stdio: [rec.Config.OpenStdin || rec.Config.Tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn });
+      launched = await launch(ctx.paths, rec.Id, {
+        stdio: [rec.Config.OpenStdin || rec.Config.Tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn, launcher: ctx.launch,
+      });
     } catch (err) {
       if (rec.HostConfig.AutoRemove) store.remove(rec);
       process.stderr.write(`berth: ${(err as Error).message}\n`);

@@ -19,6 +19,7 @@ export const save: Command = {
   aliases: ['image save'],
   usage: 'save [OPTIONS] IMAGE [IMAGE...]',
   summary: 'save one or more images to a tar archive (streamed to stdout by default)',
+  warm: (p) => str(p, 'output') !== undefined,
   flags: [{ name: 'output', aliases: ['o'], type: 'string', help: 'write to a file, instead of stdout' }],
   args: [1, -1],
   async run(ctx, p) {

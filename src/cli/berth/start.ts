@@ -20,6 +20,7 @@ export const start: Command = {
   aliases: ['container start'],
   usage: 'start [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'start one or more stopped containers',
+  warm: (p) => !bool(p, 'attach') && !bool(p, 'interactive'),
   flags: [
     { name: 'attach', aliases: ['a'], type: 'bool', help: 'attach stdout/stderr and forward signals' },
     { name: 'interactive', aliases: ['i'], type: 'bool', help: 'attach container\'s stdin' },

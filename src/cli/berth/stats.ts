@@ -32,6 +32,7 @@ export const stats: Command = {
   aliases: ['container stats'],
   usage: 'stats [OPTIONS] [CONTAINER...]',
   summary: 'display a live stream of container(s) resource usage statistics',
+  warm: () => true,
   flags: [
     { name: 'all', aliases: ['a'], type: 'bool', help: 'show all containers (default shows just running)' },
     { name: 'no-stream', type: 'bool', help: 'disable streaming stats and only pull the first result' },
@@ -75,6 +76,7 @@ export const top: Command = {
   aliases: ['container top'],
   usage: 'top CONTAINER [ps OPTIONS]',
   summary: 'display the running processes of a container',
+  warm: () => true,
   flags: [],
   args: [1, -1],
   stopAtPositional: true,

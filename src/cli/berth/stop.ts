@@ -14,6 +14,7 @@ export const stop: Command = {
   aliases: ['container stop'],
   usage: 'stop [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'stop one or more running containers',
+  warm: () => true,
   flags: [
     { name: 'time', aliases: ['t', 'timeout'], type: 'int', help: 'seconds to wait before killing the container' },
     { name: 'signal', aliases: ['s'], type: 'string', help: 'signal to send to the container' },

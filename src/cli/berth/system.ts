@@ -36,6 +36,7 @@ export const system: Command = {
   name: 'system',
   usage: 'system df',
   summary: 'manage berth (df: show disk usage)',
+  warm: () => true,
   flags: [{ name: 'verbose', aliases: ['v'], type: 'bool', help: 'show detailed information on space usage' }],
   args: [1, 1],
   async run(ctx, p) {

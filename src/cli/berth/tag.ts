@@ -8,6 +8,7 @@ export const tag: Command = {
   aliases: ['image tag'],
   usage: 'tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
   summary: 'create a tag TARGET_IMAGE that refers to SOURCE_IMAGE',
+  warm: () => true,
   flags: [],
   args: [2, 2],
   async run(ctx, p) {

@@ -16,6 +16,7 @@ export const update: Command = {
   aliases: ['container update'],
   usage: 'update [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'update configuration of one or more containers',
+  warm: () => true,
   flags: [
     { name: 'memory', aliases: ['m'], type: 'string', help: 'memory limit' },
     { name: 'memory-swap', type: 'string', help: 'swap limit equal to memory plus swap: -1 to enable unlimited swap' },

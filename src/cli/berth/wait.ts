@@ -21,6 +21,7 @@ export const wait: Command = {
   aliases: ['container wait'],
   usage: 'wait [OPTIONS] CONTAINER [CONTAINER...]',
   summary: 'block until one or more containers stop, then print their exit codes',
+  warm: () => true,
   flags: [{ name: 'report', type: 'bool', help: 'print what happened (exit, OOM kill, cpu, memory and pids peaks) on stderr' }],
   args: [1, -1],
   async run(ctx, p) {
