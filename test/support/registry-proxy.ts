@@ -2,9 +2,9 @@
  * A fault-injecting HTTP proxy for registry tests: a Node http server on 127.0.0.1 that forwards
  * to a real registry and, by rules the test sets, answers an error status instead (503, 429 with
  * Retry-After, 404 …), resets the connection half-way through a body, sends a body shorter than
- * announced, flips a byte of a body, or dribbles a body slowly. It logs every request, counts
- * blob downloads in flight at once (and can hold them back until N are in flight, to show
- * concurrency as a counted fact, not a timing).
+ * announced, flips a byte of a body, dribbles a body slowly, or stalls half-way through one. It
+ * logs every request, counts blob downloads in flight at once (and can hold them back until N
+ * are in flight, to show concurrency as a counted fact, not a timing).
  */
 import { request as httpRequest, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,7 +19,9 @@ export type Fault =
   /** Forward, then flip one byte of the body (same length). */
   | { corrupt: true }
   /** Forward, then send the body `chunk` bytes every `everyMs` ms. */
-  | { slow: { chunk: number; everyMs: number } };
+  | { slow: { chunk: number; everyMs: number } }
+  /** Forward, then send the headers and half the body, and nothing more until the proxy stops. */
+  | { stall: true };
 
 /** A rule: the first `times` requests matching `method` and `path` get `fault`. */
 export interface Rule {
@@ -52,6 +54,8 @@ export class FaultProxy {
   maxBlobsInFlight = 0;
   /** Bytes of blob bodies sent to clients so far. */
   blobBytesSent = 0;
+  /** Responses stalled half-way (the `stall` fault) so far. */
+  stalled = 0;
   private hold: { digests: Set<string>; count: number; waiting: (() => void)[]; arrived: number } | undefined;
   private server: Server | undefined;
   host = '';
@@ -164,6 +168,10 @@ export class FaultProxy {
         // let the bytes leave before the reset, so the client sees a body cut short
         setTimeout(() => res.socket?.resetAndDestroy(), 20);
       });
+      return;
+    }
+    if ('stall' in fault) {
+      res.write(body.subarray(0, Math.floor(body.length / 2)), () => { this.stalled++; });
       return;
     }
     if ('slow' in fault) {
