@@ -2,10 +2,11 @@
  * Retries of pull and push against a real registry (Debian's docker-registry on loopback) behind
  * a fault-injecting proxy (test/support/registry-proxy.ts): 503 and 429 (with Retry-After) for
  * the first requests, a connection reset half-way through a blob, a body cut short, a corrupted
- * body, a registry that always fails, 404 and 401. Attempts are counted by the proxy and retry
- * delays read from the `berth:registry:retry` diagnostics channel; the backoff is shrunk with
- * BERTH_REGISTRY_BACKOFF_MS, so nothing here depends on timing. Also: the three layers of an
- * image are downloaded at once (the proxy sees three blob requests in flight together).
+ * body, a registry that always fails, 404 and 401; a token server answering 503 and 429.
+ * Attempts are counted by the proxy and retry delays read from the `berth:registry:retry`
+ * diagnostics channel; the backoff is shrunk with BERTH_REGISTRY_BACKOFF_MS, so nothing here
+ * depends on timing. Also: the three layers of an image are downloaded at once (the proxy sees
+ * three blob requests in flight together).
  */
 import * as assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
@@ -19,10 +20,13 @@ import type { RetryNotice } from '../../src/image/registry/retry.js';
 import { processTag, whyNotRoot } from '../support/bundle.js';
 import { startRegistry, whyNoRegistry, type TestRegistry } from '../support/registry.js';
 import { startProxy, type FaultProxy } from '../support/registry-proxy.js';
+import { startTokenServer } from '../support/token-server.js';
+import { saveCredentials } from '../../src/image/registry/credentials.js';
 import { writeThreeLayerImage } from '../fixtures/image/build.js';
 import { BerthCli } from './engine-cli.js';
 
 const skip = whyNotRoot() ?? whyNoRegistry();
+const noOpenssl = existsSync('/usr/bin/openssl') ? undefined : 'openssl not installed (apt-get install openssl)';
 // backoff 2 ms doubling, each wait at most 50 ms (Retry-After included): five attempts take
 // well under a second, and a Retry-After that is honoured shows as a 50 ms wait
 process.env.BERTH_REGISTRY_BACKOFF_MS = '2,50';
@@ -199,5 +203,43 @@ describe('registry retries', { skip }, () => {
     // the three layers go at once, five attempts each; the config is not tried
     assert.equal(proxy.count('POST', '/blobs/uploads/'), 15);
     assert.equal(proxy.count('PUT', '/manifests/'), 0);
+  });
+});
+
+describe('token server retries', { skip: skip ?? noOpenssl }, () => {
+  test('a token server answering 503, then 429 with Retry-After, is retried; 401 is not', async () => {
+    const work = await mkdtemp(join(tmpdir(), `${processTag()}-token-retries-`));
+    const tokens = await startTokenServer(work, { bob: 'hunter2' });
+    const tproxy = await startProxy(new URL(tokens.realm).host);
+    const reg = await startRegistry({ token: { ...tokens, realm: `http://${tproxy.host}/token` } });
+    const notices: RetryNotice[] = [];
+    const onRetry = (m: unknown): void => { notices.push(m as RetryNotice); };
+    subscribe('berth:registry:retry', onRetry);
+    try {
+      const name = `${reg.host}/berth-test/three:v1`;
+      await writeThreeLayerImage(join(work, 'layout'), name);
+      await load(join(work, 'layout'), { root: join(work, 'src') });
+      const configDir = join(work, 'cfg');
+      await saveCredentials(reg.host, { username: 'bob', password: 'hunter2' }, configDir);
+      tproxy.reset([{ path: '/token', times: 2, fault: { status: 503 } }, { path: '/token', times: 1, fault: { status: 429, retryAfter: '1' } }]);
+      const pushed = await push(name, { root: join(work, 'src'), configDir });
+      assert.equal(pushed.uploaded.length, 4);
+      assert.ok(tproxy.count('GET', '/token') >= 4, JSON.stringify(tproxy.seen));
+      // three layers start at once, each meeting the challenge: their token requests interleave
+      const t = notices.filter((x) => x.url.includes('/token'));
+      assert.deepEqual(t.map((x) => x.reason.replace(/.* answered /, '')).sort(), ['429', '503', '503']);
+      assert.equal(t.find((x) => x.reason.endsWith('429'))?.delayMs, 50); // Retry-After: 1, capped
+      // refused credentials: one token request, no retry
+      await saveCredentials(reg.host, { username: 'bob', password: 'nope' }, configDir);
+      tproxy.reset();
+      await assert.rejects(pull(name, { root: join(work, 'data'), configDir }), /authentication failed \(token server said 401\)/);
+      assert.equal(tproxy.count('GET', '/token'), 1);
+    } finally {
+      unsubscribe('berth:registry:retry', onRetry);
+      await reg.stop();
+      await tproxy.stop();
+      await tokens.stop();
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

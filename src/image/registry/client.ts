@@ -10,7 +10,7 @@
 import { Readable } from 'node:stream';
 import { BerthError } from '../../util/errors.js';
 import type { Credentials } from './credentials.js';
-import { TransientError, backoffDelay, gaveUp, isRetryableStatus, parseRetryAfter, retryPolicy, waitToRetry, type RetryPolicy } from './retry.js';
+import { TransientError, backoffDelay, gaveUp, isRetryableStatus, parseRetryAfter, retryPolicy, waitToRetry, withRetries, type RetryPolicy } from './retry.js';
 
 /** Options for a client. */
 export interface ClientOptions {
@@ -69,10 +69,26 @@ export class RegistryClient {
     if (u.protocol === 'http:' && !isLoopback(u.host) && !(this.opts.insecure ?? []).includes(u.host)) {
       throw new BerthError('EREGISTRY', `token realm ${params.realm} of ${this.registry} is plain HTTP; refusing to send credentials`);
     }
-    const res = await fetch(u, { headers: basic ? { authorization: basic } : {} });
-    if (res.status === 401 || res.status === 403) throw new BerthError('EAUTH', `${this.registry}: authentication failed (token server said ${res.status}); check berth login`);
-    if (!res.ok) throw new BerthError('EREGISTRY', `${this.registry}: token server ${u.origin} answered ${res.status}`);
-    const body = (await res.json()) as { token?: string; access_token?: string };
+    // the token server is retried like the registry: it is often a separate, busy service
+    const body = await withRetries(this.policy, { method: 'GET', url: u.toString() }, async () => {
+      let res: Response;
+      try {
+        res = await fetch(u, { headers: basic ? { authorization: basic } : {} });
+      } catch (err) {
+        throw new TransientError(`${this.registry}: token server ${u.origin}: ${String((err as Error).cause ?? (err as Error).message)}`, { cause: err });
+      }
+      if (res.status === 401 || res.status === 403) throw new BerthError('EAUTH', `${this.registry}: authentication failed (token server said ${res.status}); check berth login`);
+      if (isRetryableStatus(res.status)) {
+        await res.body?.cancel();
+        throw new TransientError(`${this.registry}: token server ${u.origin} answered ${res.status}`, { retryAfterMs: parseRetryAfter(res.headers.get('retry-after')) });
+      }
+      if (!res.ok) throw new BerthError('EREGISTRY', `${this.registry}: token server ${u.origin} answered ${res.status}`);
+      try {
+        return (await res.json()) as { token?: string; access_token?: string };
+      } catch (err) {
+        throw new TransientError(`${this.registry}: token server ${u.origin} sent an unreadable answer (${(err as Error).message})`, { cause: err });
+      }
+    });
     const token = body.token ?? body.access_token;
     if (!token) throw new BerthError('EREGISTRY', `${this.registry}: token server gave no token`);
     return `Bearer ${token}`;
@@ -120,9 +136,10 @@ export class RegistryClient {
       if (!detail && res.status === 401) detail = 'unauthorized (berth login may be needed)';
       const message = `${method} ${url}: ${res.status} ${detail || res.statusText}`.replace(/\s+/g, ' ').trim();
       if (isRetryableStatus(res.status)) {
-        if (init.retry === false) throw new TransientError(message);
+        const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
+        if (init.retry === false) throw new TransientError(message, { retryAfterMs });
         if (attempt < attempts) {
-          const delayMs = backoffDelay(attempt, this.policy, parseRetryAfter(res.headers.get('retry-after')));
+          const delayMs = backoffDelay(attempt, this.policy, retryAfterMs);
           await waitToRetry({ method, url, attempt, delayMs, reason: `${res.status}` });
           continue;
         }

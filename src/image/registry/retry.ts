@@ -105,8 +105,11 @@ export async function waitToRetry(n: RetryNotice): Promise<void> {
  * download, or the whole upload session — that it belongs to.
  */
 export class TransientError extends BerthError {
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** The registry's Retry-After, in ms, when it sent one. */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number | undefined }) {
     super('EREGISTRY', message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 
@@ -127,7 +130,7 @@ export async function withRetries<T>(p: RetryPolicy, what: { method: string; url
     } catch (err) {
       if (!retryable(err, attempt)) throw err;
       if (attempt >= p.attempts) throw gaveUp(err, attempt);
-      await waitToRetry({ ...what, attempt, delayMs: backoffDelay(attempt, p), reason: (err as Error).message });
+      await waitToRetry({ ...what, attempt, delayMs: backoffDelay(attempt, p, isTransient(err) ? err.retryAfterMs : undefined), reason: (err as Error).message });
     }
   }
 }
