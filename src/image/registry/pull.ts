@@ -68,11 +68,7 @@ async function fetchBlob(client: RegistryClient, blobs: BlobStore, d: Descriptor
   if (await blobs.has(d.digest, d.size)) { progress?.({ id, action: 'exists' }); return; }
   const path = `blobs/${d.digest}`;
   let mismatches = 0;
-  const retryable = (err: unknown): boolean => {
-    if (isTransient(err)) { progress?.({ id, action: 'retrying' }); return true; }
-    if ((err as { code?: string }).code === 'EDIGEST_MISMATCH' && ++mismatches < 2) { progress?.({ id, action: 'retrying' }); return true; }
-    return false;
-  };
+  const retryable = (err: unknown): boolean => isTransient(err) || ((err as { code?: string }).code === 'EDIGEST_MISMATCH' && ++mismatches < 2);
   await withRetries(client.policy, { method: 'GET', url: client.url(path) }, async () => {
     const res = await client.request('GET', path);
     if (res.status === 404 || !res.body) {
@@ -95,8 +91,14 @@ async function fetchBlob(client: RegistryClient, blobs: BlobStore, d: Descriptor
       }
       if (current < d.size) throw new TransientError(`blob ${d.digest}: the registry sent ${current} of its ${d.size} bytes`);
     }
-    await blobs.ingest(counted(), { digest: d.digest, size: d.size }, 'blob');
-  }, retryable);
+    try {
+      await blobs.ingest(counted(), { digest: d.digest, size: d.size }, 'blob');
+    } catch (err) {
+      // when ingest failed before reading, the connection would stay open until collected
+      await res.body.cancel().catch(() => undefined);
+      throw err;
+    }
+  }, retryable, () => progress?.({ id, action: 'retrying' }));
   progress?.({ id, action: 'downloaded' });
 }
 

@@ -88,11 +88,8 @@ async function expect(res: Response, ok: number[], what: string): Promise<void> 
  * registry may drop an upload session when it fails, so the same PATCH or PUT is not repeated.
  */
 async function pushBlob(client: RegistryClient, blobs: BlobStore, d: Descriptor, opts: PushOptions): Promise<'exists' | 'mounted' | 'uploaded'> {
-  return withRetries(client.policy, { method: 'PUT', url: client.url(`blobs/${d.digest}`) }, () => pushBlobOnce(client, blobs, d, opts), (err) => {
-    if (!isTransient(err)) return false;
-    opts.progress?.({ id: d.digest.slice(7, 19), action: 'retrying' });
-    return true;
-  });
+  return withRetries(client.policy, { method: 'PUT', url: client.url(`blobs/${d.digest}`) }, () => pushBlobOnce(client, blobs, d, opts), isTransient,
+    () => opts.progress?.({ id: d.digest.slice(7, 19), action: 'retrying' }));
 }
 
 async function pushBlobOnce(client: RegistryClient, blobs: BlobStore, d: Descriptor, opts: PushOptions): Promise<'exists' | 'mounted' | 'uploaded'> {

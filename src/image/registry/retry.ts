@@ -120,16 +120,17 @@ export function isTransient(err: unknown): err is TransientError {
 
 /**
  * Runs `fn(attempt)` until it succeeds, `retryable(err, attempt)` says no, or the policy's
- * attempts are used up; waits the backoff between attempts. The last error is thrown, its
+ * attempts are used up; calls `onRetry` and waits the backoff between attempts. The last error is thrown, its
  * message saying how many attempts were made when more than one.
  */
-export async function withRetries<T>(p: RetryPolicy, what: { method: string; url: string }, fn: (attempt: number) => Promise<T>, retryable: (err: unknown, attempt: number) => boolean = isTransient): Promise<T> {
+export async function withRetries<T>(p: RetryPolicy, what: { method: string; url: string }, fn: (attempt: number) => Promise<T>, retryable: (err: unknown, attempt: number) => boolean = isTransient, onRetry?: (err: unknown) => void): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn(attempt);
     } catch (err) {
       if (!retryable(err, attempt)) throw err;
       if (attempt >= p.attempts) throw gaveUp(err, attempt);
+      onRetry?.(err);
       await waitToRetry({ ...what, attempt, delayMs: backoffDelay(attempt, p, isTransient(err) ? err.retryAfterMs : undefined), reason: (err as Error).message });
     }
   }
