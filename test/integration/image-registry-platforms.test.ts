@@ -10,9 +10,15 @@
  */
 import * as assert from 'node:assert/strict';
 import { existsSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
+import { BlobStore } from '../../src/image/blobs.js';
 import { hostPlatform, type Platform } from '../../src/image/manifest.js';
+import { parseReference } from '../../src/image/reference.js';
+import { RegistryClient } from '../../src/image/registry/client.js';
+import { pullBlobs } from '../../src/image/registry/pull.js';
 import { assertNoLeaks, processTag, whyNotRoot } from '../support/bundle.js';
 import { startRegistry, whyNoRegistry, type TestRegistry } from '../support/registry.js';
 import { markerLayer, pushPlatformIndex, type Desc } from '../support/registry-upload.js';
@@ -34,6 +40,7 @@ for (const flavour of ['oci', 'docker'] as const) {
     let cli: BerthCli;
     let ref: string;
     let manifests: Desc[];
+    let index: Desc;
 
     /** `berth image inspect` of `ref` in `c`: the picked manifest digest and the platform. */
     async function inspect(c: BerthCli, r: string): Promise<{ manifest: string; platform: string }> {
@@ -53,7 +60,7 @@ for (const flavour of ['oci', 'docker'] as const) {
         { platform: { os: host.os, architecture: host.architecture }, layers: [await busyboxTar(), markerLayer('platform', `${label(host)}\n`)], cmd: ['cat', '/etc/platform'] },
         ...OTHERS.map((p) => ({ platform: p, layers: [markerLayer('platform', `${label(p)}\n`)], cmd: ['cat', '/etc/platform'] })),
       ];
-      ({ manifests } = await pushPlatformIndex(reg.host, repo, 'v1', images, flavour));
+      ({ manifests, index } = await pushPlatformIndex(reg.host, repo, 'v1', images, flavour));
     });
     after(async () => {
       await cli?.cleanup();
@@ -84,6 +91,18 @@ for (const flavour of ['oci', 'docker'] as const) {
       const r = await cli.exec(['pull', '--platform', label(host), ref]);
       assert.equal(r.code, 0, r.stderr);
       assert.equal((await inspect(cli, ref)).manifest, manifests[0]?.digest);
+    });
+
+    test('pullBlobs reports the index digest and the platform manifest it chose', async () => {
+      const r = parseReference(ref);
+      const dir = await mkdtemp(join(tmpdir(), `${processTag()}-plat-blobs-`));
+      try {
+        const pulled = await pullBlobs(new RegistryClient(r.registry, r.repository), r, new BlobStore(dir), { platform: { os: 'linux', architecture: 'arm', variant: 'v7' } });
+        assert.equal(pulled.indexDigest, index.digest);
+        assert.equal(pulled.manifestDigest, manifests[3]?.digest);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
 
     test('a platform the index lacks fails with one line naming it and the ones available, and stores nothing', async () => {

@@ -100,20 +100,23 @@ describe('registry retries', { skip }, () => {
     assert.deepEqual(delays(`/blobs/${config}`), [50]); // Retry-After: 30, capped at the maximum
   });
 
-  test('a connection reset half-way through a blob, or a body cut short, downloads it again', async () => {
+  test('a connection reset half-way through a manifest or a blob, or a body cut short, fetches it again', async () => {
     proxy.reset([
+      { method: 'GET', path: '/manifests/', times: 1, fault: { reset: true } },
       { method: 'GET', path: `/blobs/${layers[0]}`, times: 2, fault: { reset: true } },
       { method: 'GET', path: `/blobs/${layers[1]}`, times: 1, fault: { truncate: true } },
     ]);
     const events: string[] = [];
     const img = await pull(ref(), { root, progress: (e) => events.push(`${e.id}:${e.action}`) });
     assert.equal(img.layers.length, 3);
+    assert.equal(proxy.count('GET', '/manifests/v1'), 2);
     assert.equal(proxy.count('GET', `/blobs/${layers[0]}`), 3);
     assert.equal(proxy.count('GET', `/blobs/${layers[1]}`), 2);
     assert.equal(events.filter((e) => e === `${layers[0]?.slice(7, 19)}:retrying`).length, 2);
     const reasons = notices.map((x) => x.reason).join(' | ');
     assert.match(reasons, new RegExp(`blob ${layers[0]}: connection lost after \\d+ of \\d+ bytes`));
     assert.match(reasons, new RegExp(`blob ${layers[1]}: the registry sent \\d+ of its \\d+ bytes`));
+    assert.match(reasons, /manifest v1: connection lost while reading/);
   });
 
   test('a registry that always fails gives a clear error after five attempts', async () => {

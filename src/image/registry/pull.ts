@@ -22,6 +22,11 @@ const MAX_MANIFEST = 4 << 20;
 
 /** What a pull fetched. */
 export interface Pulled {
+  /**
+   * The digest of the index (or manifest list) the reference named, when it named one: what
+   * Docker prints as "Digest:" and records as the repo digest of a multi-platform image.
+   */
+  indexDigest?: Digest;
   manifestDigest: Digest;
   manifest: Manifest;
   mediaType: string;
@@ -139,7 +144,9 @@ export async function pullBlobs(client: RegistryClient, ref: ImageRef, blobs: Bl
   const name = formatReference(ref);
   let m = await fetchManifest(client, ref.digest ?? ref.tag ?? 'latest', ref.digest);
   let parsed = parseManifestOrIndex(m.data, `manifest of ${name}`, m.mediaType);
+  let indexDigest: Digest | undefined;
   if (parsed.kind === 'index') {
+    indexDigest = m.digest;
     const desc = selectPlatform(parsed.index, opts.platform ?? hostPlatform(), name);
     m = await fetchManifest(client, desc.digest, desc);
     parsed = parseManifestOrIndex(m.data, `manifest ${desc.digest} of ${name}`, desc.mediaType);
@@ -158,5 +165,5 @@ export async function pullBlobs(client: RegistryClient, ref: ImageRef, blobs: Bl
     opts.onLayer?.(l, i, manifest);
   });
   await blobs.put(m.data, { digest: m.digest, size: m.data.length }, 'manifest');
-  return { manifestDigest: m.digest, manifest, mediaType: manifest.mediaType };
+  return { ...(indexDigest ? { indexDigest } : {}), manifestDigest: m.digest, manifest, mediaType: manifest.mediaType };
 }
