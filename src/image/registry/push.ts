@@ -12,7 +12,8 @@
  * digest is the image's identity, so it must not be re-serialised.
  *
  * Every request body is a Buffer (a chunk of at most `chunkSize` bytes read from the blob file),
- * so the client can repeat it after a 401 challenge or a retryable error.
+ * so the client can repeat it after a 401 challenge. HEAD and the manifest PUT are repeated as
+ * they are on a retryable failure; an upload session is started over (see `pushBlob`).
  */
 import { open } from 'node:fs/promises';
 import { BerthError } from '../../util/errors.js';
@@ -22,6 +23,7 @@ import type { Descriptor } from '../manifest.js';
 import type { ProgressFn } from '../progress.js';
 import { eachLimit } from './pull.js';
 import type { RegistryClient } from './client.js';
+import { isTransient, withRetries } from './retry.js';
 
 /** Options of `pushImage`. */
 export interface PushOptions {
@@ -79,19 +81,29 @@ async function expect(res: Response, ok: number[], what: string): Promise<void> 
   throw new BerthError('EREGISTRY', `${what}: the registry answered ${res.status} ${text}`.trim());
 }
 
-/** Sends one blob unless the registry has it; says what it did. */
+/**
+ * Sends one blob unless the registry has it; says what it did. A failure worth repeating in the
+ * upload session (connection error, 429, 5xx on the POST, a PATCH or the closing PUT) starts the
+ * blob over — HEAD first, since the registry may have stored it after all — with backoff: a
+ * registry may drop an upload session when it fails, so the same PATCH or PUT is not repeated.
+ */
 async function pushBlob(client: RegistryClient, blobs: BlobStore, d: Descriptor, opts: PushOptions): Promise<'exists' | 'mounted' | 'uploaded'> {
+  return withRetries(client.policy, { method: 'PUT', url: client.url(`blobs/${d.digest}`) }, () => pushBlobOnce(client, blobs, d, opts), isTransient,
+    () => opts.progress?.({ id: d.digest.slice(7, 19), action: 'retrying' }));
+}
+
+async function pushBlobOnce(client: RegistryClient, blobs: BlobStore, d: Descriptor, opts: PushOptions): Promise<'exists' | 'mounted' | 'uploaded'> {
   const id = d.digest.slice(7, 19);
   const head = await client.request('HEAD', `blobs/${d.digest}`, { push: true });
   await head.body?.cancel();
   if (head.status === 200) { opts.progress?.({ id, action: 'exists' }); return 'exists'; }
   let start: Response;
   if (opts.mountFrom && opts.mountFrom !== client.repository) {
-    start = await client.request('POST', `blobs/uploads/?mount=${d.digest}&from=${encodeURIComponent(opts.mountFrom)}`, { push: true });
+    start = await client.request('POST', `blobs/uploads/?mount=${d.digest}&from=${encodeURIComponent(opts.mountFrom)}`, { push: true, retry: false });
     await start.body?.cancel();
     if (start.status === 201) { opts.progress?.({ id, action: 'exists' }); return 'mounted'; }
   } else {
-    start = await client.request('POST', 'blobs/uploads/', { push: true, headers: { 'content-length': '0' } });
+    start = await client.request('POST', 'blobs/uploads/', { push: true, retry: false, headers: { 'content-length': '0' } });
     await start.body?.cancel();
   }
   if (start.status !== 202) throw new BerthError('EREGISTRY', `upload of blob ${d.digest} to ${client.registry}/${client.repository}: the registry answered ${start.status} to POST blobs/uploads/`);
@@ -101,7 +113,7 @@ async function pushBlob(client: RegistryClient, blobs: BlobStore, d: Descriptor,
   opts.progress?.({ id, action: 'uploading', current: 0, total: d.size });
   if (d.size <= chunk) {
     const body = await readChunk(path, 0, d.size);
-    const res = await client.request('PUT', withParam(client, url, 'digest', d.digest), { push: true, body, headers: { 'content-type': 'application/octet-stream' } });
+    const res = await client.request('PUT', withParam(client, url, 'digest', d.digest), { push: true, retry: false, body, headers: { 'content-type': 'application/octet-stream' } });
     await expect(res, [201, 204], `PUT of blob ${d.digest}`);
     await res.body?.cancel();
   } else {
@@ -109,14 +121,14 @@ async function pushBlob(client: RegistryClient, blobs: BlobStore, d: Descriptor,
       const n = Math.min(chunk, d.size - off);
       const body = await readChunk(path, off, n);
       const res = await client.request('PATCH', url, {
-        push: true, body, headers: { 'content-type': 'application/octet-stream', 'content-range': `${off}-${off + n - 1}` },
+        push: true, retry: false, body, headers: { 'content-type': 'application/octet-stream', 'content-range': `${off}-${off + n - 1}` },
       });
       await expect(res, [202, 204], `PATCH of blob ${d.digest} bytes ${off}-${off + n - 1}`);
       await res.body?.cancel();
       url = location(res, `PATCH of blob ${d.digest}`);
       opts.progress?.({ id, action: 'uploading', current: off + n, total: d.size });
     }
-    const res = await client.request('PUT', withParam(client, url, 'digest', d.digest), { push: true, body: Buffer.alloc(0) });
+    const res = await client.request('PUT', withParam(client, url, 'digest', d.digest), { push: true, retry: false, body: Buffer.alloc(0) });
     await expect(res, [201, 204], `closing PUT of blob ${d.digest}`);
     await res.body?.cancel();
   }
