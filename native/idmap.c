@@ -1,7 +1,7 @@
 /*
  * Id-mapped mounts: the `idmap-tree` parent op, the child's attaching of such a tree (`mount`
- * with srcflags "idmap:<slot>"), and the one-shot `idmap-mount` mode the engine uses for the
- * lower layers of a container's overlay.
+ * with srcflags "idmap:<slot>"), and the one-shot `idmapped-overlay` mode the engine uses for
+ * the lower layers of a container's overlay.
  *
  * An id-mapped mount is a detached copy of a tree (open_tree(OPEN_TREE_CLONE)) on which
  * mount_setattr(MOUNT_ATTR_IDMAP) sets the id mapping of a user namespace. The kernel allows
@@ -24,6 +24,7 @@
 #include <linux/mount.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/mount.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -55,7 +56,7 @@ static int write_map(pid_t pid, const char *file, const char *text)
  * user namespace and waits on a pipe while its maps are written and its ns file opened, then
  * exits when the pipe closes. The namespace lives on through the fd. Returns -1 with errno set.
  */
-int userns_from_maps(const char *uidmap, const char *gidmap)
+static int userns_from_maps(const char *uidmap, const char *gidmap)
 {
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -171,17 +172,24 @@ int idmap_attach(const char *spec, int target_fd)
 }
 
 /*
- * One-shot `idmap-mount <source> <target> <uid_map text> <gid_map text>`: attach an id-mapped
- * copy of source (not recursive) at target in the caller's mount namespace. The engine uses it
- * for an overlay's lower layers and detaches it once the overlay holds its own private copy.
+ * One-shot `idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options>`: mount an
+ * overlay at target whose relative lowerdir paths (in options) are looked up in an id-mapped,
+ * detached copy of the layers dir: the helper chdirs into that copy first. Overlayfs keeps its
+ * own private clone of each layer (clone_private_mount, which accepts a detached tree since
+ * Linux 6.15), so the copy is never attached anywhere and vanishes with this process: nothing
+ * on the host can reach the layers through it, and nothing is left to clean up after a crash.
+ * The upper and work dirs (absolute paths in options) are the file system's own, not id-mapped:
+ * files the container writes keep the owner it writes them as.
  */
-int main_idmap_mount(const char *source, const char *target, const char *uidmap, const char *gidmap)
+int main_idmapped_overlay(const char *layers, const char *uidmap, const char *gidmap, const char *target, const char *options)
 {
-	int ns = userns_fd("idmap-mount", uidmap, gidmap, "");
-	int fd = idmapped_tree("idmap-mount", source, 0, 0, ns);
+	int ns = userns_fd("idmapped-overlay", uidmap, gidmap, "");
+	int fd = idmapped_tree("idmapped-overlay", layers, 0, 0, ns);
 	close(ns);
-	if (syscall(SYS_move_mount, fd, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0)
-		die_errno("idmap-mount: move_mount onto %s", target);
+	if (fchdir(fd) < 0)
+		die_errno("idmapped-overlay: chdir into the id-mapped copy of %s", layers);
+	if (mount("overlay", target, "overlay", 0, options) < 0)
+		die_errno("idmapped-overlay: mount overlay on %s (layers of %s)", target, layers);
 	close(fd);
 	return 0;
 }
