@@ -14,7 +14,7 @@
 import * as assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
@@ -26,7 +26,11 @@ const run = promisify(execFile);
 const uidMappings = [{ containerID: 0, hostID: 200000, size: 65536 }];
 const gidMappings = [{ containerID: 0, hostID: 300000, size: 65536 }];
 
-describe('id-mapped mounts', { skip: isBerth ? false : 'berth-specific expectations' }, () => {
+const [major = 0, minor = 0] = release().split('.').map(Number);
+// tmpfs (the submount below) supports id-mapped mounts from Linux 6.3 on.
+const tooOld = major * 1000 + minor < 6003 ? `kernel ${release()} is older than 6.3` : false;
+
+describe('id-mapped mounts', { skip: isBerth ? tooOld : 'berth-specific expectations' }, () => {
   const h = useHarness();
   let src = '';
   let out: Sections;
@@ -116,6 +120,16 @@ describe('id-mapped mount errors', { skip: isBerth ? false : 'berth-specific mes
     const r = await create((s) => s.mounts!.push({ destination: '/data', type: 'bind', source: '/tmp', options: ['bind', 'idmap'] }));
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /"idmap" \(mount on \/data\) needs a user namespace/);
+  });
+  test('a source on a file system without id-mapped mounts (sysfs): the helper names it', async () => {
+    const r = await create((s) => {
+      s.linux!.namespaces!.push({ type: 'user' });
+      s.linux!.uidMappings = uidMappings;
+      s.linux!.gidMappings = gidMappings;
+      s.mounts!.push({ destination: '/hostsys', type: 'bind', source: '/sys/kernel', options: ['rbind', 'idmap'] });
+    });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /idmap-tree 0: mount_setattr\(MOUNT_ATTR_IDMAP\) on \/sys\/kernel \(a file system without id-mapped mount support\?\): Invalid argument/);
   });
   test('features reports idmap as enabled', async () => {
     const r = await h.rt(['features']);
