@@ -123,6 +123,12 @@ void op_mask(struct plan *p, struct msg *m);
 void op_readonly(struct plan *p, struct msg *m);
 void op_remount(struct plan *p, struct msg *m);
 
+/* idmap.c: id-mapped mounts (detached trees made by the parent, attached by the child) */
+void op_idmap_tree(struct msg *m);
+void idmap_parent_close(void);
+int idmap_attach(const char *slot, int target_fd);
+int main_idmapped_overlay(const char *layers, const char *uidmap, const char *gidmap, const char *target, const char *options);
+
 /* copyup.c */
 void copy_tree(int from, int to);
 

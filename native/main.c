@@ -50,7 +50,10 @@ int main(int argc, char **argv)
 			return main_bpf_devices(argv[2]);
 		if (!strcmp(argv[1], "oom-watch") && argc == 3)
 			return main_oom_watch(argv[2]);
-		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir>]\n");
+		if (!strcmp(argv[1], "idmapped-overlay") && argc == 7)
+			return main_idmapped_overlay(argv[2], argv[3], argv[4], argv[5], argv[6]);
+		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir> |\n"
+				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options>]\n");
 		return 2;
 	}
 	return helper_launch(argv);

@@ -96,8 +96,11 @@ void op_mount(struct plan *p, struct msg *m)
 	int below = copyup ? open(tp, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
 	if (copyup && below < 0)
 		die_errno("mount %s (%s) on %s: tmpcopyup", src, kind, disp(p, target));
-	if (mount(*src ? src : NULL, tp, *type ? type : NULL, flags, *data ? data : NULL) < 0)
-		die_errno("mount %s (%s) on %s", src, kind, disp(p, target));
+	/* "idmap:<slot>": the id-mapped tree the parent made (idmap.c) goes there instead. */
+	int idmapped = m->n > 7 && !strncmp(m->f[7], "idmap:", 6);
+	if (idmapped ? idmap_attach(m->f[7] + 6, fd) < 0
+		     : mount(*src ? src : NULL, tp, *type ? type : NULL, flags, *data ? data : NULL) < 0)
+		die_errno("mount %s (%s%s) on %s", src, kind, idmapped ? ", id-mapped" : "", disp(p, target));
 	close(fd);
 	if (copyup) {
 		int above = inroot_open(p, target, O_RDONLY | O_DIRECTORY, NULL);

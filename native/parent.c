@@ -155,6 +155,8 @@ void run_parent(struct plan *p)
 			op_cgroup_enter(p, m); /* clone.c */
 		else if (!strcmp(op, "cgroup-leave"))
 			p->cg_leave = m;
+		else if (!strcmp(op, "idmap-tree"))
+			op_idmap_tree(m); /* idmap.c */
 		else if (!strcmp(op, "timens"))
 			op_timens(m);
 		else if (!strcmp(op, "monitor"))
@@ -186,6 +188,7 @@ void run_parent(struct plan *p)
 		monitor_child_stdio();
 		run_child(p, i);
 	}
+	idmap_parent_close();
 	char buf[16];
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	if (proto_send2(p->sync_fd, "pid", buf, born_in ? "1" : "0") < 0) {

@@ -41,10 +41,8 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   validateHostConfig(hc, host);
   checkNamespaceConflicts(hc, config.Hostname);
   const joinPids = await resolveJoins(paths, hc);
+  // With an image, the root filesystem's layers are id-mapped for the mapping (image-rootfs.ts).
   const idMaps = parseUsernsMapping(hc.UsernsMode);
-  if (idMaps && !req.rootfs && config.Image !== 'host') {
-    throw new BerthError('EUNSUPPORTED', `--userns ${hc.UsernsMode} cannot be used with image ${config.Image}: its layers are owned by host root, which the mapping does not cover; use the host root filesystem or --rootfs DIR`);
-  }
   // An image: found or pulled, its config merged under the flags (image-config.ts).
   const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput) : undefined;
   if (image) {

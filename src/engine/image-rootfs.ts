@@ -16,8 +16,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chown, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { pull, resolveImage, type EngineImage } from '../image/index.js';
 import { resolveInRoot } from '../image/config.js';
@@ -25,7 +25,8 @@ import type { ProgressFn } from '../image/progress.js';
 import { familiarName, parseReference } from '../image/reference.js';
 import type { Mount } from '../oci/spec.js';
 import { isSameProcess, pidStartTime } from '../runtime/proc.js';
-import { prepareRootfs } from '../storage/index.js';
+import { prepareRootfs, type RootfsIdmap } from '../storage/index.js';
+import { mapToHost, parseUsernsMapping } from './namespaces.js';
 import { releaseImageResources } from './image-release.js';
 
 export { releaseImageResources } from './image-release.js';
@@ -79,11 +80,28 @@ async function readDb(rootPath: string, file: string): Promise<string[][]> {
   return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
-/** Creates `path` inside the root filesystem without following any of its symlinks out of it. */
-async function mkdirInRoot(rootPath: string, path: string): Promise<string> {
+/**
+ * Creates `path` inside the root filesystem without following any of its symlinks out of it.
+ * The directories it makes belong to `owner` (the container's root on the host, in a user
+ * namespace: made by host root they would be unmapped, "nobody", inside).
+ */
+async function mkdirInRoot(rootPath: string, path: string, owner?: { uid: number; gid: number }): Promise<string> {
   const host = await resolveInRoot(rootPath, path);
-  await mkdir(host, { recursive: true, mode: 0o755 });
+  const first = await mkdir(host, { recursive: true, mode: 0o755 });
+  if (owner && first !== undefined) {
+    for (let d = host; d.length >= first.length; d = dirname(d)) await chown(d, owner.uid, owner.gid);
+  }
   return host;
+}
+
+/**
+ * `--userns` with a mapping: the container's mappings for its root filesystem. Its layers are
+ * then id-mapped (storage/idmap-layers.ts): the image looks owned by the container's root and
+ * what it writes is stored as its host ids — no chowned copy of the image.
+ */
+function rootfsIdmap(hc: HostConfig): RootfsIdmap | undefined {
+  const maps = parseUsernsMapping(hc.UsernsMode);
+  return maps ? { uidMappings: maps, gidMappings: maps } : undefined;
 }
 
 /**
@@ -92,9 +110,11 @@ async function mkdirInRoot(rootPath: string, path: string): Promise<string> {
  */
 export async function prepareImageContainer(paths: EnginePaths, id: string, containerDir: string, img: EngineImage, config: ContainerConfig, hc: HostConfig): Promise<ImageContainer> {
   writeFileSync(join(containerDir, 'creating'), `${process.pid} ${pidStartTime(process.pid) ?? ''}\n`);
-  const fs = await prepareRootfs(id, img, { root: paths.dataRoot });
+  const idmap = rootfsIdmap(hc);
+  const fs = await prepareRootfs(id, img, { root: paths.dataRoot, ...(idmap ? { idmap } : {}) });
+  const owner = idmap ? { uid: mapToHost(idmap.uidMappings, 0)!, gid: mapToHost(idmap.gidMappings, 0)! } : undefined;
   const user = resolveUserIn(config.User, await readDb(fs.path, '/etc/passwd'), await readDb(fs.path, '/etc/group'));
-  if (config.WorkingDir) await mkdirInRoot(fs.path, config.WorkingDir);
+  if (config.WorkingDir) await mkdirInRoot(fs.path, config.WorkingDir, owner);
   const targets = anonymousVolumeTargets(config.Volumes, userMounts(hc).map((m) => m.destination));
   const volumes: ImageContainer['volumes'] = [];
   const mounts: Mount[] = [];
@@ -104,8 +124,9 @@ export async function prepareImageContainer(paths: EnginePaths, id: string, cont
     volumes.push({ Name: name, Source: source, Destination: dest });
     writeFileSync(join(containerDir, 'volumes.json'), JSON.stringify(volumes));
     await mkdir(source, { recursive: true, mode: 0o755 });
+    if (owner) await chown(source, owner.uid, owner.gid);
     // Docker seeds a new volume with the image's content at its path (and its owner and mode)
-    const inImage = await mkdirInRoot(fs.path, dest);
+    const inImage = await mkdirInRoot(fs.path, dest, owner);
     if ((await lstat(inImage)).isDirectory()) await run('cp', ['-a', '--no-target-directory', inImage, source]);
     mounts.push({ destination: dest, type: 'bind', source, options: ['rbind', 'rw', 'rprivate'] });
   }

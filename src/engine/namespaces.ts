@@ -9,7 +9,10 @@
  *
  * `--userns CONTAINER:HOST:SIZE[,CONTAINER:HOST:SIZE...]` is Berth's syntax (Docker only takes
  * `host`, and remaps through a daemon-wide setting): ids CONTAINER..CONTAINER+SIZE-1 inside are
- * HOST..HOST+SIZE-1 outside, the same mapping for uids and gids, e.g. `0:100000:65536`.
+ * HOST..HOST+SIZE-1 outside, the same mapping for uids and gids, e.g. `0:100000:65536`. With an
+ * image, the root filesystem's lower layers are id-mapped with this mapping (no chowned copy;
+ * storage/idmap-layers.ts, image-rootfs.ts); with the host root filesystem the container's own
+ * directories are chowned (create.ts).
  */
 import type { IDMapping } from '../oci/spec.js';
 import { BerthError } from '../util/errors.js';

@@ -136,15 +136,15 @@ export const RECURSIVE_ATTR_FLAGS: Readonly<Record<string, FlagOption>> = Object
 
 /**
  * runc's extensions. `tmpcopyup` copies the destination's old contents into a new tmpfs;
- * `idmap`/`ridmap` make an id-mapped mount (mount_setattr MOUNT_ATTR_IDMAP). Berth does not
- * implement them yet: they are recognised (so they are not passed to the kernel as data) and
- * reported in `unsupported`; set `supported` here when the runtime gains them.
+ * `idmap`/`ridmap` make an id-mapped bind mount (mount_setattr MOUNT_ATTR_IDMAP; ridmap maps the
+ * whole copied tree, see runtime/idmap.ts). They are recognised (so they are not passed to the
+ * kernel as data); an option with `supported: false` is reported in `unsupported`.
  */
 export const EXTENSION_OPTIONS: Readonly<Record<string, { supported: boolean }>> = Object.freeze({
   tmpcopyup: { supported: true },
   notmpcopyup: { supported: true },
-  idmap: { supported: false },
-  ridmap: { supported: false },
+  idmap: { supported: true },
+  ridmap: { supported: true },
 });
 
 /** What an OCI mount's `options` mean, ready for a launch plan. */

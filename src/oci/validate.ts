@@ -112,13 +112,14 @@ export function validateSpec(spec: Obj, bundleDir: string): Spec {
 
 /**
  * `mounts`: absolute destinations, string options, Berth-supported extensions only; id-mapped
- * mounts only as bind mounts inside a user namespace (runc's checkIDMapMounts).
+ * mounts (idmap, ridmap, mount mappings) only as bind mounts inside a user namespace (runc's
+ * checkIDMapMounts).
  */
 function checkMounts(spec: Obj, ns: NamespaceSet, bundleDir: string): void {
   (optObjArr(spec, 'mounts', '') ?? []).forEach((m, i) => {
     const p = join('mounts', i);
     absolute(reqStr(m, 'destination', p), join(p, 'destination'));
-    optStr(m, 'type', p);
+    const type = optStr(m, 'type', p);
     const source = optStr(m, 'source', p);
     const options = optStrArr(m, 'options', p) ?? [];
     const parsed = parseMountOptions(options);
@@ -134,7 +135,21 @@ function checkMounts(spec: Obj, ns: NamespaceSet, bundleDir: string): void {
       if (!ns.has('user')) {
         throw invalidConfig(join(p, 'uidMappings'), 'needs a user namespace; add {"type": "user"} to linux.namespaces');
       }
-      if (!parsed.isBind) throw invalidConfig(join(p, 'uidMappings'), 'is only supported for bind mounts (add "bind" or "rbind" to options)');
+      if (!parsed.isBind && type !== 'bind') throw invalidConfig(join(p, 'uidMappings'), 'is only supported for bind mounts (add "bind" or "rbind" to options)');
+    }
+    // idmap/ridmap: the kernel id-maps an existing tree that was cloned detached (open_tree),
+    // so only a bind mount can be one (a new tmpfs or proc has no tree to clone; runc agrees),
+    // and the mapping is a user namespace's, so the container needs one.
+    const idmapAt = options.findIndex((o) => o === 'idmap' || o === 'ridmap');
+    if (idmapAt >= 0) {
+      const opt = join(p, `options[${idmapAt}]`);
+      const what = `${JSON.stringify(options[idmapAt])} (mount on ${String(m.destination)})`;
+      if (!parsed.isBind && type !== 'bind') {
+        throw invalidConfig(opt, `${what} is only supported for bind mounts, not type ${JSON.stringify(type ?? '')}; add "bind" or "rbind" to options`);
+      }
+      // Without mount mappings the container's are used: a new user namespace always has
+      // them (checkUserNamespace), one joined by path has its own.
+      if (!ns.has('user')) throw invalidConfig(opt, `${what} needs a user namespace; add {"type": "user"} to linux.namespaces`);
     }
     if (parsed.isBind) {
       if (source === undefined || source === '') throw missing(join(p, 'source'), 'for a bind mount');

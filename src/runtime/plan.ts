@@ -17,6 +17,7 @@ import { CLONE_NEWCGROUP, CLONE_NEWTIME, JOIN_ORDER, NAMESPACES } from './namesp
 import { timeNamespaceOp } from './timens.js';
 import { cgroupMountOps, type CgroupMountContext } from './cgroup-mount.js';
 import { keyringOps, personalityOps, priorityOps } from './process-attrs.js';
+import { idmapOps, type IdmapMount } from './idmap.js';
 
 /** One helper operation: its name followed by its fields. */
 export type Op = [string, ...(string | Buffer)[]];
@@ -81,6 +82,11 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   // writes the host /proc's timens_offsets); see timens.ts.
   if (opts.devices) ops.push(['bpf-devices', opts.devices.dir, Buffer.from(opts.devices.program)]);
   if (opts.cgroupDir) ops.push(['cgroup-fd', opts.cgroupDir]);
+  // Id-mapped mounts are made here, with host paths and host privileges (idmap.ts), and before
+  // `cgroup-enter`: each may clone a short-lived process, which must not count in the
+  // container's pids limit.
+  const idmaps = idmapOps(spec, (m) => resolve(opts.bundle, m.source ?? ''));
+  ops.push(...idmaps.ops);
   // Before `affinity`: entering a v1 cpuset resets the helper's CPU mask to the cpuset's.
   if (opts.cgroupMoves?.enter.length) ops.push(['cgroup-enter', ...opts.cgroupMoves.enter], ['cgroup-leave', ...opts.cgroupMoves.leave]);
   // The exec fifo and the console socket are paths of the runtime's mount namespace: make and
@@ -120,7 +126,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   if (!nss.some((n) => n.type === 'mount')) {
     throw new BerthError('EINVALID_CONFIG', 'config.json: linux.namespaces must include a mount namespace');
   }
-  ops.push(...rootfsOps(spec, opts, userns));
+  ops.push(...rootfsOps(spec, opts, userns, idmaps.mounts));
   if (spec.process?.terminal) {
     const size = spec.process.consoleSize;
     ops.push(['console', String(size?.height ?? 0), String(size?.width ?? 0)]);
@@ -145,7 +151,7 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
 }
 
 /** The rootfs part: propagation, the bind of the root, mounts in order, devices, links. */
-function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean): Op[] {
+function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean, idmaps: Map<Mount, IdmapMount>): Op[] {
   const linux = spec.linux ?? {};
   const root = spec.root?.path;
   if (!root) throw new BerthError('EINVALID_CONFIG', 'config.json: root.path is required');
@@ -169,7 +175,7 @@ function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean): Op[] {
       ops.push(...cgroupMountOps(m, opts.cgroup));
       continue;
     }
-    ops.push(...mountOps(m, opts.bundle));
+    ops.push(...mountOps(m, opts.bundle, idmaps.get(m)));
   }
   // Devices: the defaults every container gets, then linux.devices. In a user namespace
   // mknod is not allowed, so the host's node is bound instead (as runc does). A /dev bound
@@ -197,8 +203,11 @@ function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean): Op[] {
   return ops;
 }
 
-/** The operations of one (non-cgroup) mount: create the target, mount, then propagation. */
-export function mountOps(m: Mount, bundle: string): Op[] {
+/**
+ * The operations of one (non-cgroup) mount: create the target, mount, then propagation. An
+ * id-mapped mount (`idmap`) attaches the tree the parent made in its slot instead of mounting.
+ */
+export function mountOps(m: Mount, bundle: string, idmap?: IdmapMount): Op[] {
   if (!isAbsolute(m.destination)) {
     throw new BerthError('EINVALID_CONFIG', `config.json: mount destination ${JSON.stringify(m.destination)} must be an absolute path`);
   }
@@ -223,7 +232,11 @@ export function mountOps(m: Mount, bundle: string): Op[] {
   }
   // tmpcopyup (crun's extension, sent by podman): the tmpfs starts with the image's contents.
   const copyup = type === 'tmpfs' && parsed.extensions.lastIndexOf('tmpcopyup') > parsed.extensions.lastIndexOf('notmpcopyup');
-  const ops: Op[] = [['mount', source, m.destination, type === 'bind' ? '' : type, String(flags), parsed.data, mkdir, copyup ? 'tmpcopyup' : '0']];
+  if (idmap && type !== 'bind') {
+    throw new BerthError('EINVALID_CONFIG', `config.json: mount ${m.destination}: id-mapped mounts are only supported for bind mounts (add "bind" or "rbind" to options)`);
+  }
+  const srcflags = idmap ? `idmap:${idmap.slot}` : copyup ? 'tmpcopyup' : '0';
+  const ops: Op[] = [['mount', source, m.destination, type === 'bind' ? '' : type, String(flags), parsed.data, mkdir, srcflags]];
   for (const p of parsed.propagation) ops.push(['propagation', m.destination, String(p)]);
   return ops;
 }

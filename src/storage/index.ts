@@ -7,6 +7,9 @@
  */
 import { ensureLayers, stores, type ImageOptions } from '../image/index.js';
 import { createRootfs, removeRootfs as remove, type Driver, type LayerRef, type Rootfs } from './rootfs.js';
+import type { RootfsIdmap } from './idmap-layers.js';
+
+export type { RootfsIdmap } from './idmap-layers.js';
 
 export { removeRootfsSync, rootfsDir } from './rootfs.js';
 
@@ -16,6 +19,8 @@ export type { Driver, LayerRef, Rootfs } from './rootfs.js';
 export interface RootfsOptions extends ImageOptions {
   /** `auto` (default, or $BERTH_STORAGE_DRIVER): overlay, falling back to copying. */
   driver?: Driver;
+  /** The container's user namespace mappings: id-mapped lower layers (idmap-layers.ts). */
+  idmap?: RootfsIdmap;
 }
 
 /**
@@ -27,7 +32,7 @@ export async function prepareRootfs(containerId: string, image: { layers: LayerR
   const s = stores(opts.root);
   const driver = opts.driver ?? (process.env.BERTH_STORAGE_DRIVER as Driver | undefined) ?? 'auto';
   if (driver !== 'copy') await ensureLayers(image, opts);
-  return createRootfs(s.root, containerId, image.layers, s, driver);
+  return createRootfs(s.root, containerId, image.layers, s, driver, opts.idmap);
 }
 
 /** Removes a container's root filesystem (unmount + delete); harmless when there is none. */

@@ -12,7 +12,7 @@
  * harmless.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, rm, readdir } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { writeFileAtomic } from '../image/atomic.js';
@@ -23,6 +23,7 @@ import { BerthError } from '../util/errors.js';
 import type { LayerStore } from './layers.js';
 import { unpackTar } from './unpack.js';
 import { rootfsDir } from './remove.js';
+import { mountIdmappedOverlay, rootOwner, type RootfsIdmap } from './idmap-layers.js';
 
 export { removeRootfsSync, rootfsDir } from './remove.js';
 
@@ -60,10 +61,11 @@ async function isMounted(path: string): Promise<boolean> {
  * Mounts the overlay. Lower dirs are given relative to the layer store (the mount command runs
  * there) because the option string is limited to one page: 65 bytes a layer fits ~60 layers.
  */
-async function mountOverlay(layers: LayerStore, lowers: Digest[], dir: string): Promise<void> {
+async function mountOverlay(layers: LayerStore, lowers: Digest[], dir: string, idmap?: RootfsIdmap): Promise<void> {
   const lower = [...lowers].reverse().map((d) => d.slice(7)).join(':');
   const opts = `lowerdir=${lower},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`;
   if (opts.length > 4000) throw new BerthError('EUNSUPPORTED', `image has ${lowers.length} layers, too many for one overlay mount; use the copy driver`);
+  if (idmap) return mountIdmappedOverlay(layers.dir, opts, join(dir, 'merged'), idmap);
   try {
     await run('mount', ['-t', 'overlay', 'overlay', '-o', opts, join(dir, 'merged')], { cwd: layers.dir });
   } catch (err) {
@@ -76,8 +78,13 @@ async function mountOverlay(layers: LayerStore, lowers: Digest[], dir: string): 
  * Builds the root filesystem of container `id` from `layers` (bottom first). With `auto`, an
  * overlay mount failure falls back to copying. The layers must already be in the layer store
  * for overlay (see image/index.ts `ensureLayers`); the copy driver reads the blobs.
+ * With `idmap` (a container in a user namespace) the lower layers are id-mapped and the upper
+ * dir belongs to the container's root (idmap-layers.ts); there is no copy fallback then.
  */
-export async function createRootfs(root: string, id: string, layerRefs: LayerRef[], stores: { blobs: BlobStore; layers: LayerStore }, driver: Driver = 'auto'): Promise<Rootfs> {
+export async function createRootfs(root: string, id: string, layerRefs: LayerRef[], stores: { blobs: BlobStore; layers: LayerStore }, driver: Driver = 'auto', idmap?: RootfsIdmap): Promise<Rootfs> {
+  if (idmap && driver === 'copy') {
+    throw new BerthError('EUNSUPPORTED', 'a root filesystem for a user namespace needs the overlay driver (id-mapped layers), not copy');
+  }
   const dir = rootfsDir(root, id);
   await mkdir(join(root, 'rootfs'), { recursive: true });
   try {
@@ -89,9 +96,17 @@ export async function createRootfs(root: string, id: string, layerRefs: LayerRef
   const diffIds = layerRefs.map((l) => l.diffId);
   const done = (d: 'overlay' | 'copy'): Rootfs => ({ path: join(dir, 'merged'), driver: d, cleanup: () => removeRootfs(root, id) });
   try {
+    if (idmap) {
+      // The container's root mounts the root from inside its user namespace, so it must search
+      // this directory: group-searchable by its gid only (Docker's remapped layout, 0710).
+      await chown(dir, 0, rootOwner(idmap).gid);
+      await chmod(dir, 0o710);
+    }
     if (driver !== 'copy') {
       await write({ driver: 'overlay', layers: diffIds });
       for (const sub of ['upper', 'work', 'merged']) await mkdir(join(dir, sub), { mode: 0o755 });
+      // The overlay's root directory is the upper dir's: the container's root must own it.
+      if (idmap) await chown(join(dir, 'upper'), rootOwner(idmap).uid, rootOwner(idmap).gid);
       let lowers = diffIds;
       if (lowers.length === 0) {
         await mkdir(join(dir, 'empty'), { mode: 0o755 });
@@ -101,11 +116,11 @@ export async function createRootfs(root: string, id: string, layerRefs: LayerRef
         if (lowers.length === 0) {
           await run('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${join(dir, 'empty')},upperdir=${join(dir, 'upper')},workdir=${join(dir, 'work')}`, join(dir, 'merged')]);
         } else {
-          await mountOverlay(stores.layers, lowers, dir);
+          await mountOverlay(stores.layers, lowers, dir, idmap);
         }
         return done('overlay');
       } catch (err) {
-        if (driver === 'overlay') throw err;
+        if (driver === 'overlay' || idmap) throw err;
         for (const sub of ['upper', 'work', 'merged', 'empty']) await rm(join(dir, sub), { recursive: true, force: true });
       }
     }

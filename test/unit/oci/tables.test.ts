@@ -113,10 +113,10 @@ describe('mount options', () => {
     assert.deepEqual(mo.parseMountOptions(['rrelatime']).recursiveAttr, { set: 0, clear: mo.MOUNT_ATTR__ATIME });
     assert.deepEqual(mo.parseMountOptions(['rro', 'rrw']).recursiveAttr, { set: 0, clear: mo.MOUNT_ATTR_RDONLY });
   });
-  it('flags extensions berth does not implement', () => {
-    const r = mo.parseMountOptions(['tmpcopyup', 'idmap', 'mode=1777']);
-    assert.deepEqual(r.extensions, ['tmpcopyup', 'idmap']);
-    assert.deepEqual(r.unsupported, ['idmap']); // tmpcopyup is done by the helper's mount op
+  it('recognises the extensions (not passed on as data)', () => {
+    const r = mo.parseMountOptions(['tmpcopyup', 'idmap', 'mode=1777', 'ridmap']);
+    assert.deepEqual(r.extensions, ['tmpcopyup', 'idmap', 'ridmap']);
+    assert.deepEqual(r.unsupported, []); // all implemented: helper's mount op and idmap.c
     assert.equal(r.data, 'mode=1777');
   });
   it('drops "defaults" and passes acl and unknown options as data', () => {
@@ -124,7 +124,7 @@ describe('mount options', () => {
     assert.equal(r.flags, 0);
     assert.equal(r.data, 'acl,newinstance,ptmxmode=0666,constructor');
   });
-  it('knows every option runc 1.1 lists except acl, noacl (dropped in runc 1.2), plus crun\'s tmpcopyup', () => {
+  it('knows every option runc 1.1 lists except acl, noacl (dropped in runc 1.2), plus crun\'s tmpcopyup and runc 1.2\'s idmap, ridmap', () => {
     const ours = new Set(mo.knownMountOptions());
     const runc = ['async', 'atime', 'bind', 'defaults', 'dev', 'diratime', 'dirsync', 'exec', 'iversion', 'lazytime', 'loud',
       'mand', 'noatime', 'nodev', 'nodiratime', 'noexec', 'noiversion', 'nolazytime', 'nomand', 'norelatime',
@@ -133,7 +133,7 @@ describe('mount options', () => {
       'ro', 'rprivate', 'rrelatime', 'rro', 'rrw', 'rshared', 'rslave', 'rstrictatime', 'rsuid', 'rsymfollow',
       'runbindable', 'rw', 'shared', 'silent', 'slave', 'strictatime', 'suid', 'symfollow', 'sync', 'unbindable'];
     for (const o of runc) assert.ok(ours.has(o), o);
-    const extensions = ['tmpcopyup', 'notmpcopyup'];
+    const extensions = ['tmpcopyup', 'notmpcopyup', 'idmap', 'ridmap'];
     for (const o of extensions) assert.ok(ours.has(o), o);
     assert.equal(ours.size, runc.length + extensions.length);
   });

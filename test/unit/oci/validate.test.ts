@@ -170,7 +170,10 @@ describe('mounts and hooks', () => {
     ['destination missing', (s) => delete s.mounts[1].destination, 'config.json: mounts[1].destination is required'],
     ['options not strings', (s) => (s.mounts[1].options = ['ro', 5]), 'config.json: mounts[1].options[1] 5 must be a string'],
     ['mounts not array', (s) => (s.mounts = {}), 'config.json: mounts {} must be an array'],
-    ['ridmap', (s) => s.mounts[1].options.push('ridmap'), 'config.json: mounts[1].options[4] "ridmap" is not supported by berth yet'],
+    ['ridmap on proc', (s) => s.mounts[0].options = ['ridmap'],
+      'config.json: mounts[0].options[0] "ridmap" (mount on /proc) is only supported for bind mounts, not type "proc"; add "bind" or "rbind" to options'],
+    ['idmap bind without userns', (s) => s.mounts.push({ destination: '/x', source: '/x', options: ['rbind', 'idmap'] }),
+      'config.json: mounts[7].options[1] "idmap" (mount on /x) needs a user namespace; add {"type": "user"} to linux.namespaces'],
     ['bind without source', (s) => s.mounts.push({ destination: '/x', options: ['bind'] }), 'config.json: mounts[7].source is required for a bind mount'],
     ['idmap without userns', (s) => s.mounts.push({
       destination: '/x', source: '/x', options: ['bind'],

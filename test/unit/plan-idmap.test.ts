@@ -1,0 +1,65 @@
+/**
+ * The plan of id-mapped mounts (no root needed): one `idmap-tree` parent op per id-mapped mount,
+ * in slot order, before any `setns` and before `cgroup-enter`, carrying the mount's own mapping,
+ * the container's, or the path of the user namespace it joins; and the child's `mount` op
+ * attaching the slot instead of mounting.
+ */
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Spec } from '../../src/oci/spec.js';
+import { buildCreatePlan, type Op } from '../../src/runtime/plan.js';
+
+function spec(mutate: (s: Spec) => void = () => {}): Spec {
+  const s = {
+    ociVersion: '1.2.0',
+    root: { path: '/nonexistent-rootfs' },
+    process: { args: ['true'], cwd: '/', user: { uid: 0, gid: 0 } },
+    mounts: [],
+    linux: {
+      namespaces: [{ type: 'mount' }, { type: 'user' }, { type: 'network', path: '/proc/1/ns/net' }],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }],
+    },
+  } as Spec;
+  mutate(s);
+  return s;
+}
+const plan = (s: Spec) => buildCreatePlan(s, { bundle: '/', monitor: false, cgroupMoves: { enter: ['/cg'], leave: ['/own'] } });
+const byName = (ops: Op[], name: string) => ops.filter((o) => o[0] === name);
+
+describe('plan: id-mapped mounts', () => {
+  it('makes the trees first, from the mapping of the mount or of the container', () => {
+    const ops = plan(spec((s) => s.mounts!.push(
+      { destination: '/a', type: 'bind', source: '/tmp', options: ['bind', 'idmap'] },
+      { destination: '/p', type: 'bind', source: '/tmp', options: ['rbind'] },
+      { destination: '/b', type: 'bind', source: 'tmp', options: ['rbind', 'ridmap'],
+        uidMappings: [{ containerID: 1000, hostID: 100000, size: 1 }], gidMappings: [{ containerID: 1000, hostID: 200000, size: 1 }] },
+    )));
+    assert.deepEqual(byName(ops, 'idmap-tree'), [
+      ['idmap-tree', '0', '/tmp', '0', '0', '0 100000 65536\n', '0 200000 65536\n', ''],
+      ['idmap-tree', '1', '/tmp', '1', '1', '1000 100000 1\n', '1000 200000 1\n', ''],
+    ]);
+    const names = ops.map((o) => o[0]);
+    assert.ok(names.lastIndexOf('idmap-tree') < names.indexOf('cgroup-enter'));
+    assert.ok(names.lastIndexOf('idmap-tree') < names.indexOf('setns'));
+    const mounts = byName(ops, 'mount');
+    assert.equal(mounts.find((m) => m[2] === '/a')?.[7], 'idmap:0');
+    assert.equal(mounts.find((m) => m[2] === '/p')?.[7], '0');
+    assert.equal(mounts.find((m) => m[2] === '/b')?.[7], 'idmap:1');
+  });
+
+  it('uses the joined user namespace by path when the mount has no mapping', () => {
+    const ops = plan(spec((s) => {
+      s.linux!.namespaces![1] = { type: 'user', path: '/proc/1/ns/user' };
+      delete s.linux!.uidMappings;
+      delete s.linux!.gidMappings;
+      s.mounts!.push({ destination: '/a', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] });
+    }));
+    assert.deepEqual(byName(ops, 'idmap-tree'), [['idmap-tree', '0', '/tmp', '1', '0', '', '', '/proc/1/ns/user']]);
+  });
+
+  it('refuses an id-mapped mount that is not a bind mount, naming it', () => {
+    assert.throws(() => plan(spec((s) => s.mounts!.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['idmap'] }))),
+      /mount \/t: id-mapped mounts are only supported for bind mounts/);
+  });
+});
