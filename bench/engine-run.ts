@@ -1,6 +1,8 @@
 /**
  * `engine-run`: the engine end to end. `berth run --rm --network none` of a busybox root
- * filesystem running `true`, against `podman run --rm --network none` of the same root filesystem
+ * filesystem running `true` — through berth's C client and a warm engine worker of the runtime
+ * server (the way a user runs native/build/berth), and cold (`node bin/berth.js`) — against
+ * `podman run --rm --network none` of the same root filesystem
  * imported as an image; and the TypeScript API (runContainer, looped in this warm process) against
  * `crun run` of a busybox bundle. All interleaved round robin in one process, so load drift hits
  * every contender alike; paired ratios are per round.
@@ -16,14 +18,14 @@
  * crun runs in runtime-run.ts's wrapper (a private mount namespace hiding /sys/fs/cgroup/unified);
  * the wrapper alone is timed in the same rounds and subtracted round by round.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runContainer } from '../src/engine/index.js';
 import { makeBundle, makeBusyboxRootfs, repoRoot, type TestBundle } from '../test/support/bundle.js';
 import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
-import { crunWrapperScript } from './runtime-run.js';
+import { crunWrapperScript, startServer } from './runtime-run.js';
 import { ms, nowMs, pairedDiff, pairedRatio, summarize, table } from './stats.js';
 
 /** One contender: `run(round)` runs one container to completion and returns wall milliseconds. */
@@ -34,9 +36,9 @@ interface Contender {
 }
 
 /** Runs argv to completion, returns wall milliseconds; throws with its stderr when it fails. */
-function timed(argv: string[], cwd?: string): number {
+function timed(argv: string[], cwd?: string, env?: Record<string, string>): number {
   const t0 = nowMs();
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(argv[0]!, argv.slice(1), { cwd, stdio: ['ignore', 'ignore', 'pipe'], env: env && { ...process.env, ...env } });
   const t = nowMs() - t0;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (status ${r.status ?? r.signal}): ${r.stderr?.toString().trim()}`);
   return t;
@@ -69,10 +71,21 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
   const skipped: string[] = [];
   const bundles: TestBundle[] = [];
   const paths = { dataRoot: join(tmp, 'data'), runtimeRoot: join(tmp, 'run') };
+  let server: ChildProcess | undefined;
   try {
     await makeBusyboxRootfs(rootfs);
     const berth = ['node', join(repoRoot, 'bin/berth.js'), '--data-root', paths.dataRoot, '--root', paths.runtimeRoot];
     berth[0] = process.execPath;
+    // The warm path: a server on a private socket with its engine worker started at once;
+    // BERTH_NODE=/bin/false makes a run that fell back to the cold path fail loudly.
+    const socket = join(tmp, 'server', 'runtime.sock');
+    server = await startServer(socket, { _BERTH_SERVER_FOR: 'berth' });
+    const warmEnv = { BERTH_RUNTIME_SOCKET: socket, BERTH_NODE: '/bin/false' };
+    const client = [join(repoRoot, 'native/build/berth'), '--data-root', paths.dataRoot, '--root', paths.runtimeRoot];
+    contenders.push({
+      key: 'berthWarm', label: 'berth run --rm --network none --rootfs (C client, warm worker)',
+      run: async () => timed([...client, 'run', '--rm', '--network', 'none', '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', '/bin/true'], undefined, warmEnv),
+    });
     contenders.push({
       key: 'berthCli', label: 'berth run --rm --network none --rootfs (CLI, cold node)',
       run: async () => timed([...berth, 'run', '--rm', '--network', 'none', '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', '/bin/true']),
@@ -138,6 +151,11 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
     }
     return report(opts, contenders, samples, skipped);
   } finally {
+    if (server && server.exitCode === null) {
+      const gone = new Promise((r) => server!.once('exit', r));
+      server.kill('SIGTERM');
+      await gone;
+    }
     await removeCgroupParent();
     removeCgroupEverywhere(podmanParent);
     for (const b of bundles) await b.cleanup();
@@ -155,6 +173,7 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
   }
   const byKey = Object.fromEntries(rows.map((r) => [r.key, r.s]));
   const ratios: Record<string, number | undefined> = {
+    podmanOverBerthWarm: byKey.podman ? pairedRatio(byKey.podman, byKey.berthWarm!) : undefined,
     podmanOverBerthCli: byKey.podman ? pairedRatio(byKey.podman, byKey.berthCli!) : undefined,
     apiOverCrun: byKey.crun ? pairedRatio(byKey.api!, byKey.crun) : undefined,
     apiOverCrunRaw: byKey.crunRaw ? pairedRatio(byKey.api!, byKey.crunRaw) : undefined,
@@ -169,7 +188,7 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
   text += `${hostLine(host)}\n\n`;
   text += table(['command', 'median ms', 'p10', 'p90'], tableRows);
   const x = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
-  text += `\npodman ÷ berth run (paired median): ${x(ratios.podmanOverBerthCli)}  (target ≥ 3x)\n`;
+  text += `\npodman ÷ berth run (paired median): ${x(ratios.podmanOverBerthWarm)} through the C client, ${x(ratios.podmanOverBerthCli)} cold  (target ≥ 3x)\n`;
   text += `API ÷ crun (paired median): ${x(ratios.apiOverCrun)} wrapper subtracted, ${x(ratios.apiOverCrunRaw)} with crun's wrapper  (target ≤ 1x)\n`;
   if (skipped.length) text += `skipped: ${skipped.join('; ')}\n`;
   return { name: 'engine-run', text, data: { host, iterations: opts.iterations, warmup: opts.warmup, ratios, skipped, results } };

@@ -37,9 +37,9 @@ interface Contender {
 }
 
 /** Starts a runtime server on `socket` and resolves once it listens. */
-async function startServer(socket: string): Promise<ChildProcess> {
+export async function startServer(socket: string, env: Record<string, string> = {}): Promise<ChildProcess> {
   const proc = spawn(process.execPath, [join(repoRoot, 'dist/src/server/main.js')], {
-    env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, BERTH_SERVER_IDLE_MS: String(3_600_000) }, stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, BERTH_SERVER_IDLE_MS: String(3_600_000), ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
   proc.stderr!.on('data', (d: Buffer) => { log += d.toString(); });

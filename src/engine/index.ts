@@ -6,6 +6,7 @@
  *   const report = await runContainer({ cmd: ['sh', '-c', 'echo hi'], memory: '64m', onStdout: (b) => process.stdout.write(b) });
  *   console.log(report.summary); // "exited with code 0"
  */
+import { finished } from 'node:stream';
 import { parseSize } from '../util/size.js';
 import { defaultContainerConfig, defaultHostConfig, type CreateRequest } from './config.js';
 import { createEngineContainer } from './create.js';
@@ -87,13 +88,15 @@ export async function runContainer(opts: RunOptions): Promise<Report> {
   return report;
 }
 
-/** Pass a stream's chunks to `on` and resolve at its end (or at once when there is none). */
+/**
+ * Pass a stream's chunks to `on` and resolve at its end (or at once when there is none).
+ * stream.finished() also resolves for a stream that ended or closed before this was called:
+ * waiting for an 'end' or 'close' already emitted would hang until the timeout above.
+ */
 function drain(stream: NodeJS.ReadableStream | null, on: ((chunk: Buffer) => void) | undefined): Promise<void> {
   if (!stream) return Promise.resolve();
   return new Promise((resolve) => {
     stream.on('data', (b: Buffer) => on?.(b));
-    stream.on('end', resolve);
-    stream.on('close', resolve);
-    stream.on('error', () => resolve());
+    finished(stream, () => resolve());
   });
 }

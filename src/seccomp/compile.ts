@@ -66,6 +66,21 @@ interface SyscallPlan {
  * @example const { program, flags } = compileSeccomp(spec.linux.seccomp)
  */
 export function compileSeccomp(profile: LinuxSeccomp, hostArch?: string): CompiledSeccomp {
+  // A long-lived process (the runtime server, a program using the API) compiles the same profile
+  // (Docker's default, mostly) for every container: 2 ms of CPU each time, so the result is kept.
+  const key = `${hostArch ?? ''}\0${JSON.stringify(profile, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+  const hit = compiled.get(key);
+  if (hit) return hit;
+  const result = compileUncached(profile, hostArch);
+  if (compiled.size >= 16) compiled.delete(compiled.keys().next().value!);
+  compiled.set(key, result);
+  return result;
+}
+
+/** The last few programs compiled, by architecture and profile (a compiled program is never changed). */
+const compiled = new Map<string, Readonly<CompiledSeccomp>>();
+
+function compileUncached(profile: LinuxSeccomp, hostArch?: string): CompiledSeccomp {
   const native = resolveHostArch(hostArch);
   const defaultRet = encodeAction(profile.defaultAction, profile.defaultErrnoRet, 'linux.seccomp.defaultAction');
   const flags = encodeFlags(profile.flags);

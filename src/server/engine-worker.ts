@@ -15,6 +15,7 @@ import { loadAll } from '../cli/berth/commands.js';
 import { MessageDecoder } from '../runtime/protocol.js';
 import { ClientConnection, type Request } from './connection.js';
 import { READY } from './pool.js';
+import { rehearse } from './rehearse.js';
 
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} berth engine worker ${process.pid}: ${msg}\n`);
 
@@ -90,4 +91,5 @@ process.on('message', (msg: { request?: Request }, handle: unknown) => {
 process.on('disconnect', () => { if (!served) process.exit(0); });
 
 await loadAll();
+await rehearse(log);
 process.send?.(READY);
