@@ -27,6 +27,11 @@ interface Db {
   version: 1;
   images: Record<string, ImageRecord>; // by manifest digest
   tags: Record<string, Digest>; // canonical reference -> manifest digest
+  /**
+   * An index (multi-platform) digest -> the manifest pulled from it for this host's platform, so
+   * `name@<index digest>`, what the registry and Docker print for the image, finds it here too.
+   */
+  indexes?: Record<string, Digest>;
 }
 
 /** An image resolved to its documents. */
@@ -73,11 +78,12 @@ export class ImageDb {
   }
 
   /** Records the image whose manifest is `manifest` (all blobs stored) and points `names` at it. */
-  async add(manifest: Digest, mediaType: string, configDigest: Digest, names: string[]): Promise<ImageRecord> {
+  async add(manifest: Digest, mediaType: string, configDigest: Digest, names: string[], indexDigest?: Digest): Promise<ImageRecord> {
     return this.update((db) => {
       const rec = db.images[manifest] ?? { id: configDigest, manifest, mediaType, added: new Date().toISOString() };
       db.images[manifest] = rec;
       for (const n of names) db.tags[n] = manifest;
+      if (indexDigest) db.indexes = { ...db.indexes, [indexDigest]: manifest };
       return rec;
     });
   }
@@ -99,6 +105,8 @@ export class ImageDb {
     try { parsed = parseReference(ref); } catch { parsed = undefined; }
     if (parsed) {
       if (parsed.digest && db.images[parsed.digest]) return parsed.digest;
+      const viaIndex = parsed.digest ? db.indexes?.[parsed.digest] : undefined;
+      if (viaIndex && db.images[viaIndex]) return viaIndex;
       const hit = db.tags[formatReference(parsed)];
       if (hit) return hit;
     }

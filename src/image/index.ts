@@ -63,6 +63,8 @@ export interface EngineImage {
   layers: LayerRef[];
   /** The raw image config document. */
   raw: ImageConfigFile;
+  /** After a pull: the digest the registry named the image by (the index's, for a multi-platform image), Docker's "Digest:". */
+  pulledDigest?: Digest;
 }
 
 function layerRefs(m: Manifest, c: ImageConfigFile): LayerRef[] {
@@ -128,8 +130,8 @@ export async function pull(ref: string, opts: ImageOptions = {}): Promise<Engine
   const config = (await s.db.load({ version: 1, images: { [pulled.manifestDigest]: { id: pulled.manifest.config.digest, manifest: pulled.manifestDigest, mediaType: pulled.mediaType, added: '' } }, tags: {} }, pulled.manifestDigest)).config;
   await ensureLayers({ layers: layerRefs(pulled.manifest, config) }, opts);
   const names = r.tag ? [formatReference({ registry: r.registry, repository: r.repository, tag: r.tag })] : [];
-  await s.db.add(pulled.manifestDigest, pulled.mediaType, pulled.manifest.config.digest, names);
-  return resolveImage(pulled.manifestDigest, opts);
+  await s.db.add(pulled.manifestDigest, pulled.mediaType, pulled.manifest.config.digest, names, pulled.indexDigest);
+  return { ...(await resolveImage(pulled.manifestDigest, opts)), pulledDigest: pulled.indexDigest ?? pulled.manifestDigest };
 }
 
 /**
@@ -253,7 +255,11 @@ export async function removeImage(ref: string, opts: ImageOptions & { inUse?: Se
     if (deleting && rec && opts.inUse?.has(rec.id) && !opts.force) throw new BerthError('EBAD_STATE', `image ${ref} is used by a container; remove the container first or force`);
     for (const n of untag) delete d.tags[n];
     const deleted: Digest[] = [];
-    if (deleting && rec) { delete d.images[m]; deleted.push(rec.id); }
+    if (deleting && rec) {
+      delete d.images[m];
+      for (const [index, target] of Object.entries(d.indexes ?? {})) if (target === m) delete d.indexes![index];
+      deleted.push(rec.id);
+    }
     return { untagged: untag, deleted };
   });
   return out;

@@ -133,9 +133,29 @@ export function hostPlatform(): Platform {
 
 /** Parses "linux/arm64/v8" into a Platform. */
 export function parsePlatform(s: string): Platform {
-  const [os, architecture, variant] = s.split('/');
-  if (!os || !architecture) throw new BerthError('EINVALID_ARG', `platform ${JSON.stringify(s)}: want os/arch[/variant], e.g. linux/amd64`);
-  return variant ? { os, architecture, variant } : { os, architecture };
+  const parts = s.toLowerCase().split('/');
+  const [os, arch, v] = parts;
+  if (!os || !arch || parts.length > 3 || parts.some((x) => x === '')) {
+    throw new BerthError('EINVALID_ARG', `platform ${JSON.stringify(s)}: want os/arch[/variant], e.g. linux/amd64`);
+  }
+  return normalizePlatform(os, arch, v);
+}
+
+/**
+ * The OCI spellings of an architecture and variant, as containerd's platforms.Normalize gives
+ * them (Docker accepts `linux/x86_64`, `linux/aarch64`, `linux/armhf`...).
+ */
+function normalizePlatform(os: string, arch: string, variant?: string): Platform {
+  let a = arch;
+  let v = variant;
+  if (v && /^\d+$/.test(v)) v = `v${v}`;
+  if (a === 'x86_64' || a === 'x86-64') a = 'amd64';
+  else if (a === 'i386' || a === 'i486' || a === 'i586' || a === 'i686') a = '386';
+  else if (a === 'aarch64') a = 'arm64';
+  else if (a === 'armhf') { a = 'arm'; v = 'v7'; }
+  else if (a === 'armel') { a = 'arm'; v = 'v6'; }
+  if (a === 'amd64' && v === 'v1') v = undefined;
+  return v ? { os, architecture: a, variant: v } : { os, architecture: a };
 }
 
 /**

@@ -71,9 +71,14 @@ for (const flavour of ['oci', 'docker'] as const) {
     test('the default pull picks this host\'s platform, and the container runs', async () => {
       const r = await cli.exec(['pull', ref], { timeoutMs: 60_000 });
       assert.equal(r.code, 0, r.stderr);
+      // Docker prints the digest the registry names the image by: the index's
+      assert.match(r.stdout, new RegExp(`^Digest: ${index.digest}$`, 'm'));
       const got = await inspect(cli, ref);
       assert.equal(got.manifest, manifests[0]?.digest);
       assert.equal(got.platform, label(host));
+      // ...and that name@digest finds the pulled image locally
+      const byDigest = await cli.exec(['image', 'inspect', '-f', '{{.Id}}', `${ref.replace(/:v1$/, '')}@${index.digest}`]);
+      assert.equal(byDigest.code, 0, byDigest.stderr);
       const run = await cli.exec(['run', '--rm', ...cli.cg, ref], { timeoutMs: 60_000 });
       assert.equal(run.code, 0, run.stderr);
       assert.equal(run.stdout, `${label(host)}\n`);

@@ -38,7 +38,7 @@ export const pull: Command = {
     const img = await pullImage(ref, imageOptions(ctx, { progress, ...(platform ? { platform: parsePlatform(platform) } : {}) }));
     const name = familiarName(parsed);
     if (!quiet) {
-      process.stdout.write(`Digest: ${img.manifest}\n`);
+      process.stdout.write(`Digest: ${img.pulledDigest ?? img.manifest}\n`);
       const fresh = fetched > 0 || before?.id !== img.id;
       process.stdout.write(`Status: ${fresh ? 'Downloaded newer image' : 'Image is up to date'} for ${name}\n`);
     }

@@ -3,7 +3,7 @@ import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { classifyWhiteout, normalizeEntryPath } from '../../../src/storage/entry-path.js';
 import { familiarName, formatReference, parseReference } from '../../../src/image/reference.js';
-import { selectPlatform, MT, type Index } from '../../../src/image/manifest.js';
+import { parsePlatform, selectPlatform, MT, type Index } from '../../../src/image/manifest.js';
 import { detectCompression } from '../../../src/image/compress.js';
 import { containerDefaults } from '../../../src/image/config.js';
 import { sha256 } from '../../../src/image/digest.js';
@@ -44,6 +44,17 @@ test('platform selection picks os/arch/variant and lists what is offered', () =>
   assert.equal(selectPlatform(index, { os: 'linux', architecture: 'arm64' }, 'x').digest, sha256('arm64v8'));
   assert.equal(selectPlatform(index, { os: 'linux', architecture: 'arm', variant: 'v7' }, 'x').digest, sha256('armv7'));
   assert.throws(() => selectPlatform(index, { os: 'linux', architecture: 's390x' }, 'img'), /img has no image for linux\/s390x \(it has: linux\/amd64, linux\/arm\/v7, linux\/arm64\/v8\)/);
+});
+
+test('platforms are spelled as Docker accepts them and normalised to OCI names', () => {
+  assert.deepEqual(parsePlatform('linux/amd64'), { os: 'linux', architecture: 'amd64' });
+  assert.deepEqual(parsePlatform('Linux/X86_64'), { os: 'linux', architecture: 'amd64' });
+  assert.deepEqual(parsePlatform('linux/aarch64'), { os: 'linux', architecture: 'arm64' });
+  assert.deepEqual(parsePlatform('linux/arm64/8'), { os: 'linux', architecture: 'arm64', variant: 'v8' });
+  assert.deepEqual(parsePlatform('linux/armhf'), { os: 'linux', architecture: 'arm', variant: 'v7' });
+  assert.deepEqual(parsePlatform('linux/i686'), { os: 'linux', architecture: '386' });
+  assert.throws(() => parsePlatform('linux'), /platform "linux": want os\/arch\[\/variant\], e.g. linux\/amd64/);
+  assert.throws(() => parsePlatform('linux/amd64/v2/x'), /want os\/arch/);
 });
 
 test('compression is detected from magic numbers', () => {
