@@ -11,6 +11,7 @@ import { processTag, repoRoot, testCgroupParent } from '../support/bundle.js';
 import type { Result } from '../support/runtime.js';
 
 const bin = join(repoRoot, 'bin/berth.js');
+const clientBin = join(repoRoot, 'native/build/berth');
 
 /** One engine instance (data root + runtime root) for a test file. */
 export class BerthCli {
@@ -27,7 +28,13 @@ export class BerthCli {
   /** Run `berth ARGS`; `input` is written to its stdin (closed otherwise). */
   exec(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<Result> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, '--data-root', this.data, '--root', this.run, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+      // BERTH_TEST_ENGINE_SOCKET: run every command through the C client and the warm engine
+      // workers of the server on that socket (started by whoever runs the tests) instead of cold.
+      const socket = process.env.BERTH_TEST_ENGINE_SOCKET;
+      const argv = ['--data-root', this.data, '--root', this.run, ...args];
+      const child = socket
+        ? spawn(clientBin, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BERTH_RUNTIME_SOCKET: socket } })
+        : spawn(process.execPath, [bin, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
