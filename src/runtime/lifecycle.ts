@@ -4,7 +4,8 @@
  * current status and either acts or fails with a state error that names the container and its
  * status (runc's sentinel errors, e.g. "cannot start a container that has stopped").
  */
-import { closeSync, constants, openSync, readSync, unlinkSync } from 'node:fs';
+import { constants, openSync, unlinkSync } from 'node:fs';
+import { Socket } from 'node:net';
 import type { LinuxResources, State } from '../oci/spec.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups/index.js';
@@ -85,30 +86,39 @@ export function startContainer(root: string, id: string, warn: (msg: string) => 
 
 /**
  * Open the exec fifo for reading, which lets the init's blocking open-for-write return, and
- * read the byte it writes. The open is non-blocking, so a dead init cannot hang `start`: the
- * loop watches the process while it waits for the byte.
+ * read the byte it writes. The open is non-blocking, and the fd is then watched by the event loop
+ * (a pipe handle: epoll), so the byte is taken the moment it is written. A FIFO reports no hang-up
+ * to a reader while no writer ever opened it, so an init that died before its open would not be
+ * seen that way: a slow check of the process (every 20 ms) ends the wait then, as does EOF (the
+ * init opened the fifo and died before writing).
  */
 async function releaseFifo(path: string, record: ContainerRecord): Promise<void> {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const pipe = new Socket({ fd, readable: true, writable: false });
   try {
-    const buf = Buffer.alloc(1);
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      let n = 0;
-      try {
-        n = readSync(fd, buf, 0, 1, null);
-      } catch (err) {
-        if (errnoCode(err) !== 'EAGAIN') throw err;
-      }
-      if (n === 1) break;
-      if (record.pid === undefined || !isSameProcess(record.pid, record.pidStartTime)) {
-        throw new BerthError('EBAD_STATE', `cannot start container ${record.id}: its init process exited`);
-      }
-      if (Date.now() > deadline) throw new BerthError('EBAD_STATE', `container ${record.id} did not start within 10s`);
-      await new Promise((res) => setTimeout(res, 1));
-    }
+    await new Promise<void>((resolve, reject) => {
+      const deadline = Date.now() + 10_000;
+      const done = (err?: Error) => {
+        clearInterval(timer);
+        pipe.off('data', onData);
+        pipe.off('end', onEnd);
+        pipe.off('error', onEnd);
+        if (err) reject(err);
+        else resolve();
+      };
+      const exited = () => new BerthError('EBAD_STATE', `cannot start container ${record.id}: its init process exited`);
+      const onData = () => done();
+      const onEnd = () => done(exited());
+      const timer = setInterval(() => {
+        if (record.pid === undefined || !isSameProcess(record.pid, record.pidStartTime)) done(exited());
+        else if (Date.now() > deadline) done(new BerthError('EBAD_STATE', `container ${record.id} did not start within 10s`));
+      }, 20);
+      pipe.on('data', onData);
+      pipe.on('end', onEnd);
+      pipe.on('error', onEnd);
+    });
   } finally {
-    closeSync(fd);
+    pipe.destroy(); // closes fd
   }
   unlinkSync(path);
 }
