@@ -11,6 +11,7 @@ import { parseSize } from '../util/size.js';
 import { defaultContainerConfig, defaultHostConfig, type CreateRequest } from './config.js';
 import { createEngineContainer } from './create.js';
 import { launch } from './launch.js';
+import { sparingLauncher } from '../runtime/helper-pool.js';
 import type { Report } from './report.js';
 import { defaultDataRoot, defaultRuntimeRoot, EngineStore, type EnginePaths } from './store.js';
 
@@ -75,7 +76,7 @@ export async function runContainer(opts: RunOptions): Promise<Report> {
   const rec = await createEngineContainer(paths, { name: opts.name, rootfs: opts.rootfs, config, hostConfig: hc });
   let launched;
   try {
-    launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs });
+    launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs, launcher: sparingLauncher });
   } catch (err) {
     new EngineStore(paths).remove(rec);
     throw err;

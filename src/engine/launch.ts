@@ -104,11 +104,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
 /** Start container `id` (created or exited) in this process, which waits for it. */
 export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions): Promise<Launched> {
   const warn = opts.warn ?? (() => {});
-  const { rec, created } = await startRuntime(paths, id, {
-    stdio: opts.stdio, monitor: 'node', warn, launcher: opts.launcher,
-    // A client-helper's stdio is the caller's: stdin it must not pass on becomes /dev/null there.
-    parentOps: opts.launcher && opts.stdio[0] === 'ignore' ? [['stdin-null']] : undefined,
-  });
+  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, launcher: opts.launcher });
   const session = created.session;
   const startedAt = new Date(rec.State.StartedAt);
   let timer: NodeJS.Timeout | undefined;

@@ -41,6 +41,11 @@ export interface HelperConnection {
   preserveFds: number;
   /** Called once "go" is written: until then the child may read the connection. */
   onGo?: () => void;
+  /**
+   * The launch asked for stdin 'ignore': the client's own stdin (the caller's) must not reach
+   * the container, so the plan starts with `stdin-null` (native/PROTOCOL.md).
+   */
+  stdinNull?: boolean;
 }
 
 /** Makes the helper session of a command: spawning one (the default), or over a connection. */
@@ -146,6 +151,7 @@ export class HelperSession {
   /** Send the whole plan followed by `end` (over a connection, `front` comes first). */
   sendPlan(ops: Op[]): void {
     const parts = ops.map((op) => encodeMessage(op));
+    if (this.conn?.stdinNull) parts.unshift(encodeMessage(['stdin-null']));
     if (this.conn) parts.unshift(encodeMessage(['front']));
     parts.push(encodeMessage(['end']));
     this.sync.write(Buffer.concat(parts));
@@ -197,6 +203,23 @@ export class HelperSession {
     if (this.initPid && !this.initGone) {
       try { process.kill(this.initPid, 'SIGKILL'); } catch { /* gone meanwhile */ }
     }
+  }
+
+  /**
+   * Whether the event loop waits for this helper (a spawned one only). A spare helper started
+   * ahead of need (helper-pool.ts) must not keep its program alive: its child process, sync
+   * socket and stdio pipes are unref'd until it is taken.
+   */
+  setRef(on: boolean): void {
+    const proc = this.proc;
+    if (!proc) return;
+    const handles = [proc, this.sync, ...proc.stdio.filter((x): x is NonNullable<typeof x> => x !== null)] as { ref?(): void; unref?(): void }[];
+    for (const h of handles) (on ? h.ref : h.unref)?.call(h);
+  }
+
+  /** Whether this spawned helper still waits for its plan (alive, nothing received yet). */
+  get idle(): boolean {
+    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null && !this.ended && this.queue.length === 0;
   }
 
   /** Stop listening; the helper and the container go on (over a connection, it stays open). */

@@ -140,6 +140,7 @@ export class ClientConnection {
     this.held = [];
     return new HelperSession({
       socket: this.socket, decoder: this.decoder, preserveFds: opts.preserveFds ?? 0, onGo: () => this.flush(),
+      stdinNull: opts.stdio[0] === 'ignore',
     });
   };
 

@@ -50,3 +50,35 @@ test('a timeout kills every process and says so; an OOM kill says so', { skip },
   assert.equal(oom.oomKilled, true);
   assert.match(oom.summary, /^killed by the OOM killer: memory limit 32MiB reached/);
 });
+
+test('runContainer keeps a spare helper that does not keep the program alive', { skip }, async () => {
+  // A program that runs one container and returns from its last await must exit at once,
+  // although a spare helper (runtime/helper-pool.ts) was started for its next container.
+  const script = `
+    import { runContainer } from ${JSON.stringify(new URL('../../src/engine/index.js', import.meta.url).href)};
+    const r = await runContainer({ cmd: ['true'], cgroupParent: ${JSON.stringify(testCgroupParent())}, hostConfig: { NetworkMode: 'none' },
+      paths: ${JSON.stringify(paths)} });
+    await new Promise((res) => setTimeout(res, 100)); // the spare is started once the loop is free
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const kids = readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+      try { return readFileSync('/proc/' + p + '/stat', 'utf8').split(') ')[1].split(' ')[1] === String(process.pid); } catch { return false; }
+    }).map((p) => readFileSync('/proc/' + p + '/comm', 'utf8').trim());
+    console.log(JSON.stringify({ code: r.exitCode, kids }));
+  `;
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const code = await new Promise<number | null>((res) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('exit', (c) => { clearTimeout(timer); res(c); });
+  });
+  assert.equal(code, 0, `the program did not exit by itself: ${err}`);
+  const got = JSON.parse(out.trim().split('\n').pop()!) as { code: number; kids: string[] };
+  assert.equal(got.code, 0);
+  // one spare helper, waiting (re-executed from its memfd: comm is memfd:berth-helper, cut to 15)
+  assert.equal(got.kids.length, 1, JSON.stringify(got.kids));
+  assert.match(got.kids[0]!, /berth-hel/);
+});
