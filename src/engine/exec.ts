@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Process, Spec } from '../oci/spec.js';
 import { execInContainer } from '../runtime/exec.js';
-import type { HelperOptions } from '../runtime/helper.js';
+import type { HelperLauncher, HelperOptions } from '../runtime/helper.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { mergeEnv } from './spec.js';
@@ -28,10 +28,12 @@ export interface ExecRequest {
   /** -t: a pty, proxied to this process's terminal by the helper (foreground only). */
   tty?: boolean;
   stdio: HelperOptions['stdio'];
+  /** How to get the helper (default: spawn it); in the warm server the berth client is the helper. */
+  launch?: HelperLauncher;
 }
 
 /** The exec'd process: the container's process with the request's changes. */
-export function execProcess(spec: Spec, rec: EngineRecord, req: Omit<ExecRequest, 'stdio' | 'detach'>): Process {
+export function execProcess(spec: Spec, rec: EngineRecord, req: Omit<ExecRequest, 'stdio' | 'detach' | 'launch'>): Process {
   const base = spec.process;
   if (!base) throw new BerthError('EINVALID_CONFIG', `container ${rec.Name} has no process in its bundle`);
   if (!req.cmd.length) throw new BerthError('EINVALID_ARG', 'no command specified: berth exec CONTAINER COMMAND [ARG...]');
@@ -59,5 +61,5 @@ export async function execEngine(paths: EnginePaths, rec: EngineRecord, req: Exe
   const proc = execProcess(spec, rec, req);
   appendEvent(paths, rec, 'exec_create', { execCommand: req.cmd.join(' ') });
   appendEvent(paths, rec, 'exec_start', { execCommand: req.cmd.join(' ') });
-  return execInContainer(paths.runtimeRoot, rec.Id, { process: proc, detach: req.detach, stdio: req.stdio });
+  return execInContainer(paths.runtimeRoot, rec.Id, { process: proc, detach: req.detach, stdio: req.stdio, launch: req.launch });
 }

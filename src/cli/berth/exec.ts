@@ -15,6 +15,9 @@ export const exec: Command = {
   aliases: ['container exec'],
   usage: 'exec [OPTIONS] CONTAINER COMMAND [ARG...]',
   summary: 'execute a command in a running container',
+  // In the warm server the client becomes the helper, so the process gets the caller's own
+  // stdio (and terminal, with -t); -d would hand it the caller's stdout, which docker discards.
+  warm: (p) => !bool(p, 'detach'),
   flags: [
     { name: 'interactive', aliases: ['i'], type: 'bool', help: 'keep stdin open' },
     { name: 'tty', aliases: ['t'], type: 'bool', help: 'allocate a pseudo-tty' },
@@ -38,6 +41,7 @@ export const exec: Command = {
       return await execEngine(ctx.paths, rec, {
         cmd, env, user: str(p, 'user'), workdir: str(p, 'workdir'), detach, tty: bool(p, 'tty'),
         stdio: [(bool(p, 'interactive') || bool(p, 'tty')) && !detach ? 'inherit' : 'ignore', detach ? 'ignore' : 'inherit', detach ? 'ignore' : 'inherit'],
+        launch: ctx.launch,
       });
     } catch (err) {
       if (!(err instanceof BerthError) || err.code !== 'EHELPER') throw err;
