@@ -31,6 +31,8 @@ static int env_fd(const char *name, int def)
 	return r;
 }
 
+int main_fileops(void); /* fileops.c: mknod/setxattr for the layer unpacker */
+
 int main(int argc, char **argv)
 {
 	/* Run as `berth-runtime` (the hard link native/build/berth-runtime): the client, client.c. */
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 			return main_bpf_devices(argv[2]);
 		if (!strcmp(argv[1], "oom-watch") && argc == 3)
 			return main_oom_watch(argv[2]);
+		if (!strcmp(argv[1], "fileops") && argc == 2)
+			return main_fileops();
 		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir>]\n");
 		return 2;
 	}
