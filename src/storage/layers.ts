@@ -7,12 +7,16 @@
  * Unpacking goes to a staging directory `.tmp-<pid>-…` that is renamed into place only when the
  * whole layer was accepted and its DiffID verified: a rejected layer, or a process killed
  * half-way, leaves no layer directory (`cleanTemp` removes stale staging directories).
+ *
+ * `<root>/layers/l/<12 hex digits>` are short symbolic links `../<diffid hex>` to the layers,
+ * made when a container first mounts them: an overlay mount names its lower dirs through them
+ * (rootfs.ts) because the mount's option string is limited to one page.
  */
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isStaleTemp, syncDir, tempNameFor } from '../image/atomic.js';
 import { digestHex, isDigest, type Digest } from '../image/digest.js';
-import { errnoCode } from '../util/errors.js';
+import { BerthError, errnoCode } from '../util/errors.js';
 import { unpackTar, type UnpackResult } from './unpack.js';
 import { unpackLayerFile } from './unpack-worker.js';
 
@@ -27,6 +31,38 @@ export class LayerStore {
   /** The directory of an unpacked layer (which may not exist). */
   path(diffId: Digest): string {
     return join(this.dir, digestHex(diffId));
+  }
+
+  /** The directory of the short links to the layers (see `shortLink`). */
+  get linkDir(): string {
+    return join(this.dir, 'l');
+  }
+
+  /**
+   * The name in `linkDir` of a symbolic link to the layer, made if missing: the first 12 hex
+   * digits of its DiffID (13 bytes a layer in a lowerdir list instead of 65), or all 64 if
+   * another layer holds that prefix (48 bits: it will not happen, but it must not mix layers up).
+   * Idempotent and safe against a concurrent caller making the same link.
+   */
+  async shortLink(diffId: Digest): Promise<string> {
+    const hex = digestHex(diffId);
+    const target = `../${hex}`;
+    await mkdir(this.linkDir, { recursive: true });
+    for (const name of [hex.slice(0, 12), hex]) {
+      const p = join(this.linkDir, name);
+      for (;;) {
+        const cur = await readlink(p).catch((err) => { if (errnoCode(err) === 'ENOENT') return undefined; throw err; });
+        if (cur === target) return name;
+        if (cur !== undefined) break; // another layer's prefix
+        try {
+          await symlink(target, p);
+          return name;
+        } catch (err) {
+          if (errnoCode(err) !== 'EEXIST') throw err; // else made meanwhile: read it again
+        }
+      }
+    }
+    throw new BerthError('EBAD_STATE', `layer link ${join(this.linkDir, hex)} points somewhere else than ${target}; remove it`);
   }
 
   /** True when the layer is unpacked. */
@@ -113,8 +149,13 @@ export class LayerStore {
     return names.map((n) => `sha256:${n}`).filter(isDigest);
   }
 
-  /** Removes an unpacked layer. */
+  /** Removes an unpacked layer and its short link. */
   async remove(diffId: Digest): Promise<void> {
+    const hex = digestHex(diffId);
+    for (const name of [hex.slice(0, 12), hex]) {
+      const p = join(this.linkDir, name);
+      if (await readlink(p).then((t) => t === `../${hex}`, () => false)) await unlink(p).catch(() => undefined);
+    }
     await rm(this.path(diffId), { recursive: true, force: true });
   }
 
