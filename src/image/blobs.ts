@@ -50,8 +50,9 @@ export class BlobStore {
   /**
    * Stores a stream, verifying it against `expected` digest and `size` when given, and returns
    * its digest and size. On any failure the temporary file is removed and nothing is stored.
+   * `tap` sees every chunk too, while it is written (`berth load` unpacks a layer on the way).
    */
-  async ingest(input: Readable | AsyncIterable<Buffer>, expected?: BlobRef, what = 'blob'): Promise<BlobRef> {
+  async ingest(input: Readable | AsyncIterable<Buffer>, expected?: BlobRef, what = 'blob', tap?: (chunk: Buffer) => Promise<void>): Promise<BlobRef> {
     await mkdir(this.dir, { recursive: true });
     const tmp = tempNameFor(join(this.dir, 'blob'));
     const hash = createHash('sha256');
@@ -65,8 +66,10 @@ export class BlobStore {
             throw new BerthError('EDIGEST_MISMATCH', `${what} ${expected.digest}: more than the ${expected.size} bytes its descriptor says`);
           }
           hash.update(chunk);
+          const tapped = tap?.(chunk); // runs while the write below waits on the thread pool
           let off = 0;
           while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+          await tapped;
         }
         await fh.sync();
       } finally {

@@ -12,9 +12,12 @@
  * made when a container first mounts them: an overlay mount names its lower dirs through them
  * (rootfs.ts) because the mount's option string is limited to one page.
  */
+import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { isStaleTemp, syncDir, tempNameFor } from '../image/atomic.js';
+import { decompress, detectCompression } from '../image/compress.js';
 import { digestHex, isDigest, type Digest } from '../image/digest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { unpackTar, type UnpackResult } from './unpack.js';
@@ -99,20 +102,47 @@ export class LayerStore {
   }
 
   /**
-   * Unpacks a blob that may be a layer before anything says which DiffID it has (`berth load`
-   * starts on each layer as soon as it is out of the archive, while the rest is still read).
-   * The DiffID computed on the way names the directory, so the result is as verified as
-   * `ensure`'s. Returns that DiffID; throws (leaving nothing) when the blob is not a valid layer.
+   * Unpacks a blob that may be a layer before anything says which DiffID it has (see
+   * `ensureAnyFrom`, which this does for a blob file, on this thread). The DiffID computed on
+   * the way names the directory, so the result is as verified as `ensure`'s. Returns that
+   * DiffID; throws (leaving nothing) when the blob is not a valid layer.
    */
   async ensureAny(blobPath: string, what: string): Promise<Digest> {
+    return (await this.ensureAnyFrom(createReadStream(blobPath, { highWaterMark: 256 * 1024 }), what)).diffId;
+  }
+
+  /**
+   * `ensureAny` for a layer read from a stream (any compression, detected from its first bytes),
+   * on this thread: `berth load` unpacks each layer while it is being read from the archive and
+   * written to the blob store (storage/tee.ts). `created`: whether this call made the layer
+   * directory (the caller removes it when no image turns out to use it).
+   */
+  async ensureAnyFrom(source: AsyncIterable<Buffer>, what: string): Promise<{ diffId: Digest; created: boolean }> {
     await mkdir(this.dir, { recursive: true });
     const stage = tempNameFor(join(this.dir, 'layer'));
     await mkdir(stage, { mode: 0o755 });
+    const it = source[Symbol.asyncIterator]();
     try {
-      const { diffId } = await unpackLayerFile(blobPath, stage, { mode: 'layer', what });
+      // at least the 4 bytes that tell the compression (a chunk may be shorter)
+      const firsts: Buffer[] = [];
+      for (let n = 0; n < 4;) { const r = await it.next(); if (r.done) break; firsts.push(r.value); n += r.value.length; }
+      const head = Buffer.concat(firsts);
+      // those bytes again, then the rest; return() reaches the source (unpackTar's, on error)
+      const whole: AsyncIterable<Buffer> = {
+        [Symbol.asyncIterator]: () => {
+          let pending: IteratorResult<Buffer> | undefined = { done: false, value: head };
+          return {
+            next: async () => { const r = pending ?? await it.next(); pending = undefined; return r; },
+            return: async () => (await it.return?.()) ?? { done: true, value: undefined },
+          };
+        },
+      };
+      const compression = detectCompression(head);
+      const tar = compression === 'none' ? whole : decompress(Readable.from(whole), compression, what);
+      const { diffId } = await unpackTar(tar, stage, { mode: 'layer', what });
       if (await this.has(diffId)) {
         await rm(stage, { recursive: true, force: true });
-        return diffId;
+        return { diffId, created: false };
       }
       await syncDir(this.dir);
       try {
@@ -120,10 +150,12 @@ export class LayerStore {
       } catch (err) {
         if (errnoCode(err) !== 'ENOTEMPTY' && errnoCode(err) !== 'EEXIST') throw err;
         await rm(stage, { recursive: true, force: true });
+        return { diffId, created: false };
       }
       await syncDir(this.dir);
-      return diffId;
+      return { diffId, created: true };
     } catch (err) {
+      await it.return?.();
       await rm(stage, { recursive: true, force: true });
       throw err;
     }

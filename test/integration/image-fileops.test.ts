@@ -30,7 +30,7 @@ function fileops(ops: Field[][]): { answers: string[][]; status: number | null; 
 
 /** The value of xattr `name` on `path` itself, via getfattr (attr package) when present. */
 function getXattr(path: string, name: string): string | undefined {
-  const r = spawnSync('getfattr', ['-h', '--only-values', '-n', name, path], { encoding: 'latin1' });
+  const r = spawnSync('getfattr', ['-h', '--absolute-names', '--only-values', '-n', name, path], { encoding: 'latin1' });
   return r.status === 0 ? r.stdout : undefined;
 }
 
