@@ -18,6 +18,9 @@ import { BerthError, errnoCode } from '../util/errors.js';
 import { isStaleTemp, syncDir, tempNameFor } from './atomic.js';
 import { digestHex, isDigest, verifyBuffer, type Digest } from './digest.js';
 
+/** Bytes written to a blob between two early flushes (see `ingest`). */
+const FLUSH_EVERY = 4 << 20;
+
 /** A blob's digest and size (the core of an OCI descriptor). */
 export interface BlobRef {
   digest: Digest;
@@ -59,6 +62,11 @@ export class BlobStore {
     let bytes = 0;
     try {
       const fh = await open(tmp, 'wx', 0o644);
+      // A large blob is flushed to disk as it is written (an fdatasync every FLUSH_EVERY bytes,
+      // on the thread pool while the next chunks are written), so that the fsync at the end,
+      // which everything after waits for, has only the tail left to write.
+      let flushing: Promise<void> | undefined;
+      let unflushed = 0;
       try {
         for await (const chunk of input as AsyncIterable<Buffer>) {
           bytes += chunk.length;
@@ -70,7 +78,14 @@ export class BlobStore {
           let off = 0;
           while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
           await tapped;
+          unflushed += chunk.length;
+          if (unflushed >= FLUSH_EVERY && !flushing) {
+            unflushed = 0;
+            flushing = fh.datasync().finally(() => { flushing = undefined; });
+            flushing.catch(() => undefined); // its error is the final sync's to report
+          }
         }
+        await flushing?.catch(() => undefined);
         await fh.sync();
       } finally {
         await fh.close();
