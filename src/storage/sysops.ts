@@ -65,9 +65,10 @@ export class SysOps {
       this.failure = new BerthError('EHELPER', `berth-helper fileops: ${why}`);
       for (const p of this.pending.splice(0)) p.reject(new BerthError('EHELPER', `${p.what}: berth-helper fileops ${why}`));
     };
-    proc.on('error', (err) => fail(err.message));
+    // only while it is ours: after close() its exit is expected
+    proc.on('error', (err) => { if (this.proc === proc) fail(err.message); });
     proc.on('close', (code, signal) => {
-      if (this.pending.length) fail(`exited (${signal ?? `status ${code}`}) ${stderr.trim().replace(/^berth-helper: /, '')}`.trim());
+      if (this.proc === proc) fail(`exited (${signal ?? `status ${code}`}) ${stderr.trim().replace(/^berth-helper: /, '')}`.trim());
     });
     this.proc = proc;
     return proc;
