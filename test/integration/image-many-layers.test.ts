@@ -2,7 +2,8 @@
  * An image of 122 layers (busybox, then 120 layers each adding one file, then one deleting one
  * of them) runs on overlay: the lower dirs go through the layer store's short links, so the
  * mount options stay within a page (they did not past ~60 layers). Every file is visible, the
- * whiteout applies, and the container's root filesystem is unmounted and removed with it.
+ * whiteout applies, and the container's root filesystem is unmounted and removed with it; the
+ * short links go with their layers at prune.
  */
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -75,5 +76,9 @@ describe('an image of more than 120 layers on overlay', { skip, timeout: 180_000
     assert.deepEqual(mountsBelow(rootfs), []);
     assert.equal(existsSync(rootfs), false, 'the root filesystem is removed with the container');
     assert.equal(readdirSync(join(data, 'layers', 'l')).length, LAYERS + 2, 'one short link a layer');
+    await ok(['rmi', 'berth-test/many:v1']);
+    await ok(['image', 'prune', '-a', '-f']);
+    assert.deepEqual(readdirSync(join(data, 'layers')), ['l']);
+    assert.deepEqual(readdirSync(join(data, 'layers', 'l')), [], 'the links go with their layers');
   });
 });
