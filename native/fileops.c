@@ -39,6 +39,7 @@ static int answer_errno(const char *what, const char *path, int err)
 	return proto_send(1, "error", buf, (size_t)n);
 }
 
+/* Answer "error" <msg> for a message with the wrong fields. */
 static int bad_fields(const char *msg)
 {
 	return proto_send(1, "error", msg, strlen(msg));
@@ -54,9 +55,10 @@ static int num(const char *s, int base, unsigned long long *out)
 }
 
 /*
- * mknod with exactly `mode` (umask is 0 in this mode). mknod(2) ignores nothing of the
- * permission bits, but setuid/setgid on a node is rare enough that a chmod makes it explicit.
- * The path's last component is new (the caller cleared it), so no symlink is followed.
+ * mknod with exactly `mode` (umask is 0 in this mode). Whether mknod(2) keeps setuid, setgid and
+ * sticky bits is up to the filesystem, so a mode with any of them gets a chmod after it (like
+ * coreutils' `mknod -m`). The last component is new (the caller cleared it) and nothing else
+ * writes in an unpack's staging directory, so neither call can be led through a symlink.
  */
 static int op_fileops_mknod(struct msg *m)
 {
