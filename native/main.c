@@ -31,6 +31,8 @@ static int env_fd(const char *name, int def)
 	return r;
 }
 
+int main_fileops(void); /* fileops.c: mknod/setxattr for the layer unpacker */
+
 int main(int argc, char **argv)
 {
 	/* Run as `berth-runtime` or `berth` (hard links in native/build): the client, client.c. */
@@ -52,8 +54,10 @@ int main(int argc, char **argv)
 			return main_oom_watch(argv[2]);
 		if (!strcmp(argv[1], "idmapped-overlay") && argc == 7)
 			return main_idmapped_overlay(argv[2], argv[3], argv[4], argv[5], argv[6]);
+		if (!strcmp(argv[1], "fileops") && argc == 2)
+			return main_fileops();
 		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir> |\n"
-				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options>]\n");
+				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options> | fileops]\n");
 		return 2;
 	}
 	return helper_launch(argv);

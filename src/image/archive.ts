@@ -13,10 +13,11 @@ import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../util/errors.js';
 import { normalizeEntryPath, rejectEntry } from '../storage/entry-path.js';
+import { Tee } from '../storage/tee.js';
 import { tempNameFor } from './atomic.js';
 import type { BlobRef, BlobStore } from './blobs.js';
 import { detectCompression } from './compress.js';
-import { digestHex } from './digest.js';
+import { digestHex, type Digest } from './digest.js';
 import type { ImageDb } from './images.js';
 import { loadLayout, writeLayout, type LayoutImage, type Loaded } from './layout.js';
 import { MT, parseConfig, type Manifest } from './manifest.js';
@@ -28,19 +29,29 @@ import { familiarName, formatReference, parseReference } from './reference.js';
 /** Files at least this big are streamed straight into the blob store while extracting. */
 const INGEST_MIN = 1 << 20;
 
+/** Unpacks a layer from its bytes as they are read; resolves to its DiffID. */
+export type UnpackFn = (stream: AsyncIterable<Buffer>, what: string) => Promise<Digest>;
+/** Called for each image before it is recorded: its layers' blob digests and DiffIDs, verified. */
+export type PrepareFn = (layers: { digest: Digest; diffId: Digest }[]) => Promise<void>;
+
+/** What `extract` stored: blobs by inode of their link in the staging dir, early unpacks by blob. */
+interface Extracted { stored: Map<number, BlobRef>; early: Map<Digest, Promise<Digest>> }
+
 /**
  * Extracts regular files of a tarball (gzip allowed) under `dest`; symlinks become hardlinks.
  * Large files (layers, in any archive format) go straight into the blob store — hashed on the
  * way — and are hardlinked into `dest`, so a layer is written once, not once to the staging
- * directory and again to the store. Returns those blobs by inode, for the readers to reuse.
+ * directory and again to the store. With `unpack`, each is also unpacked in the same pass
+ * (storage/tee.ts): its bytes are read from the archive once, not written and read back.
  */
-async function extract(file: string, dest: string, blobs: BlobStore, onBlob?: (path: string) => void): Promise<Map<number, BlobRef>> {
+async function extract(file: string, dest: string, blobs: BlobStore, unpack?: UnpackFn): Promise<Extracted> {
   const stored = new Map<number, BlobRef>();
+  const early = new Map<Digest, Promise<Digest>>();
   const fh = await open(file, 'r');
   const head = Buffer.alloc(4);
   try { await fh.read(head, 0, 4, 0); } finally { await fh.close(); }
   const links: [string, string][] = [];
-  for await (const e of readTar(decompress(createReadStream(file), detectCompression(head), file))) {
+  for await (const e of readTar(decompress(createReadStream(file, { highWaterMark: 256 * 1024 }), detectCompression(head), file))) {
     const p = normalizeEntryPath(e.header.name);
     if (p === '') continue;
     if (e.header.type === 'dir') { await mkdir(join(dest, p), { recursive: true }); continue; }
@@ -52,10 +63,21 @@ async function extract(file: string, dest: string, blobs: BlobStore, onBlob?: (p
     if (e.header.type !== 'file') throw rejectEntry(e.header.name, `an image archive holds only files, not a ${e.header.type}`);
     await mkdir(join(dest, dirname(p)), { recursive: true });
     if (e.header.size >= INGEST_MIN) {
-      const ref = await blobs.ingest(e.chunks(), undefined, `${file} entry ${p}`);
+      const what = `${file} entry ${p}`;
+      const tee = unpack ? new Tee() : undefined;
+      const unpacked = tee && unpack?.(tee, what);
+      unpacked?.catch(() => undefined); // looked at by the caller's PrepareFn, or not at all
+      let ref: BlobRef;
+      try {
+        ref = await blobs.ingest(e.chunks(), undefined, what, tee && ((c) => tee.push(c)));
+      } catch (err) {
+        tee?.end(err as Error);
+        throw err;
+      }
+      tee?.end();
+      if (unpacked) early.set(ref.digest, unpacked);
       await link(blobs.path(ref.digest), join(dest, p));
       stored.set((await stat(join(dest, p))).ino, ref);
-      onBlob?.(blobs.path(ref.digest));
       continue;
     }
     await pipeline(e.chunks(), createWriteStream(join(dest, p), { flags: 'wx' }));
@@ -64,13 +86,13 @@ async function extract(file: string, dest: string, blobs: BlobStore, onBlob?: (p
     await mkdir(join(dest, dirname(p)), { recursive: true });
     await link(join(dest, target), join(dest, p)).catch(() => { throw rejectEntry(p, `link target ${target} is not a file in the archive`); });
   }
-  return stored;
+  return { stored, early };
 }
 
 interface DockerManifestEntry { Config: string; RepoTags?: string[] | null; Layers: string[] }
 
 /** Loads a docker-archive directory (manifest.json) by building an OCI manifest per image. */
-async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb, stored = new Map<number, BlobRef>()): Promise<Loaded[]> {
+async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb, stored = new Map<number, BlobRef>(), prepare?: PrepareFn): Promise<Loaded[]> {
   let entries: DockerManifestEntry[];
   try { entries = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as DockerManifestEntry[]; } catch (err) {
     throw new BerthError('EINVALID_IMAGE', `manifest.json of the docker archive is unreadable: ${(err as Error).message}`);
@@ -96,6 +118,7 @@ async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb, stored 
       layers.push({ mediaType: c === 'gzip' ? MT.ociLayerGzip : c === 'zstd' ? MT.ociLayerZstd : MT.ociLayer, ...ref });
     }
     if (layers.length !== config.rootfs.diff_ids.length) throw new BerthError('EINVALID_IMAGE', `image ${i} in the archive: ${layers.length} layers but ${config.rootfs.diff_ids.length} diff_ids`);
+    await prepare?.(layers.map((l, k) => ({ digest: l.digest, diffId: config.rootfs.diff_ids[k] as Digest })));
     const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, ...cfgRef }, layers };
     const data = Buffer.from(JSON.stringify(manifest));
     const mref = await blobs.put(data);
@@ -112,8 +135,13 @@ async function loadDockerDir(dir: string, blobs: BlobStore, db: ImageDb, stored 
  */
 export async function loadImages(input: string, blobs: BlobStore, db: ImageDb, scratch: string, opts: {
   name?: string;
-  /** Called with the blob file of each large archive member as soon as it is stored. */
-  onBlob?: (path: string) => void;
+  /** Unpacks each large archive member (a layer, nearly always) while it is read and stored. */
+  unpack?: UnpackFn;
+  /**
+   * Called for each image before it is recorded, with its layers and DiffIDs: unpacks and
+   * verifies them (or throws, and the image is not recorded). Gets the early unpacks of `unpack`.
+   */
+  prepare?: (layers: { digest: Digest; diffId: Digest }[], early: Map<Digest, Promise<Digest>>) => Promise<void>;
 } = {}): Promise<Loaded[]> {
   const st = await stat(input).catch(() => { throw new BerthError('ENOT_FOUND', `${input}: no such file or directory`); });
   let dir = input;
@@ -124,10 +152,12 @@ export async function loadImages(input: string, blobs: BlobStore, db: ImageDb, s
     dir = tmp;
   }
   try {
-    const stored = tmp ? await extract(input, tmp, blobs, opts.onBlob) : undefined;
+    const ex = tmp ? await extract(input, tmp, blobs, opts.unpack) : undefined;
+    const early = ex?.early ?? new Map<Digest, Promise<Digest>>();
+    const prepare = opts.prepare && ((layers: { digest: Digest; diffId: Digest }[]) => opts.prepare!(layers, early));
     // an OCI layout first: Docker 25's archives are both, and the layout keeps media types
-    if (await stat(join(dir, 'oci-layout')).then(() => true, () => false)) return await loadLayout(dir, blobs, db, opts);
-    if (await stat(join(dir, 'manifest.json')).then(() => true, () => false)) return await loadDockerDir(dir, blobs, db, stored);
+    if (await stat(join(dir, 'oci-layout')).then(() => true, () => false)) return await loadLayout(dir, blobs, db, { ...(opts.name ? { name: opts.name } : {}), ...(prepare ? { prepare } : {}) });
+    if (await stat(join(dir, 'manifest.json')).then(() => true, () => false)) return await loadDockerDir(dir, blobs, db, ex?.stored, prepare);
     throw new BerthError('EINVALID_IMAGE', `${input} is neither an OCI layout nor a docker archive (no oci-layout or manifest.json)`);
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });

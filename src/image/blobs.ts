@@ -18,6 +18,9 @@ import { BerthError, errnoCode } from '../util/errors.js';
 import { isStaleTemp, syncDir, tempNameFor } from './atomic.js';
 import { digestHex, isDigest, verifyBuffer, type Digest } from './digest.js';
 
+/** Bytes written to a blob between two early flushes (see `ingest`). */
+const FLUSH_EVERY = 4 << 20;
+
 /** A blob's digest and size (the core of an OCI descriptor). */
 export interface BlobRef {
   digest: Digest;
@@ -50,14 +53,20 @@ export class BlobStore {
   /**
    * Stores a stream, verifying it against `expected` digest and `size` when given, and returns
    * its digest and size. On any failure the temporary file is removed and nothing is stored.
+   * `tap` sees every chunk too, while it is written (`berth load` unpacks a layer on the way).
    */
-  async ingest(input: Readable | AsyncIterable<Buffer>, expected?: BlobRef, what = 'blob'): Promise<BlobRef> {
+  async ingest(input: Readable | AsyncIterable<Buffer>, expected?: BlobRef, what = 'blob', tap?: (chunk: Buffer) => Promise<void>): Promise<BlobRef> {
     await mkdir(this.dir, { recursive: true });
     const tmp = tempNameFor(join(this.dir, 'blob'));
     const hash = createHash('sha256');
     let bytes = 0;
     try {
       const fh = await open(tmp, 'wx', 0o644);
+      // A large blob is flushed to disk as it is written (an fdatasync every FLUSH_EVERY bytes,
+      // on the thread pool while the next chunks are written), so that the fsync at the end,
+      // which everything after waits for, has only the tail left to write.
+      let flushing: Promise<void> | undefined;
+      let unflushed = 0;
       try {
         for await (const chunk of input as AsyncIterable<Buffer>) {
           bytes += chunk.length;
@@ -65,9 +74,18 @@ export class BlobStore {
             throw new BerthError('EDIGEST_MISMATCH', `${what} ${expected.digest}: more than the ${expected.size} bytes its descriptor says`);
           }
           hash.update(chunk);
+          const tapped = tap?.(chunk); // runs while the write below waits on the thread pool
           let off = 0;
           while (off < chunk.length) off += (await fh.write(chunk, off, chunk.length - off)).bytesWritten;
+          await tapped;
+          unflushed += chunk.length;
+          if (unflushed >= FLUSH_EVERY && !flushing) {
+            unflushed = 0;
+            flushing = fh.datasync().finally(() => { flushing = undefined; });
+            flushing.catch(() => undefined); // its error is the final sync's to report
+          }
         }
+        await flushing?.catch(() => undefined);
         await fh.sync();
       } finally {
         await fh.close();

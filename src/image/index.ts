@@ -162,22 +162,61 @@ export async function logout(registry: string, opts: ImageOptions = {}): Promise
   return removeCredentials(registry, opts.configDir);
 }
 
-/** Loads an OCI layout directory, oci-archive or docker-archive (`berth load -i`). */
+/**
+ * Loads an OCI layout directory, oci-archive or docker-archive (`berth load -i`). Each layer of
+ * a tarball is unpacked while it is read from the archive and written to the blob store, in one
+ * pass (archive.ts, storage/tee.ts), named by the DiffID computed on the way. Before an image is
+ * recorded its layers' DiffIDs are checked against its config: a layer that does not match is
+ * refused, the image is not recorded, and layers this load unpacked that no image uses are
+ * removed again (their blobs, verified and content-addressed, go at the next prune).
+ */
 export async function load(input: string, opts: ImageOptions & { name?: string } = {}): Promise<Loaded[]> {
   const s = stores(opts.root);
-  // Each large member of a tarball (a layer, nearly always) starts unpacking as soon as it is
-  // stored, while the rest of the archive is read; its DiffID is computed on the way. Whatever
-  // fails here (not a layer, an unsafe one) is left to ensureLayers, which reports it.
-  const early: Promise<unknown>[] = [];
-  const onBlob = (path: string): void => { early.push(s.layers.ensureAny(path, path).catch(() => undefined)); };
-  let loaded: Loaded[];
+  await s.layers.cleanTemp();
+  const created: Digest[] = []; // layer directories this load made
+  const settled: Promise<unknown>[] = [];
+  const unpack = (stream: AsyncIterable<Buffer>, what: string): Promise<Digest> => {
+    const p = s.layers.ensureAnyFrom(stream, what).then((r) => { if (r.created) created.push(r.diffId); return r.diffId; });
+    settled.push(p.catch(() => undefined));
+    return p;
+  };
+  const verified = new Set<Digest>();
+  const prepare = async (layers: { digest: Digest; diffId: Digest }[], early: Map<Digest, Promise<Digest>>): Promise<void> => {
+    let failure: unknown;
+    await eachLimit(layers, 3, async (l) => {
+      try {
+        const got = await early.get(l.digest)?.catch(() => undefined);
+        if (got !== undefined && got !== l.diffId) {
+          throw new BerthError('EDIGEST_MISMATCH', `layer ${l.digest}: uncompressed content has digest ${got}, the image config says ${l.diffId}`);
+        }
+        // not unpacked on the way (a layout directory, a small member, or it failed there: this
+        // unpacks it again from the blob and reports why), verified against the config
+        if (got === undefined && !failure && !(await s.layers.has(l.diffId))) {
+          opts.progress?.({ id: l.digest.slice(7, 19), action: 'unpacking' });
+          await s.layers.ensure(s.blobs.path(l.digest), l.diffId, l.digest);
+          created.push(l.diffId);
+        }
+      } catch (err) {
+        failure ??= err; // the others finish first, so that the cleanup below sees all they made
+      }
+    });
+    if (failure) throw failure;
+    for (const l of layers) verified.add(l.diffId);
+  };
+  let ok = false;
   try {
-    loaded = await loadImages(input, s.blobs, s.db, join(s.root, 'tmp'), { ...(opts.name ? { name: opts.name } : {}), onBlob });
+    const loaded = await loadImages(input, s.blobs, s.db, join(s.root, 'tmp'), { ...(opts.name ? { name: opts.name } : {}), unpack, prepare });
+    ok = true;
+    return loaded;
   } finally {
-    await Promise.all(early);
+    await Promise.all(settled);
+    const extra = created.filter((d) => !ok || !verified.has(d));
+    if (extra.length) {
+      const used = await layersInUse(s.root);
+      for (const img of await s.db.list()) for (const d of img.config.rootfs.diff_ids) used.add(d);
+      for (const d of extra) if (!used.has(d)) await s.layers.remove(d);
+    }
   }
-  for (const l of loaded) await ensureLayers(await resolveImage(l.manifest, opts), opts);
-  return loaded;
 }
 
 /** Writes images to a tarball readable by `docker load` and OCI tools (`berth save -o`). */

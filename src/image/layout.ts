@@ -43,7 +43,12 @@ function nameFor(d: Descriptor, fallback?: ImageRef): string | undefined {
  * Loads every image of the OCI layout `dir` (an index entry that is itself an index resolves to
  * `platform`). `name` names the images (required when the layout's annotations hold only tags).
  */
-export async function loadLayout(dir: string, blobs: BlobStore, db: ImageDb, opts: { name?: string; platform?: Platform } = {}): Promise<Loaded[]> {
+export async function loadLayout(dir: string, blobs: BlobStore, db: ImageDb, opts: {
+  name?: string;
+  platform?: Platform;
+  /** Called for each image before it is recorded (its layers unpacked and verified, or a throw). */
+  prepare?: (layers: { digest: Digest; diffId: Digest }[]) => Promise<void>;
+} = {}): Promise<Loaded[]> {
   const layoutFile = await readFile(join(dir, 'oci-layout'), 'utf8').catch(() => undefined);
   if (!layoutFile) throw new BerthError('EINVALID_IMAGE', `${dir} is not an OCI image layout (no oci-layout file)`);
   const version = parseJson(layoutFile, `${dir}/oci-layout`).imageLayoutVersion;
@@ -69,6 +74,7 @@ export async function loadLayout(dir: string, blobs: BlobStore, db: ImageDb, opt
       throw new BerthError('EINVALID_IMAGE', `manifest ${desc.digest}: ${m.layers.length} layers but the config lists ${config.rootfs.diff_ids.length} diff_ids`);
     }
     for (const l of m.layers) await importBlob(dir, blobs, l, 'layer');
+    await opts.prepare?.(m.layers.map((l, i) => ({ digest: l.digest, diffId: config.rootfs.diff_ids[i] as Digest })));
     const names = name ? [name] : [];
     await db.add(desc.digest, m.mediaType, m.config.digest, names);
     out.push({ manifest: desc.digest, id: m.config.digest, names });

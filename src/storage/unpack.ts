@@ -25,7 +25,7 @@ import type { TarHeader } from '../image/tar/header.js';
 import type { Digest } from '../image/digest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { ancestors, classifyWhiteout, normalizeEntryPath, rejectEntry } from './entry-path.js';
-import { mknod, setXattr, xattrAllowed } from './sysops.js';
+import { SysOps, xattrAllowed } from './sysops.js';
 
 /** Options for `unpackTar`. */
 export interface UnpackOptions {
@@ -101,6 +101,9 @@ export async function unpackTar(source: AsyncIterable<Buffer>, dir: string, opts
   const needsChown = (p: string, h: TarHeader): boolean => ownership && !(h.uid === 0 && h.gid === 0 && asRoot && !setgidDirs.has(parentOf(p)));
   let entries = 0;
   let size = 0;
+  const sys = new SysOps(); // mknod and setxattr: a helper process, started at the first one
+  const mknod = sys.mknod.bind(sys);
+  const setXattr = sys.setXattr.bind(sys);
 
   /** Drops what is known about `p` and, when it was a directory, everything below it. */
   const forget = (p: string): void => {
@@ -281,6 +284,8 @@ export async function unpackTar(source: AsyncIterable<Buffer>, dir: string, opts
   } catch (err) {
     await it.return?.();
     throw err;
+  } finally {
+    sys.close();
   }
   // directory times last: creating entries inside a directory changes its mtime
   for (const [p, t] of [...dirTimes].sort((a, b) => b[0].length - a[0].length)) await utimes(join(dir, p), t, t);

@@ -2,7 +2,7 @@
  * Layers unpacked at the same time: the second goes to a worker thread (src/storage/
  * unpack-worker.ts). Both must come out as when unpacked alone, and a layer the worker rejects
  * must fail with the same code and message as on the main thread, leaving no staging directory.
- * `ensureAny` (berth load's early unpack) names the layer by the DiffID it computes.
+ * `ensureAny` (a blob whose DiffID is not known yet) names the layer by the DiffID it computes.
  */
 import * as assert from 'node:assert/strict';
 import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
