@@ -123,6 +123,23 @@ describe('berth through a warm engine worker', { skip }, () => {
     assert.equal((await berth(['rm', id])).code, 0);
   });
 
+  test('exec runs warm with the caller\'s stdio: output, exit code, -i input', async () => {
+    const name = `${processTag()}-warm-x`;
+    assert.equal((await berth(['run', '-d', '--name', name, ...cli.cg, '--', 'sleep', '60'])).code, 0);
+    try {
+      const r = await berth(['exec', name, 'sh', '-c', 'echo in-container; exit 4']);
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.stdout, 'in-container\n');
+      const i = await berth(['exec', '-i', name, 'cat'], { input: 'fed\n' });
+      assert.equal(i.code, 0, i.stderr);
+      assert.equal(i.stdout, 'fed\n');
+      const quiet = await berth(['exec', name, 'cat'], { input: 'not passed\n' });
+      assert.equal(quiet.stdout, '', 'without -i the caller\'s stdin does not reach the process');
+    } finally {
+      await berth(['rm', '-f', name]);
+    }
+  });
+
   test('a signal to the client reaches the container (sig-proxy)', async () => {
     const p = berth(['run', '--rm', ...cli.cg, '--', 'sh', '-c', 'trap "echo got TERM; exit 7" TERM; echo up; while :; do sleep 0.05; done']);
     let out = '';
