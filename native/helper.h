@@ -86,6 +86,8 @@ void run_parent(struct plan *p);
 /* monitor.c: the detached monitor (log file, exit file, cleanup command) */
 int monitor_parent_op(struct msg *m);
 int monitor_detached_mode(void);
+int monitor_logging(void);
+void monitor_log_tty(const char *buf, size_t n, int end);
 void monitor_child_stdio(void);
 __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs);
 

@@ -88,8 +88,9 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-/* Copy one read's worth from `from` to `to`: 1 copied, 0 EOF/EIO (slave side closed), -1 error. */
-static int pump(int from, int to)
+/* Copy one read's worth from `from` to `to`: 1 copied, 0 EOF/EIO (slave side closed), -1 error.
+ * With `log`, what was read also goes to the json-file log (a `log-file` plan, monitor.c). */
+static int pump(int from, int to, int log)
 {
 	char buf[8192];
 	ssize_t n = read(from, buf, sizeof(buf));
@@ -97,6 +98,8 @@ static int pump(int from, int to)
 		return 1;
 	if (n <= 0)
 		return 0;
+	if (log)
+		monitor_log_tty(buf, (size_t)n, 0);
 	return write_all(to, buf, (size_t)n) < 0 ? -1 : 1;
 }
 
@@ -118,6 +121,7 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 {
 	close(p->console_fd); /* the child has its copy: EOF on g_peer if it dies before sending */
 	p->console_fd = -1;
+	monitor_log_tty(NULL, 0, 0); /* with `log-file`: close the unused log pipes */
 	/* A reader of our stdout that went away must not kill the monitor (and orphan the child):
 	 * the write fails with EPIPE instead and the output is dropped. The child is already cloned,
 	 * so the container keeps the default disposition. */
@@ -177,20 +181,21 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 				}
 			}
 		}
-		if (i_in >= 0 && pf[i_in].revents && pump(0, master) <= 0)
+		if (i_in >= 0 && pf[i_in].revents && pump(0, master, 0) <= 0)
 			in_open = 0; /* stdin ended: the container keeps its terminal, we stop feeding it */
-		if (i_master >= 0 && pf[i_master].revents && pump(master, 1) <= 0)
+		if (i_master >= 0 && pf[i_master].revents && pump(master, 1, 1) <= 0)
 			out_open = 0; /* EIO: every slave fd is closed; the child is about to be reaped */
 	}
 	if (exited && master >= 0 && out_open) {
 		/* What the container wrote just before it exited is still in the pty's buffer. */
 		fcntl(master, F_SETFL, O_NONBLOCK);
-		while (pump(master, 1) > 0) {
+		while (pump(master, 1, 1) > 0) {
 			struct pollfd pf = { master, POLLIN, 0 };
 			if (poll(&pf, 1, 0) <= 0)
 				break;
 		}
 	}
+	monitor_log_tty(NULL, 0, 1); /* a partial last line */
 	if (raw)
 		tcsetattr(0, TCSANOW, &orig);
 	if (!exited) {

@@ -97,7 +97,10 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
 /** Start container `id` (created or exited) in this process, which waits for it. */
 export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions): Promise<Launched> {
   const warn = opts.warn ?? (() => {});
-  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn });
+  // The helper tees the container's output into the json-file log, as for a detached container,
+  // so `berth logs` works after a foreground run (native/monitor.c, `log-file` without `exit-file`).
+  const logPath = new EngineStore(paths).logPath(id);
+  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps: [['log-file', logPath]] });
   const session = created.session;
   const startedAt = new Date(rec.State.StartedAt);
   let timer: NodeJS.Timeout | undefined;
