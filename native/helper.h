@@ -87,6 +87,7 @@ void run_parent(struct plan *p);
 int monitor_parent_op(struct msg *m);
 int monitor_detached_mode(void);
 int monitor_logging(void);
+int main_delay_exec(const char *ms, char **args);
 void monitor_log_tty(const char *buf, size_t n, int end);
 void monitor_child_stdio(void);
 __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs);

@@ -47,7 +47,9 @@ int main(int argc, char **argv)
 			return main_bpf_devices(argv[2]);
 		if (!strcmp(argv[1], "oom-watch") && argc == 3)
 			return main_oom_watch(argv[2]);
-		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir>]\n");
+		if (!strcmp(argv[1], "delay-exec") && argc >= 4)
+			return main_delay_exec(argv[2], argv + 3); /* monitor.c */
+		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir> | delay-exec <ms> <command>...]\n");
 		return 2;
 	}
 	return helper_launch(argv);

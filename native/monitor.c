@@ -473,3 +473,26 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 	}
 	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
+
+/*
+ * `berth-helper delay-exec MS ARGS…` (one-shot): sleep MS milliseconds, then execve(ARGS). The
+ * restart back-off of a detached container (src/engine/reap.ts): the wait costs a sleeping static
+ * process of a few hundred KiB instead of a resident Node process, and `berth stop`/`rm -f` cancel
+ * the restart by killing it (its pid is in the record; exec keeps the pid and the start time).
+ */
+int main_delay_exec(const char *ms, char **args)
+{
+	char *end;
+	long long v = strtoll(ms, &end, 10);
+	if (*ms == 0 || *end || v < 0) {
+		fprintf(stderr, "berth-helper: delay-exec: invalid delay %s: milliseconds, a number >= 0\n", ms);
+		return 1;
+	}
+	struct timespec ts = { (time_t)(v / 1000), (long)(v % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	extern char **environ;
+	execve(args[0], args, environ);
+	fprintf(stderr, "berth-helper: delay-exec: exec %s: %s\n", args[0], strerror(errno));
+	return 127;
+}

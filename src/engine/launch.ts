@@ -54,6 +54,8 @@ export interface StartRuntimeOptions {
   /** Who watches the container: this process (foreground) or the helper (detached). */
   monitor: 'node' | 'helper';
   warn: (msg: string) => void;
+  /** Start only if the record (under the lock) passes; otherwise fail with code ECANCELLED. */
+  onlyIf?: (r: EngineRecord) => boolean;
 }
 
 /**
@@ -68,6 +70,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     const r = store.load(id);
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
     if (r.State.Running) throw new BerthError('EBAD_STATE', `container ${r.Name} is already running`);
+    if (opts.onlyIf && !opts.onlyIf(r)) throw new BerthError('ECANCELLED', `the start of container ${r.Name} was cancelled`);
     try {
       await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true, parentOps: opts.parentOps })
         .then((c) => { held.created = c; });
@@ -86,6 +89,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     r.Monitor = { pid: monitorPid, startTime: pidStartTime(monitorPid), kind: opts.monitor };
     delete r.KilledBy;
     delete r.Outcome;
+    delete r.RestartWaiter;
     delete r.ManuallyStopped;
     store.save(r);
     appendEvent(paths, r, 'start');

@@ -8,7 +8,8 @@
  * and stderr to `<id>-json.log` as Docker's json-file lines, writes `exit.json` when the init
  * exits and then becomes `berth container-cleanup ID` — a short-lived Node process that reads the
  * counters, records the outcome, deletes the runtime container and applies --rm and --restart
- * (reap.ts). No Node process stays resident while the container runs. With -t the monitor holds
+ * (reap.ts). No Node process stays resident while the container runs, nor while a restart policy
+ * waits out its back-off (a sleeping `berth-helper delay-exec` does, see reap.ts). With -t the monitor holds
  * the pty master instead of pipes (its output logged as stdout, the -i fifo fed into it).
  */
 import { execFileSync } from 'node:child_process';
@@ -17,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import type { HelperOptions } from '../runtime/helper.js';
 import { BerthError } from '../util/errors.js';
 import { startRuntime } from './launch.js';
-import { EngineStore, type EnginePaths } from './store.js';
+import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** The berth CLI entry, exec'd by the monitor as the cleanup command. */
 const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
@@ -43,7 +44,8 @@ function openStdinFifo(path: string): number {
 }
 
 /** Start a created or exited container in the background, watched by the native helper. */
-export async function startDetached(paths: EnginePaths, id: string, warn: (msg: string) => void = () => {}): Promise<void> {
+export async function startDetached(paths: EnginePaths, id: string, warn: (msg: string) => void = () => {},
+  onlyIf?: (r: EngineRecord) => boolean): Promise<void> {
   const store = new EngineStore(paths);
   const rec = store.load(id);
   if (!rec) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
@@ -52,7 +54,7 @@ export async function startDetached(paths: EnginePaths, id: string, warn: (msg: 
   const stdio: HelperOptions['stdio'] = [stdinFd ?? 'ignore', 'ignore', 'ignore'];
   try {
     const { created } = await startRuntime(paths, id, {
-      stdio, monitor: 'helper', warn,
+      stdio, monitor: 'helper', warn, onlyIf,
       parentOps: [
         ['daemon'],
         ['log-file', store.logPath(id)],
