@@ -88,6 +88,14 @@ int monitor_parent_op(struct msg *m);
 int monitor_detached_mode(void);
 int monitor_logging(void);
 int main_delay_exec(const char *ms, char **args);
+
+/* attach.c: the detached monitor's stdin fifo and terminal size, for `berth attach` */
+struct pollfd;
+int attach_parent_op(struct msg *m);
+void attach_child_stdio(void);
+void attach_begin(void);
+size_t attach_pollfds(struct pollfd *pf);
+void attach_handle(const struct pollfd *pf, size_t n, int master);
 void monitor_log_tty(const char *buf, size_t n, int end);
 void monitor_child_stdio(void);
 __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs);

@@ -91,7 +91,7 @@ int monitor_parent_op(struct msg *m)
 		for (size_t i = 1; i < m->n; i++)
 			g_exit_exec[i - 1] = m->f[i];
 	} else {
-		return 0;
+		return attach_parent_op(m); /* stdin-fifo, winsize-file: attach.c */
 	}
 	return 1;
 }
@@ -111,6 +111,7 @@ int monitor_logging(void)
 /* In the container's init, right after the clone: stdout and stderr become the log pipes. */
 void monitor_child_stdio(void)
 {
+	attach_child_stdio();
 	if (g_log_fd < 0)
 		return;
 	if (dup2(g_out.pipe[1], 1) < 0 || dup2(g_err.pipe[1], 2) < 0)
@@ -407,6 +408,7 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 	}
 	for (size_t i = 0; i < nsigs; i++)
 		sigaction(sigs[i], &sa, NULL);
+	attach_begin(); /* after the handlers: it takes SIGWINCH over for winsize-file */
 	sigprocmask(SIG_SETMASK, old, NULL);
 	if (!fg) {
 		close(p->sync_fd);
@@ -415,7 +417,7 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 
 	int st = 0, exited = 0;
 	for (;;) {
-		struct pollfd fds[6] = {
+		struct pollfd fds[9] = {
 			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
 			{ .fd = g_out.pipe[0], .events = POLLIN },
 			{ .fd = g_err.pipe[0], .events = POLLIN },
@@ -425,10 +427,11 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 		};
 		if (exited && fds[1].fd < 0 && fds[2].fd < 0 && fds[4].fd < 0)
 			break;
+		size_t na = exited ? 0 : attach_pollfds(fds + 6);
 		/* After the init exited, wait briefly for the rest of its output: a process that
 		 * escaped the container's pid namespace (--pid host) could hold the pipe forever.
 		 * Without a pidfd (not expected on a kernel with clone3), poll the child every 100 ms. */
-		int r = poll(fds, 6, exited ? 200 : pidfd < 0 ? 100 : -1);
+		int r = poll(fds, (nfds_t)(6 + na), exited ? 200 : pidfd < 0 ? 100 : -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 || (r == 0 && exited))
@@ -451,6 +454,7 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 			close(in);
 			in = -1;
 		}
+		attach_handle(fds + 6, na, g_tty.pipe[0]);
 	}
 	if (fg) {
 		char buf[16];

@@ -20,6 +20,7 @@ before(() => { if (!skip) b = new BerthCli('engine-logfg'); });
 after(async () => {
   if (skip) return;
   await b.cleanup();
+  await b.settle();
   await assertNoLeaks(processTag());
 });
 

@@ -17,6 +17,7 @@ before(() => { if (!skip) b = new BerthCli('engine-restart'); });
 after(async () => {
   if (skip) return;
   await b.cleanup();
+  await b.settle();
   await assertNoLeaks(processTag());
 });
 
