@@ -87,6 +87,8 @@ void run_parent(struct plan *p);
 int monitor_parent_op(struct msg *m);
 int monitor_detached_mode(void);
 int monitor_logging(void);
+const unsigned char *monitor_detach_keys(size_t *len);
+__attribute__((noreturn)) void monitor_become_detached(struct plan *p, pid_t pid, int master, const int *sigs, size_t nsigs);
 int main_delay_exec(const char *ms, char **args);
 
 /* attach.c: the detached monitor's stdin fifo and terminal size, for `berth attach` */

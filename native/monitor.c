@@ -58,6 +58,19 @@ static int g_exit_dir = -1;     /* O_PATH fd of the exit file's directory (paths
 static const char *g_exit_name; /* the exit file's name in that directory */
 static char **g_exit_exec;      /* NULL-terminated argv, or NULL */
 static volatile pid_t g_mon_child;
+/* `detach-keys`: the foreground terminal proxy's detach sequence, and what the monitor becomes. */
+static const unsigned char *g_detach_keys;
+static size_t g_detach_len;
+static int g_detach_dir = -1;
+static const char *g_detach_name;
+static const char *g_detach_stdin; /* the -i fifo for a later attach, or "" */
+
+/* The detach sequence of a foreground terminal (tty.c), or NULL. */
+const unsigned char *monitor_detach_keys(size_t *len)
+{
+	*len = g_detach_len;
+	return g_detach_len ? g_detach_keys : NULL;
+}
 
 /* Handle the monitor's parent ops; returns 0 for an op that is not one of them. */
 int monitor_parent_op(struct msg *m)
@@ -90,6 +103,19 @@ int monitor_parent_op(struct msg *m)
 			die_errno("exit-exec");
 		for (size_t i = 1; i < m->n; i++)
 			g_exit_exec[i - 1] = m->f[i];
+	} else if (!strcmp(op, "detach-keys")) {
+		NEED(m, 3, "detach-keys");
+		g_detach_keys = (const unsigned char *)m->f[1];
+		g_detach_len = m->len[1];
+		char *slash = strrchr(m->f[2], '/');
+		if (!slash || !slash[1])
+			die("detach-keys: %s is not an absolute file path", m->f[2]);
+		*slash = 0;
+		g_detach_dir = open(m->f[2][0] ? m->f[2] : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (g_detach_dir < 0)
+			die_errno("detach-keys: open directory %s", m->f[2]);
+		g_detach_name = slash + 1;
+		g_detach_stdin = m->f[3];
 	} else {
 		return attach_parent_op(m); /* stdin-fifo, winsize-file: attach.c */
 	}
@@ -383,7 +409,8 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 	 * Foreground: a reader of our stdout that went away must not kill the monitor. */
 	signal(SIGPIPE, SIG_IGN);
 	int peer = fg ? -1 : tty_take_peer();
-	int in = peer >= 0 ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1; /* the -i fifo, or /dev/null */
+	/* the -i fifo, or /dev/null; g_tty is open already when a foreground proxy detached */
+	int in = peer >= 0 || g_tty.pipe[0] >= 0 ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
 	if (p->console_fd >= 0) {
 		close(p->console_fd); /* the child has its copy: EOF on peer if it dies before sending */
 		p->console_fd = -1;
@@ -499,4 +526,36 @@ int main_delay_exec(const char *ms, char **args)
 	execve(args[0], args, environ);
 	fprintf(stderr, "berth-helper: delay-exec: exec %s: %s\n", args[0], strerror(errno));
 	return 127;
+}
+
+/*
+ * The foreground terminal proxy read the detach keys (`detach-keys`): tell the runtime
+ * ("detached": it records this process as the container's monitor and exits 0), then carry on as
+ * the detached monitor: own session, stdio on /dev/null (stdin on the -i fifo for a later
+ * attach), the pty logged, the exit file and the cleanup at the end. The proxy's signals were
+ * blocked for its signalfd; they are unblocked here for monitor_detached's handlers.
+ */
+__attribute__((noreturn)) void monitor_become_detached(struct plan *p, pid_t pid, int master, const int *sigs, size_t nsigs)
+{
+	proto_send(p->sync_fd, "detached", NULL, 0);
+	if (setsid() < 0) { /* already a group leader: the session stays, SIGHUP is handled below */ }
+	signal(SIGHUP, SIG_IGN); /* the terminal we leave may hang up before setsid took effect */
+	int fifo = g_detach_stdin && g_detach_stdin[0] ? open(g_detach_stdin, O_RDWR | O_CLOEXEC) : -1;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(fifo >= 0 ? fifo : null, 0);
+		close(null);
+	}
+	if (fifo >= 0)
+		close(fifo);
+	g_exit_dir = g_detach_dir;
+	g_exit_name = g_detach_name;
+	g_tty.pipe[0] = master;
+	sigset_t old;
+	sigprocmask(SIG_BLOCK, NULL, &old);
+	for (size_t i = 0; i < nsigs; i++)
+		sigdelset(&old, sigs[i]);
+	sigdelset(&old, SIGWINCH);
+	sigdelset(&old, SIGCHLD);
+	monitor_detached(p, pid, &old, sigs, nsigs);
 }

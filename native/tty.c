@@ -103,6 +103,43 @@ static int pump(int from, int to, int log)
 	return write_all(to, buf, (size_t)n) < 0 ? -1 : 1;
 }
 
+/*
+ * Copy the user's input to the master, watching for the detach keys (Docker's escape proxy): bytes
+ * that may start the sequence are held back and passed on with the byte that breaks the match, so
+ * a lone ctrl-p still reaches the container. 1 copied, 0 EOF/error, 2 the whole sequence was read.
+ */
+static int pump_in(int master, const unsigned char *keys, size_t klen, size_t *matched)
+{
+	char buf[8192], out[8192 + 64];
+	ssize_t n = read(0, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0)
+		return 0;
+	if (!keys)
+		return write_all(master, buf, (size_t)n) < 0 ? 0 : 1;
+	size_t k = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c == keys[*matched]) {
+			if (++*matched == klen)
+				return write_all(master, out, k) < 0 ? 0 : 2;
+			continue;
+		}
+		if (*matched) {
+			memcpy(out + k, keys, *matched);
+			k += *matched;
+			*matched = 0;
+			if (c == keys[0]) {
+				*matched = 1;
+				continue;
+			}
+		}
+		out[k++] = (char)c;
+	}
+	return write_all(master, out, k) < 0 ? 0 : 1;
+}
+
 /* The user's terminal size to the pty (fd 0, else fd 1, when it is a terminal). */
 static void copy_size(int master)
 {
@@ -139,6 +176,12 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 		die_errno("monitor: signalfd");
 	}
 	int master = -1, in_open = 1, out_open = 1, raw = 0, st = 0, exited = 0;
+	size_t klen = 0, matched = 0;
+	/* Detaching needs the monitor to outlive this command: not in front mode, where it is the
+	 * caller's own berth-runtime process. */
+	const unsigned char *keys = p->front ? NULL : monitor_detach_keys(&klen);
+	if (klen > 64)
+		keys = NULL;
 	struct termios orig;
 	for (;;) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -181,8 +224,16 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 				}
 			}
 		}
-		if (i_in >= 0 && pf[i_in].revents && pump(0, master, 0) <= 0)
-			in_open = 0; /* stdin ended: the container keeps its terminal, we stop feeding it */
+		if (i_in >= 0 && pf[i_in].revents) {
+			int r = pump_in(master, keys, klen, &matched);
+			if (r == 0)
+				in_open = 0; /* stdin ended: the container keeps its terminal, we stop feeding it */
+			if (r == 2) {
+				if (raw)
+					tcsetattr(0, TCSANOW, &orig);
+				monitor_become_detached(p, pid, master, fwd, nfwd); /* monitor.c */
+			}
+		}
 		if (i_master >= 0 && pf[i_master].revents && pump(master, 1, 1) <= 0)
 			out_open = 0; /* EIO: every slave fd is closed; the child is about to be reaped */
 	}

@@ -11,6 +11,8 @@ import { deleteContainer, killContainer, openContainer, startContainer } from '.
 import type { Op } from '../runtime/plan.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { pidStartTime } from '../runtime/proc.js';
+import { rmSync } from 'node:fs';
+import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { decodeWaitStatus, makeReport, readUsage, type Report, type Usage } from './report.js';
@@ -24,6 +26,12 @@ export interface LaunchOptions {
   timeoutMs?: number;
   /** Warnings (hooks, cleanup). */
   warn?: (msg: string) => void;
+  /**
+   * With a terminal on this process's stdin: the detach sequence (detach-keys.ts). Reading it
+   * leaves the container running under its helper, which becomes its detached monitor
+   * (`detached` resolves; `exited` then never does).
+   */
+  detachKeys?: Buffer;
 }
 
 /** A started container. */
@@ -37,6 +45,8 @@ export interface Launched {
   stdin: NodeJS.WritableStream | null;
   /** Resolves with the outcome once the container has stopped and been cleaned up. */
   exited: Promise<Report>;
+  /** Resolves when the user detached (detach keys): the container goes on in the background. */
+  detached: Promise<void>;
 }
 
 /** Docker's exit codes for a command that could not be run: 127 not found, 126 not executable. */
@@ -103,14 +113,24 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
   const warn = opts.warn ?? (() => {});
   // The helper tees the container's output into the json-file log, as for a detached container,
   // so `berth logs` works after a foreground run (native/monitor.c, `log-file` without `exit-file`).
-  const logPath = new EngineStore(paths).logPath(id);
-  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps: [['log-file', logPath]] });
+  const store = new EngineStore(paths);
+  const parentOps: Op[] = [['log-file', store.logPath(id)]];
+  if (opts.detachKeys?.length) {
+    // What the helper needs to become the detached monitor (native/monitor.c, `detach-keys`).
+    const stdinFifo = store.load(id)?.Config.OpenStdin ? prepareStdinFifo(store.stdinPath(id)) : '';
+    rmSync(store.exitPath(id), { force: true });
+    parentOps.push(['detach-keys', opts.detachKeys, store.exitPath(id), stdinFifo], ['exit-exec', ...cleanupCommand(paths, id)],
+      ['winsize-file', winsizePath(store, id)]);
+  }
+  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps });
   const session = created.session;
   const startedAt = new Date(rec.State.StartedAt);
   let timer: NodeJS.Timeout | undefined;
   if (opts.timeoutMs !== undefined) {
     timer = setTimeout(() => { void killEngineContainer(paths, id, 'SIGKILL', 'timeout', true).catch(() => undefined); }, opts.timeoutMs);
   }
+  let onDetach = () => {};
+  const detached = new Promise<void>((resolve) => { onDetach = resolve; });
   const exited = (async () => {
     let status: number | undefined;
     let execError = '';
@@ -118,15 +138,33 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
       const [kind, ...rest] = msg.map((b) => b.toString());
       if (kind === 'exit') status = Number(rest[0]);
       else if (kind === 'error') execError = rest.join(' ');
+      else if (kind === 'detached') {
+        if (timer) clearTimeout(timer);
+        await handOver(paths, id, session.child.pid!);
+        session.detach();
+        onDetach();
+        return new Promise<Report>(() => {}); // its helper and its cleanup record the end now
+      }
     }
     if (status === undefined) status = ((await session.exitCode()) & 0xff) << 8;
     if (timer) clearTimeout(timer);
     return finalize(paths, id, decodeWaitStatus(status), startedAt, execError, warn);
   })();
   return {
-    record: rec, pid: rec.State.Pid, exited,
+    record: rec, pid: rec.State.Pid, exited, detached,
     stdout: session.child.stdout, stderr: session.child.stderr, stdin: session.child.stdin,
   };
+}
+
+/** After a detach: the helper (pid) is the container's monitor now, as for `run -d`. */
+async function handOver(paths: EnginePaths, id: string, pid: number): Promise<void> {
+  const store = new EngineStore(paths);
+  await store.locked(id, () => {
+    const r = store.load(id);
+    if (!r) return;
+    r.Monitor = { pid, startTime: pidStartTime(pid), kind: 'helper' };
+    store.save(r);
+  }).catch(() => undefined);
 }
 
 /**

@@ -30,6 +30,12 @@ export function cleanupCommand(paths: EnginePaths, id: string): string[] {
   return [process.execPath, BERTH_BIN, '--data-root', paths.dataRoot, '--root', paths.runtimeRoot, 'container-cleanup', id];
 }
 
+/** Make the stdin fifo for a foreground `-it` run a detach may turn into a detached one; returns its path. */
+export function prepareStdinFifo(path: string): string {
+  makeStdinFifo(path);
+  return path;
+}
+
 /** A fifo in the container's directory that `berth attach` writes to (made anew at each start). */
 function makeStdinFifo(path: string): void {
   rmSync(path, { force: true });

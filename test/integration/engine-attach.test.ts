@@ -112,3 +112,25 @@ test('attach --no-stdin does not feed the container; --sig-proxy forwards signal
   assert.ok(await until(async () => (await b.inspect(name2, '{{.State.Status}}')) === 'running'));
   assert.equal((await b.exec(['rm', '-f', name, name2])).code, 0);
 });
+
+test('run -it: ctrl-p,ctrl-q detaches (exit 0); the container goes on under its helper, attach -i reaches it, the end is recorded', { skip: skip ?? noPython }, async () => {
+  const name = uniqueId('runit');
+  const r = await onPty(30, 100, ['s:1.5', 'w:echo first\\r', 's:1', 'w:\\x10\\x11', 's:0.5'], ['run', '-it', '--name', name, ...b.cg, '--', 'sh']);
+  assert.equal(r.code, 0, r.out);
+  assert.match(r.out, /first\\r\\n/);
+  assert.equal(await b.inspect(name, '{{.State.Status}}'), 'running');
+  const a = await onPty(30, 100, ['s:1', 'w:stty size\\r', 's:1', 'w:echo second\\x3b exit 4\\r', 's:1'], ['attach', name]);
+  assert.equal(a.code, 4, a.out);
+  assert.ok(await until(async () => (await b.inspect(name, '{{.State.Status}} {{.State.ExitCode}}')) === 'exited 4'));
+  const logs = (await b.exec(['logs', name])).stdout;
+  assert.match(logs, /first\r\n/);
+  assert.match(logs, /30 100\r\n/);
+  assert.match(logs, /second\r\n/);
+  // start -ai with --detach-keys
+  const s2 = await onPty(30, 100, ['s:1.5', 'w:\\x01x', 's:0.5'], ['start', '-ai', '--detach-keys', 'ctrl-a,x', name]);
+  assert.equal(s2.code, 0, s2.out);
+  assert.equal(await b.inspect(name, '{{.State.Status}}'), 'running');
+  assert.equal((await b.exec(['stop', '-t', '1', name])).code, 0);
+  assert.equal(await b.inspect(name, '{{.State.Status}}'), 'exited');
+  assert.equal((await b.exec(['rm', name])).code, 0);
+});
