@@ -86,6 +86,19 @@ void run_parent(struct plan *p);
 /* monitor.c: the detached monitor (log file, exit file, cleanup command) */
 int monitor_parent_op(struct msg *m);
 int monitor_detached_mode(void);
+int monitor_logging(void);
+const unsigned char *monitor_detach_keys(size_t *len);
+__attribute__((noreturn)) void monitor_become_detached(struct plan *p, pid_t pid, int master, const int *sigs, size_t nsigs);
+int main_delay_exec(const char *ms, char **args);
+
+/* attach.c: the detached monitor's stdin fifo and terminal size, for `berth attach` */
+struct pollfd;
+int attach_parent_op(struct msg *m);
+void attach_child_stdio(void);
+void attach_begin(void);
+size_t attach_pollfds(struct pollfd *pf);
+void attach_handle(const struct pollfd *pf, size_t n, int master);
+void monitor_log_tty(const char *buf, size_t n, int end);
 void monitor_child_stdio(void);
 __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs);
 

@@ -56,8 +56,11 @@ int main(int argc, char **argv)
 			return main_idmapped_overlay(argv[2], argv[3], argv[4], argv[5], argv[6]);
 		if (!strcmp(argv[1], "fileops") && argc == 2)
 			return main_fileops();
+		if (!strcmp(argv[1], "delay-exec") && argc >= 4)
+			return main_delay_exec(argv[2], argv + 3); /* monitor.c */
 		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir> |\n"
-				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options> | fileops]\n");
+				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options> | fileops |\n"
+				"                     delay-exec <ms> <command>...]\n");
 		return 2;
 	}
 	return helper_launch(argv);

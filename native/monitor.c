@@ -17,6 +17,12 @@
  * pty: the monitor receives the master from the child's `console` op, logs what it reads from it
  * as stdout (with the pty's \r\n, as Docker does) and feeds its own stdin (the -i fifo) into it.
  *
+ * `log-file` without `exit-file` is the foreground monitor of `berth run` (docker logs works for
+ * a container run in the foreground): the same pipes and log, and every byte read is also copied
+ * to the monitor's own fd 1 or 2 (a tee; the streams stay apart). Once the init is reaped and its
+ * output drained, "exit" goes to the sync socket as from the plain monitor. With a terminal the
+ * foreground proxy of tty.c does the copying and hands what it reads to monitor_log_tty().
+ *
  * The monitor removes nothing: the cgroup's OOM and usage counters must survive until the engine
  * has read them, so deleting the container is the engine's job once it sees the exit file.
  */
@@ -40,17 +46,31 @@
 struct stream {
 	const char *name;
 	int pipe[2];
+	int tee;        /* the foreground monitor's fd 1 or 2 that also gets every byte, or -1 */
 	size_t len;
 	char buf[LINE_MAX_BYTES];
 };
 
-static struct stream g_out = { "stdout", { -1, -1 }, 0, { 0 } };
-static struct stream g_err = { "stderr", { -1, -1 }, 0, { 0 } };
+static struct stream g_out = { "stdout", { -1, -1 }, -1, 0, { 0 } };
+static struct stream g_err = { "stderr", { -1, -1 }, -1, 0, { 0 } };
 static int g_log_fd = -1;
 static int g_exit_dir = -1;     /* O_PATH fd of the exit file's directory (paths may change with setns mnt) */
 static const char *g_exit_name; /* the exit file's name in that directory */
 static char **g_exit_exec;      /* NULL-terminated argv, or NULL */
 static volatile pid_t g_mon_child;
+/* `detach-keys`: the foreground terminal proxy's detach sequence, and what the monitor becomes. */
+static const unsigned char *g_detach_keys;
+static size_t g_detach_len;
+static int g_detach_dir = -1;
+static const char *g_detach_name;
+static const char *g_detach_stdin; /* the -i fifo for a later attach, or "" */
+
+/* The detach sequence of a foreground terminal (tty.c), or NULL. */
+const unsigned char *monitor_detach_keys(size_t *len)
+{
+	*len = g_detach_len;
+	return g_detach_len ? g_detach_keys : NULL;
+}
 
 /* Handle the monitor's parent ops; returns 0 for an op that is not one of them. */
 int monitor_parent_op(struct msg *m)
@@ -83,8 +103,21 @@ int monitor_parent_op(struct msg *m)
 			die_errno("exit-exec");
 		for (size_t i = 1; i < m->n; i++)
 			g_exit_exec[i - 1] = m->f[i];
+	} else if (!strcmp(op, "detach-keys")) {
+		NEED(m, 3, "detach-keys");
+		g_detach_keys = (const unsigned char *)m->f[1];
+		g_detach_len = m->len[1];
+		char *slash = strrchr(m->f[2], '/');
+		if (!slash || !slash[1])
+			die("detach-keys: %s is not an absolute file path", m->f[2]);
+		*slash = 0;
+		g_detach_dir = open(m->f[2][0] ? m->f[2] : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		if (g_detach_dir < 0)
+			die_errno("detach-keys: open directory %s", m->f[2]);
+		g_detach_name = slash + 1;
+		g_detach_stdin = m->f[3];
 	} else {
-		return 0;
+		return attach_parent_op(m); /* stdin-fifo, winsize-file: attach.c */
 	}
 	return 1;
 }
@@ -92,12 +125,19 @@ int monitor_parent_op(struct msg *m)
 /* True when the plan asked for the detached monitor (it then replaces the foreground one). */
 int monitor_detached_mode(void)
 {
-	return g_log_fd >= 0 || g_exit_dir >= 0;
+	return g_exit_dir >= 0;
+}
+
+/* True when a foreground monitor must also log (`log-file` without `exit-file`). */
+int monitor_logging(void)
+{
+	return g_log_fd >= 0;
 }
 
 /* In the container's init, right after the clone: stdout and stderr become the log pipes. */
 void monitor_child_stdio(void)
 {
+	attach_child_stdio();
 	if (g_log_fd < 0)
 		return;
 	if (dup2(g_out.pipe[1], 1) < 0 || dup2(g_err.pipe[1], 2) < 0)
@@ -212,40 +252,99 @@ static void log_entry(struct stream *s, const char *data, size_t len)
 	}
 }
 
-/* Read what the pipe has; write each complete line (and a full 16 KiB buffer). 0 at EOF. */
+/* Write all of buf to a blocking fd; -1 when the reader is gone (SIGPIPE is ignored). */
+static int tee_all(int fd, const char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, buf, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		buf += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Add bytes to a stream's line buffer; write each complete line (and a full 16 KiB buffer). */
+static void absorb(struct stream *s, const char *data, size_t n)
+{
+	while (n > 0) {
+		size_t take = sizeof(s->buf) - s->len;
+		if (take > n)
+			take = n;
+		memcpy(s->buf + s->len, data, take);
+		s->len += take;
+		data += take;
+		n -= take;
+		size_t start = 0;
+		for (size_t i = 0; i < s->len; i++) {
+			if (s->buf[i] == '\n') {
+				log_entry(s, s->buf + start, i + 1 - start);
+				start = i + 1;
+			}
+		}
+		if (start == 0 && s->len == sizeof(s->buf)) {
+			log_entry(s, s->buf, s->len);
+			start = s->len;
+		}
+		memmove(s->buf, s->buf + start, s->len - start);
+		s->len -= start;
+	}
+}
+
+/* A partial last line is written as it is (Docker does the same at the end of a stream). */
+static void flush_stream(struct stream *s)
+{
+	if (s->len)
+		log_entry(s, s->buf, s->len);
+	s->len = 0;
+}
+
+/* Read what the pipe has: copy it to the tee fd, log it. 0 at EOF (the pipe is then closed). */
 static int pump(struct stream *s)
 {
+	char buf[8192];
 	ssize_t r;
 	do
-		r = read(s->pipe[0], s->buf + s->len, sizeof(s->buf) - s->len);
+		r = read(s->pipe[0], buf, sizeof(buf));
 	while (r < 0 && errno == EINTR);
 	if (r <= 0) {
-		if (s->len)
-			log_entry(s, s->buf, s->len);
-		s->len = 0;
+		flush_stream(s);
 		close(s->pipe[0]);
 		s->pipe[0] = -1;
 		return 0;
 	}
-	s->len += (size_t)r;
-	size_t start = 0;
-	for (size_t i = 0; i < s->len; i++) {
-		if (s->buf[i] == '\n') {
-			log_entry(s, s->buf + start, i + 1 - start);
-			start = i + 1;
-		}
-	}
-	if (start == 0 && s->len == sizeof(s->buf)) {
-		log_entry(s, s->buf, s->len);
-		start = s->len;
-	}
-	memmove(s->buf, s->buf + start, s->len - start);
-	s->len -= start;
+	if (s->tee >= 0 && tee_all(s->tee, buf, (size_t)r) < 0)
+		s->tee = -1; /* the caller's reader went away: keep logging, stop copying */
+	absorb(s, buf, (size_t)r);
 	return 1;
 }
 
 /* The terminal of a container with a tty: its master is read like a pipe and logged as stdout. */
-static struct stream g_tty = { "stdout", { -1, -1 }, 0, { 0 } };
+static struct stream g_tty = { "stdout", { -1, -1 }, -1, 0, { 0 } };
+
+/*
+ * The foreground terminal proxy (tty.c) with `log-file`: the log pipes are not used (the pty is
+ * the child's stdio), so the monitor closes them; what the proxy reads from the master is logged
+ * as stdout, and `end` writes a partial last line.
+ */
+void monitor_log_tty(const char *buf, size_t n, int end)
+{
+	if (g_log_fd < 0)
+		return;
+	for (struct stream *s = &g_out; s; s = s == &g_out ? &g_err : NULL)
+		for (int k = 0; k < 2; k++)
+			if (s->pipe[k] >= 0) {
+				close(s->pipe[k]);
+				s->pipe[k] = -1;
+			}
+	if (n)
+		absorb(&g_tty, buf, n);
+	if (end)
+		flush_stream(&g_tty);
+}
 
 /* Copy what the stdin fd has into the master; 0 when stdin ended (the container keeps its pty). */
 static int feed(int in, int master)
@@ -296,27 +395,39 @@ static void write_exit_file(int status)
  * forwarded signals were blocked before the clone (see parent.c); installing the handlers and
  * restoring the mask delivers one that arrived meanwhile. Waiting uses a pidfd in the same poll
  * as the pipes, so the monitor sleeps in one poll(2) and costs no CPU while the container runs.
+ *
+ * Without an exit file this is the foreground monitor with a log (see the top of this file): it
+ * keeps its stdio and the sync socket, copies the output to its fd 1/2 as well, and ends like the
+ * plain monitor ("exit" <status>, then front mode's relay) once the output is drained.
  */
 __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs)
 {
 	struct sigaction sa = { .sa_handler = forward_sig };
+	int fg = g_exit_dir < 0;
 	g_mon_child = pid;
-	/* Our output and the sync socket lead to a command that is about to exit. */
+	/* Detached: our output and the sync socket lead to a command that is about to exit.
+	 * Foreground: a reader of our stdout that went away must not kill the monitor. */
 	signal(SIGPIPE, SIG_IGN);
-	int peer = tty_take_peer();
-	int in = peer >= 0 ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1; /* the -i fifo, or /dev/null */
+	int peer = fg ? -1 : tty_take_peer();
+	/* the -i fifo, or /dev/null; g_tty is open already when a foreground proxy detached */
+	int in = peer >= 0 || g_tty.pipe[0] >= 0 ? fcntl(0, F_DUPFD_CLOEXEC, 3) : -1;
 	if (p->console_fd >= 0) {
 		close(p->console_fd); /* the child has its copy: EOF on peer if it dies before sending */
 		p->console_fd = -1;
 	}
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (null >= 0) {
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		close(null);
+	if (fg) {
+		g_out.tee = 1;
+		g_err.tee = 2;
+	} else {
+		int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(null, 2);
+			close(null);
+		}
+		if (chdir("/") < 0) { /* never fails for "/" */ }
 	}
-	if (chdir("/") < 0) { /* never fails for "/" */ }
 	int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (g_log_fd >= 0) {
 		close(g_out.pipe[1]);
@@ -324,13 +435,16 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 	}
 	for (size_t i = 0; i < nsigs; i++)
 		sigaction(sigs[i], &sa, NULL);
+	attach_begin(); /* after the handlers: it takes SIGWINCH over for winsize-file */
 	sigprocmask(SIG_SETMASK, old, NULL);
-	close(p->sync_fd);
-	g_sync_fd = -1;
+	if (!fg) {
+		close(p->sync_fd);
+		g_sync_fd = -1;
+	}
 
 	int st = 0, exited = 0;
 	for (;;) {
-		struct pollfd fds[6] = {
+		struct pollfd fds[9] = {
 			{ .fd = exited ? -1 : pidfd, .events = POLLIN },
 			{ .fd = g_out.pipe[0], .events = POLLIN },
 			{ .fd = g_err.pipe[0], .events = POLLIN },
@@ -340,10 +454,11 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 		};
 		if (exited && fds[1].fd < 0 && fds[2].fd < 0 && fds[4].fd < 0)
 			break;
+		size_t na = exited ? 0 : attach_pollfds(fds + 6);
 		/* After the init exited, wait briefly for the rest of its output: a process that
 		 * escaped the container's pid namespace (--pid host) could hold the pipe forever.
 		 * Without a pidfd (not expected on a kernel with clone3), poll the child every 100 ms. */
-		int r = poll(fds, 6, exited ? 200 : pidfd < 0 ? 100 : -1);
+		int r = poll(fds, (nfds_t)(6 + na), exited ? 200 : pidfd < 0 ? 100 : -1);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0 || (r == 0 && exited))
@@ -366,6 +481,17 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 			close(in);
 			in = -1;
 		}
+		attach_handle(fds + 6, na, g_tty.pipe[0]);
+	}
+	if (fg) {
+		char buf[16];
+		int len = snprintf(buf, sizeof(buf), "%d", st);
+		proto_send(p->sync_fd, "exit", buf, (size_t)len);
+		if (p->front) {
+			g_mon_child = 0; /* reaped: its pid may be reused */
+			front_relay(p->sync_fd); /* front.c: the runtime server has the last word */
+		}
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	write_exit_file(st);
 	if (g_exit_exec) {
@@ -377,4 +503,59 @@ __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const
 		execve(g_exit_exec[0], g_exit_exec, environ);
 	}
 	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+}
+
+/*
+ * `berth-helper delay-exec MS ARGS…` (one-shot): sleep MS milliseconds, then execve(ARGS). The
+ * restart back-off of a detached container (src/engine/reap.ts): the wait costs a sleeping static
+ * process of a few hundred KiB instead of a resident Node process, and `berth stop`/`rm -f` cancel
+ * the restart by killing it (its pid is in the record; exec keeps the pid and the start time).
+ */
+int main_delay_exec(const char *ms, char **args)
+{
+	char *end;
+	long long v = strtoll(ms, &end, 10);
+	if (*ms == 0 || *end || v < 0) {
+		fprintf(stderr, "berth-helper: delay-exec: invalid delay %s: milliseconds, a number >= 0\n", ms);
+		return 1;
+	}
+	struct timespec ts = { (time_t)(v / 1000), (long)(v % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+	extern char **environ;
+	execve(args[0], args, environ);
+	fprintf(stderr, "berth-helper: delay-exec: exec %s: %s\n", args[0], strerror(errno));
+	return 127;
+}
+
+/*
+ * The foreground terminal proxy read the detach keys (`detach-keys`): tell the runtime
+ * ("detached": it records this process as the container's monitor and exits 0), then carry on as
+ * the detached monitor: own session, stdio on /dev/null (stdin on the -i fifo for a later
+ * attach), the pty logged, the exit file and the cleanup at the end. The proxy's signals were
+ * blocked for its signalfd; they are unblocked here for monitor_detached's handlers.
+ */
+__attribute__((noreturn)) void monitor_become_detached(struct plan *p, pid_t pid, int master, const int *sigs, size_t nsigs)
+{
+	proto_send(p->sync_fd, "detached", NULL, 0);
+	if (setsid() < 0) { /* already a group leader: the session stays, SIGHUP is handled below */ }
+	signal(SIGHUP, SIG_IGN); /* the terminal we leave may hang up before setsid took effect */
+	int fifo = g_detach_stdin && g_detach_stdin[0] ? open(g_detach_stdin, O_RDWR | O_CLOEXEC) : -1;
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(fifo >= 0 ? fifo : null, 0);
+		close(null);
+	}
+	if (fifo >= 0)
+		close(fifo);
+	g_exit_dir = g_detach_dir;
+	g_exit_name = g_detach_name;
+	g_tty.pipe[0] = master;
+	sigset_t old;
+	sigprocmask(SIG_BLOCK, NULL, &old);
+	for (size_t i = 0; i < nsigs; i++)
+		sigdelset(&old, sigs[i]);
+	sigdelset(&old, SIGWINCH);
+	sigdelset(&old, SIGCHLD);
+	monitor_detached(p, pid, &old, sigs, nsigs);
 }

@@ -199,6 +199,8 @@ void run_parent(struct plan *p)
 		monitor_detached(p, pid, &old, fwd_sigs, sizeof(fwd_sigs) / sizeof(fwd_sigs[0]));
 	if (mon && tty_local())
 		monitor_tty(p, pid, fwd_sigs, sizeof(fwd_sigs) / sizeof(fwd_sigs[0]));
+	if (mon && monitor_logging()) /* foreground with a log: the tee of monitor.c */
+		monitor_detached(p, pid, &old, fwd_sigs, sizeof(fwd_sigs) / sizeof(fwd_sigs[0]));
 	if (mon)
 		monitor(p, pid, &old);
 	if (p->front)

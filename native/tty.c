@@ -88,8 +88,9 @@ static int write_all(int fd, const char *buf, size_t n)
 	return 0;
 }
 
-/* Copy one read's worth from `from` to `to`: 1 copied, 0 EOF/EIO (slave side closed), -1 error. */
-static int pump(int from, int to)
+/* Copy one read's worth from `from` to `to`: 1 copied, 0 EOF/EIO (slave side closed), -1 error.
+ * With `log`, what was read also goes to the json-file log (a `log-file` plan, monitor.c). */
+static int pump(int from, int to, int log)
 {
 	char buf[8192];
 	ssize_t n = read(from, buf, sizeof(buf));
@@ -97,7 +98,46 @@ static int pump(int from, int to)
 		return 1;
 	if (n <= 0)
 		return 0;
+	if (log)
+		monitor_log_tty(buf, (size_t)n, 0);
 	return write_all(to, buf, (size_t)n) < 0 ? -1 : 1;
+}
+
+/*
+ * Copy the user's input to the master, watching for the detach keys (Docker's escape proxy): bytes
+ * that may start the sequence are held back and passed on with the byte that breaks the match, so
+ * a lone ctrl-p still reaches the container. 1 copied, 0 EOF/error, 2 the whole sequence was read.
+ */
+static int pump_in(int master, const unsigned char *keys, size_t klen, size_t *matched)
+{
+	char buf[8192], out[8192 + 64];
+	ssize_t n = read(0, buf, sizeof(buf));
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return 1;
+	if (n <= 0)
+		return 0;
+	if (!keys)
+		return write_all(master, buf, (size_t)n) < 0 ? 0 : 1;
+	size_t k = 0;
+	for (ssize_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)buf[i];
+		if (c == keys[*matched]) {
+			if (++*matched == klen)
+				return write_all(master, out, k) < 0 ? 0 : 2;
+			continue;
+		}
+		if (*matched) {
+			memcpy(out + k, keys, *matched);
+			k += *matched;
+			*matched = 0;
+			if (c == keys[0]) {
+				*matched = 1;
+				continue;
+			}
+		}
+		out[k++] = (char)c;
+	}
+	return write_all(master, out, k) < 0 ? 0 : 1;
 }
 
 /* The user's terminal size to the pty (fd 0, else fd 1, when it is a terminal). */
@@ -118,6 +158,7 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 {
 	close(p->console_fd); /* the child has its copy: EOF on g_peer if it dies before sending */
 	p->console_fd = -1;
+	monitor_log_tty(NULL, 0, 0); /* with `log-file`: close the unused log pipes */
 	/* A reader of our stdout that went away must not kill the monitor (and orphan the child):
 	 * the write fails with EPIPE instead and the output is dropped. The child is already cloned,
 	 * so the container keeps the default disposition. */
@@ -135,6 +176,12 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 		die_errno("monitor: signalfd");
 	}
 	int master = -1, in_open = 1, out_open = 1, raw = 0, st = 0, exited = 0;
+	size_t klen = 0, matched = 0;
+	/* Detaching needs the monitor to outlive this command: not in front mode, where it is the
+	 * caller's own berth-runtime process. */
+	const unsigned char *keys = p->front ? NULL : monitor_detach_keys(&klen);
+	if (klen > 64)
+		keys = NULL;
 	struct termios orig;
 	for (;;) {
 		if (waitpid(pid, &st, WNOHANG) == pid) {
@@ -177,20 +224,29 @@ void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd)
 				}
 			}
 		}
-		if (i_in >= 0 && pf[i_in].revents && pump(0, master) <= 0)
-			in_open = 0; /* stdin ended: the container keeps its terminal, we stop feeding it */
-		if (i_master >= 0 && pf[i_master].revents && pump(master, 1) <= 0)
+		if (i_in >= 0 && pf[i_in].revents) {
+			int r = pump_in(master, keys, klen, &matched);
+			if (r == 0)
+				in_open = 0; /* stdin ended: the container keeps its terminal, we stop feeding it */
+			if (r == 2) {
+				if (raw)
+					tcsetattr(0, TCSANOW, &orig);
+				monitor_become_detached(p, pid, master, fwd, nfwd); /* monitor.c */
+			}
+		}
+		if (i_master >= 0 && pf[i_master].revents && pump(master, 1, 1) <= 0)
 			out_open = 0; /* EIO: every slave fd is closed; the child is about to be reaped */
 	}
 	if (exited && master >= 0 && out_open) {
 		/* What the container wrote just before it exited is still in the pty's buffer. */
 		fcntl(master, F_SETFL, O_NONBLOCK);
-		while (pump(master, 1) > 0) {
+		while (pump(master, 1, 1) > 0) {
 			struct pollfd pf = { master, POLLIN, 0 };
 			if (poll(&pf, 1, 0) <= 0)
 				break;
 		}
 	}
+	monitor_log_tty(NULL, 0, 1); /* a partial last line */
 	if (raw)
 		tcsetattr(0, TCSANOW, &orig);
 	if (!exited) {

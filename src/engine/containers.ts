@@ -7,7 +7,7 @@ import { deleteContainer, resumeContainer } from '../runtime/lifecycle.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { killEngineContainer } from './launch.js';
-import { refreshRecord } from './reap.js';
+import { cancelRestart, refreshRecord } from './reap.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** Bring one record up to date (see reap.ts); undefined when --rm removed it meanwhile. */
@@ -63,8 +63,7 @@ export async function stopEngineContainer(paths: EnginePaths, ref: string, timeo
     await store.locked(rec.Id, () => {
       const r = store.load(rec.Id);
       if (r && r.State.Status === 'restarting') {
-        r.ManuallyStopped = true;
-        r.State = { ...r.State, Status: 'exited', Restarting: false };
+        cancelRestart(r);
         store.save(r);
       }
     });
@@ -99,8 +98,13 @@ export async function removeEngineContainer(paths: EnginePaths, ref: string, for
     await killEngineContainer(paths, rec.Id, 'SIGKILL', 'berth rm -f', true).catch(() => undefined);
     if (rec.State.Paused) await resumeContainer(paths.runtimeRoot, rec.Id).catch(() => undefined);
     rec = (await waitNotRunning(paths, rec.Id, 5000)) ?? rec;
+  } else if (rec.State.Status === 'restarting' && !force) {
+    throw new BerthError('EBAD_STATE', `cannot remove container "/${rec.Name}": container is restarting: stop the container before removing or force remove`);
   }
   await store.locked(rec.Id, async () => {
+    // A restart policy waiting out its back-off: kill the waiter, or it would restart a removed container.
+    const r = store.load(rec.Id);
+    if (r?.RestartWaiter) cancelRestart(r);
     await deleteContainer(paths.runtimeRoot, rec.Id, true, () => {});
     store.remove(rec, opts);
     appendEvent(paths, rec, 'destroy');

@@ -40,8 +40,10 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
     throw new BerthError('EINVALID_ARG', `invalid --workdir ${JSON.stringify(config.WorkingDir)}: the working directory must be an absolute path`);
   }
   config.OpenStdin = b(f, 'interactive');
-  config.AttachStdin = config.OpenStdin;
-  config.StdinOnce = config.OpenStdin;
+  // Docker: `run -d -i` attaches no stdin now, so a later attach's EOF does not close it (no
+  // StdinOnce); `run -i` and `create -i` close the container's stdin when the attached one ends.
+  config.AttachStdin = config.OpenStdin && !b(f, 'detach');
+  config.StdinOnce = config.AttachStdin;
   config.Tty = b(f, 'tty');
   config.Env = [...l(f, 'env-file').flatMap((file) => readEnvFile(file, env)), ...l(f, 'env').flatMap((e) => envEntry(e, env))];
   for (const lab of l(f, 'label')) {

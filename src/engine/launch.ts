@@ -11,6 +11,8 @@ import { deleteContainer, killContainer, openContainer, startContainer } from '.
 import type { Op } from '../runtime/plan.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { pidStartTime } from '../runtime/proc.js';
+import { rmSync } from 'node:fs';
+import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { decodeWaitStatus, makeReport, readUsage, type Report, type Usage } from './report.js';
@@ -29,6 +31,13 @@ export interface LaunchOptions {
    * helper (src/server/engine-worker.ts): the container's stdio is then the client's, not `stdio`.
    */
   launcher?: HelperLauncher;
+  /**
+   * With a terminal on this process's stdin: the detach sequence (detach-keys.ts). Reading it
+   * leaves the container running under its helper, which becomes its detached monitor
+   * (`detached` resolves; `exited` then never does). Not over a berth client (the helper is the
+   * caller's own process there, which cannot outlive the caller).
+   */
+  detachKeys?: Buffer;
 }
 
 /** A started container. */
@@ -42,6 +51,8 @@ export interface Launched {
   stdin: NodeJS.WritableStream | null;
   /** Resolves with the outcome once the container has stopped and been cleaned up. */
   exited: Promise<Report>;
+  /** Resolves when the user detached (detach keys): the container goes on in the background. */
+  detached: Promise<void>;
 }
 
 /** Docker's exit codes for a command that could not be run: 127 not found, 126 not executable. */
@@ -61,6 +72,8 @@ export interface StartRuntimeOptions {
   warn: (msg: string) => void;
   /** See LaunchOptions.launcher. */
   launcher?: HelperLauncher;
+  /** Start only if the record (under the lock) passes; otherwise fail with code ECANCELLED. */
+  onlyIf?: (r: EngineRecord) => boolean;
 }
 
 /**
@@ -75,6 +88,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     const r = store.load(id);
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
     if (r.State.Running) throw new BerthError('EBAD_STATE', `container ${r.Name} is already running`);
+    if (opts.onlyIf && !opts.onlyIf(r)) throw new BerthError('ECANCELLED', `the start of container ${r.Name} was cancelled`);
     try {
       await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true, parentOps: opts.parentOps, launch: opts.launcher })
         .then((c) => { held.created = c; });
@@ -93,6 +107,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     r.Monitor = { pid: monitorPid, startTime: pidStartTime(monitorPid), kind: opts.monitor };
     delete r.KilledBy;
     delete r.Outcome;
+    delete r.RestartWaiter;
     delete r.ManuallyStopped;
     store.save(r);
     appendEvent(paths, r, 'start');
@@ -104,13 +119,26 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
 /** Start container `id` (created or exited) in this process, which waits for it. */
 export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions): Promise<Launched> {
   const warn = opts.warn ?? (() => {});
-  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, launcher: opts.launcher });
+  // The helper tees the container's output into the json-file log, as for a detached container,
+  // so `berth logs` works after a foreground run (native/monitor.c, `log-file` without `exit-file`).
+  const store = new EngineStore(paths);
+  const parentOps: Op[] = [['log-file', store.logPath(id)]];
+  if (opts.detachKeys?.length) {
+    // What the helper needs to become the detached monitor (native/monitor.c, `detach-keys`).
+    const stdinFifo = store.load(id)?.Config.OpenStdin ? prepareStdinFifo(store.stdinPath(id)) : '';
+    rmSync(store.exitPath(id), { force: true });
+    parentOps.push(['detach-keys', opts.detachKeys, store.exitPath(id), stdinFifo], ['exit-exec', ...cleanupCommand(paths, id)],
+      ['winsize-file', winsizePath(store, id)]);
+  }
+  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps, launcher: opts.launcher });
   const session = created.session;
   const startedAt = new Date(rec.State.StartedAt);
   let timer: NodeJS.Timeout | undefined;
   if (opts.timeoutMs !== undefined) {
     timer = setTimeout(() => { void killEngineContainer(paths, id, 'SIGKILL', 'timeout', true).catch(() => undefined); }, opts.timeoutMs);
   }
+  let onDetach = () => {};
+  const detached = new Promise<void>((resolve) => { onDetach = resolve; });
   const exited = (async () => {
     let status: number | undefined;
     let execError = '';
@@ -123,15 +151,33 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
         status = Number(rest[0]);
         break;
       }
+      if (kind === 'detached' && session.spawned) {
+        if (timer) clearTimeout(timer);
+        await handOver(paths, id, session.spawned.pid!);
+        session.detach();
+        onDetach();
+        return new Promise<Report>(() => {}); // its helper and its cleanup record the end now
+      }
     }
     if (status === undefined) status = ((await session.exitCode()) & 0xff) << 8;
     if (timer) clearTimeout(timer);
     return finalize(paths, id, decodeWaitStatus(status), startedAt, execError, warn);
   })();
   return {
-    record: rec, pid: rec.State.Pid, exited,
+    record: rec, pid: rec.State.Pid, exited, detached,
     stdout: session.spawned?.stdout ?? null, stderr: session.spawned?.stderr ?? null, stdin: session.spawned?.stdin ?? null,
   };
+}
+
+/** After a detach: the helper (pid) is the container's monitor now, as for `run -d`. */
+async function handOver(paths: EnginePaths, id: string, pid: number): Promise<void> {
+  const store = new EngineStore(paths);
+  await store.locked(id, () => {
+    const r = store.load(id);
+    if (!r) return;
+    r.Monitor = { pid, startTime: pidStartTime(pid), kind: 'helper' };
+    store.save(r);
+  }).catch(() => undefined);
 }
 
 /**

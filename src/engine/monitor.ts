@@ -8,16 +8,19 @@
  * and stderr to `<id>-json.log` as Docker's json-file lines, writes `exit.json` when the init
  * exits and then becomes `berth container-cleanup ID` — a short-lived Node process that reads the
  * counters, records the outcome, deletes the runtime container and applies --rm and --restart
- * (reap.ts). No Node process stays resident while the container runs. With -t the monitor holds
+ * (reap.ts). No Node process stays resident while the container runs, nor while a restart policy
+ * waits out its back-off (a sleeping `berth-helper delay-exec` does, see reap.ts). With -t the monitor holds
  * the pty master instead of pipes (its output logged as stdout, the -i fifo fed into it).
  */
 import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { HelperOptions } from '../runtime/helper.js';
+import type { Op } from '../runtime/plan.js';
 import { BerthError } from '../util/errors.js';
 import { startRuntime } from './launch.js';
-import { EngineStore, type EnginePaths } from './store.js';
+import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** The berth CLI entry, exec'd by the monitor as the cleanup command. */
 const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
@@ -27,37 +30,62 @@ export function cleanupCommand(paths: EnginePaths, id: string): string[] {
   return [process.execPath, BERTH_BIN, '--data-root', paths.dataRoot, '--root', paths.runtimeRoot, 'container-cleanup', id];
 }
 
-/**
- * The stdin of a `-d -i` container: a fifo in the container's directory that `berth attach`
- * writes to. It is opened read-write and handed to the container that way, so the container's
- * stdin never reads end-of-file when an attached writer goes away (Docker keeps stdin open too).
- */
-function openStdinFifo(path: string): number {
+/** Make the stdin fifo for a foreground `-it` run a detach may turn into a detached one; returns its path. */
+export function prepareStdinFifo(path: string): string {
+  makeStdinFifo(path);
+  return path;
+}
+
+/** A fifo in the container's directory that `berth attach` writes to (made anew at each start). */
+function makeStdinFifo(path: string): void {
   rmSync(path, { force: true });
   try {
     execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
   } catch (err) {
     throw new BerthError('EHELPER', `cannot create the stdin fifo ${path}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The stdin of a `-i -t` container: the fifo, opened read-write and handed to the monitor, which
+ * feeds it into the pty; it never reads end-of-file when an attached writer goes away. Without a
+ * terminal the monitor reads the fifo itself (`stdin-fifo`, native/attach.c) and feeds a pipe,
+ * which it closes when an attached client's stdin ends if the container has StdinOnce.
+ */
+function openStdinFifo(path: string): number {
+  makeStdinFifo(path);
   return openSync(path, 'r+');
 }
 
+/** Where `berth attach` writes its terminal's size for the monitor ("<rows> <cols>"). */
+export function winsizePath(store: EngineStore, id: string): string {
+  return join(store.dir(id), 'winsize');
+}
+
 /** Start a created or exited container in the background, watched by the native helper. */
-export async function startDetached(paths: EnginePaths, id: string, warn: (msg: string) => void = () => {}): Promise<void> {
+export async function startDetached(paths: EnginePaths, id: string, warn: (msg: string) => void = () => {},
+  onlyIf?: (r: EngineRecord) => boolean): Promise<void> {
   const store = new EngineStore(paths);
   const rec = store.load(id);
   if (!rec) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
   rmSync(store.exitPath(id), { force: true });
-  const stdinFd = rec.Config.OpenStdin ? openStdinFifo(store.stdinPath(id)) : undefined;
+  const stdinFd = rec.Config.OpenStdin && rec.Config.Tty ? openStdinFifo(store.stdinPath(id)) : undefined;
   const stdio: HelperOptions['stdio'] = [stdinFd ?? 'ignore', 'ignore', 'ignore'];
+  const attachOps: Op[] = [];
+  if (rec.Config.OpenStdin && !rec.Config.Tty) {
+    makeStdinFifo(store.stdinPath(id));
+    attachOps.push(['stdin-fifo', store.stdinPath(id), rec.Config.StdinOnce ? '1' : '0']);
+  }
+  if (rec.Config.Tty) attachOps.push(['winsize-file', winsizePath(store, id)]);
   try {
     const { created } = await startRuntime(paths, id, {
-      stdio, monitor: 'helper', warn,
+      stdio, monitor: 'helper', warn, onlyIf,
       parentOps: [
         ['daemon'],
         ['log-file', store.logPath(id)],
         ['exit-file', store.exitPath(id)],
         ['exit-exec', ...cleanupCommand(paths, id)],
+        ...attachOps,
       ],
     });
     created.session.detach();

@@ -68,6 +68,13 @@ export interface EngineRecord {
   /** A signal berth sent (kill, stop, rm -f, a timeout), so the outcome can say who killed it. */
   KilledBy?: { signal: string; by: string; at: string };
   RestartCount: number;
+  /**
+   * While the restart policy waits out its back-off (Status "restarting"): the sleeping
+   * `berth-helper delay-exec` that will restart the container; stop and rm -f kill it.
+   */
+  RestartWaiter?: { pid: number; startTime?: number };
+  /** The last restart's back-off in ms (Docker's: 100 ms doubling, reset after a 10 s run). */
+  RestartBackoffMs?: number;
   /** From an image: its id (config digest), as Docker's inspect `Image`. */
   ImageId?: string;
   /** From an image: how its root filesystem was made (storage/rootfs.ts). */

@@ -4,7 +4,7 @@
  * containers' cgroups below the test's own cgroup (--cgroup-parent, relative).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processTag, repoRoot, testCgroupParent } from '../support/bundle.js';
@@ -53,6 +53,22 @@ export class BerthCli {
   /** Container ids on disk. */
   containers(): string[] {
     try { return readdirSync(join(this.data, 'containers')); } catch { return []; }
+  }
+
+  /** Pids and command lines of processes that name this instance's data root (monitor cleanups, waiters). */
+  processes(): string[] {
+    const found: string[] = [];
+    for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+      let cmd = '';
+      try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' '); } catch { continue; }
+      if (cmd.includes(this.data)) found.push(`${pid}: ${cmd}`);
+    }
+    return found;
+  }
+
+  /** Wait (up to `ms`) until no process names this instance's data root: the short cleanups ended. */
+  async settle(ms = 10_000): Promise<void> {
+    await until(() => this.processes().length === 0, ms);
   }
 
   /** Remove every container (rm -f) and both roots. */

@@ -1,11 +1,16 @@
 /**
- * `berth attach [--no-stdin] [--sig-proxy=false] CONTAINER`: attach to a detached container's
- * output (its log, from now on) and, if it was started with -i, its stdin; signals sent to berth
- * go to the container. Exits with the container's exit code when it stops.
+ * `berth attach [--no-stdin] [--sig-proxy=false] [--detach-keys KEYS] CONTAINER`: attach to a
+ * detached container's output (its log, from now on) and, if it was started with -i, its stdin.
+ * Like `docker attach`: with a tty the detach keys (default ctrl-p,ctrl-q) leave the container
+ * running and exit 0, the terminal's size follows this terminal's, and signals are not proxied
+ * (the pty turns ^C into SIGINT); without a tty signals sent to berth go to the container
+ * (--sig-proxy, default true). When stdin ends, a container with StdinOnce (`create -i`) gets
+ * end-of-file on its stdin. Exits with the container's exit code when it stops.
  */
-import { createWriteStream, openSync } from 'node:fs';
-import { bool } from '../args.js';
+import { bool, str } from '../args.js';
+import { openStdinWriter, resizeDetached, type StdinWriter } from '../../engine/attach.js';
 import { findContainer, refresh } from '../../engine/containers.js';
+import { DEFAULT_DETACH_KEYS, DetachFilter, parseDetachKeys } from '../../engine/detach-keys.js';
 import { killEngineContainer } from '../../engine/launch.js';
 import { readLog } from '../../engine/logs.js';
 import { EngineStore } from '../../engine/store.js';
@@ -22,35 +27,60 @@ export const attach: Command = {
   flags: [
     { name: 'no-stdin', type: 'bool', help: 'do not attach stdin' },
     { name: 'sig-proxy', type: 'bool', help: 'proxy all received signals to the process (default true)' },
+    { name: 'detach-keys', type: 'string', help: 'override the key sequence for detaching a container (default "ctrl-p,ctrl-q")' },
   ],
   args: [1, 1],
   async run(ctx, p) {
+    const keys = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
     const rec = await findContainer(ctx.paths, p.positional[0]!);
     if (!rec.State.Running) throw new BerthError('EBAD_STATE', 'you cannot attach to a stopped container, start it first');
     if (rec.Monitor?.kind !== 'helper') throw new BerthError('EBAD_STATE', `container ${rec.Name} runs in the foreground of another berth command: attach works for detached containers`);
     const store = new EngineStore(ctx.paths);
+    const tty = rec.Config.Tty;
+    let detached = false;
+    let stdin: StdinWriter | undefined;
+    const raw = tty && process.stdin.isTTY === true;
     if (rec.Config.OpenStdin && !bool(p, 'no-stdin')) {
-      // The container holds the fifo open for reading, so opening it for writing does not block.
-      const out = createWriteStream('', { fd: openSync(store.stdinPath(rec.Id), 'w') });
-      out.on('error', () => undefined);
+      stdin = await openStdinWriter(ctx.paths, rec.Id);
       // With a tty the container's pty does the line editing and turns ^C into SIGINT.
-      if (rec.Config.Tty && process.stdin.isTTY) process.stdin.setRawMode(true);
-      process.stdin.pipe(out);
+      if (raw) process.stdin.setRawMode(true);
+      // Docker watches for the detach keys only with a tty.
+      const filter = tty ? new DetachFilter(keys) : undefined;
+      process.stdin.on('data', (chunk: Buffer) => {
+        if (detached) return;
+        const { pass, detach } = filter ? filter.push(chunk) : { pass: chunk, detach: false };
+        if (pass.length) stdin?.write(pass);
+        if (detach) detached = true;
+      });
+      process.stdin.on('end', () => { void stdin?.end(); });
     }
-    const proxy = p.flags['sig-proxy'] !== false;
+    const resize = () => { void resizeDetached(ctx.paths, rec, process.stdout.rows, process.stdout.columns).catch(() => undefined); };
+    if (tty && process.stdout.isTTY) {
+      resize();
+      process.stdout.on('resize', resize);
+    }
+    // Docker proxies signals only without a tty (with one, ^C reaches the pty as a byte).
+    const proxy = p.flags['sig-proxy'] !== false && !tty;
     const forward = (sig: NodeJS.Signals) => { void killEngineContainer(ctx.paths, rec.Id, sig, 'berth attach').catch(() => undefined); };
     if (proxy) for (const sig of PROXIED) process.on(sig, forward);
     await readLog(store.logPath(rec.Id), {
       tail: 0, follow: true,
       done: async () => {
+        if (detached) return true;
         const r = store.load(rec.Id);
         return !r || !(await refresh(ctx.paths, r))?.State.Running;
       },
-    }, (e) => { (e.stream === 'stderr' ? process.stderr : process.stdout).write(e.log); });
+    }, (e) => { if (!detached) (e.stream === 'stderr' ? process.stderr : process.stdout).write(e.log); });
     if (proxy) for (const sig of PROXIED) process.off(sig, forward);
-    if (rec.Config.Tty && process.stdin.isTTY) process.stdin.setRawMode(false);
-    process.stdin.unpipe();
+    process.stdout.off('resize', resize);
+    if (raw && stdin) process.stdin.setRawMode(false);
     process.stdin.destroy();
+    await stdin?.end();
+    if (detached) {
+      // Docker's message; the container goes on, the attach ends successfully.
+      process.stderr.write('read escape sequence\n');
+      return 0;
+    }
     const after = store.load(rec.Id);
     return after?.State.ExitCode ?? rec.Outcome?.exitCode ?? 0;
   },

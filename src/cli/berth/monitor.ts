@@ -1,24 +1,27 @@
 /**
  * `berth container-cleanup ID` (internal): what a detached container's monitor (the native
  * helper) execs once it has written the exit file — record the outcome, delete the runtime
- * container, apply --rm and --restart (src/engine/reap.ts). Short-lived: it runs only at exit.
+ * container, apply --rm and --restart (src/engine/reap.ts). Short-lived: it runs only at exit,
+ * and, as `container-cleanup ID restart`, once a restart's back-off has passed.
  */
-import { reapExited } from '../../engine/reap.js';
+import { reapExited, restartNow } from '../../engine/reap.js';
 import type { Command } from './context.js';
 
 export const monitor: Command = {
   name: 'container-cleanup',
-  usage: 'container-cleanup ID',
+  usage: 'container-cleanup ID [restart]',
   summary: 'record how a detached container ended (internal)',
   flags: [],
-  args: [1, 1],
+  args: [1, 2],
   hidden: true,
   async run(ctx, p) {
     // It must finish even if the terminal the container was started from goes away.
     for (const sig of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(sig, () => {});
     // The monitor execs us with an empty environment; a restart may run mkfifo.
     process.env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-    await reapExited(ctx.paths, p.positional[0]!, () => {});
+    // `restart`: exec'd by the restart back-off's waiter (berth-helper delay-exec) once it slept.
+    if (p.positional[1] === 'restart') await restartNow(ctx.paths, p.positional[0]!, () => {});
+    else await reapExited(ctx.paths, p.positional[0]!, () => {});
     return 0;
   },
 };

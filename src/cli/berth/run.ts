@@ -4,7 +4,8 @@
  * killer ended it (`--report`: the whole outcome table on stderr) and exits with its code. With
  * -d it prints the id and leaves the container to its monitor.
  */
-import { bool } from '../args.js';
+import { bool, str } from '../args.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../engine/detach-keys.js';
 import { createEngineContainer } from '../../engine/create.js';
 import { launch, startFailureCode } from '../../engine/launch.js';
 import { startDetached } from '../../engine/monitor.js';
@@ -30,11 +31,13 @@ export const run: Command = {
     ...CREATE_FLAGS,
     { name: 'detach', aliases: ['d'], type: 'bool', help: 'run the container in the background and print its id' },
     { name: 'report', type: 'bool', help: 'print what happened (exit, OOM kill, cpu, memory and pids peaks) on stderr' },
+    { name: 'detach-keys', type: 'string', help: 'override the key sequence for detaching a container (default "ctrl-p,ctrl-q")' },
   ],
   args: [0, -1],
   stopAtPositional: true,
   async run(ctx, p) {
     const { image, cmd } = imageAndCommand(rawArgv.value, p);
+    const keys = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
     const req = requestFromFlags(p.flags, image, cmd);
     const rec = await createEngineContainer(ctx.paths, req, ctx.warn, pullOutput());
     const store = new EngineStore(ctx.paths);
@@ -50,8 +53,10 @@ export const run: Command = {
     }
     let launched;
     try {
+      // Docker: the detach keys work with -i -t on a terminal.
+      const detachKeys = rec.Config.Tty && rec.Config.OpenStdin && process.stdin.isTTY ? keys : undefined;
       launched = await launch(ctx.paths, rec.Id, {
-        stdio: [rec.Config.OpenStdin || rec.Config.Tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn, launcher: ctx.launch,
+        stdio: [rec.Config.OpenStdin || rec.Config.Tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn, detachKeys, launcher: ctx.launch,
       });
     } catch (err) {
       if (rec.HostConfig.AutoRemove) store.remove(rec);
@@ -61,8 +66,9 @@ export const run: Command = {
     // Like `docker run` (sig-proxy): signals sent to berth go to the container's main process.
     const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
     for (const sig of FORWARDED) process.on(sig, forward);
-    const report = await launched.exited;
+    const report = await Promise.race([launched.exited, launched.detached.then(() => undefined)]);
     for (const sig of FORWARDED) process.off(sig, forward);
+    if (!report) return 0; // detached: the container goes on in the background
     if (bool(p, 'report')) process.stderr.write(formatReport(report));
     else if (report.signal) process.stderr.write(`berth: container ${rec.Name} ${report.summary}\n`);
     return report.exitCode;

@@ -4,7 +4,8 @@
  * -a, one container runs attached in the foreground like `berth run`: its output on this
  * terminal, signals passed on, and its exit code (with --report, the outcome table on stderr).
  */
-import { bool } from '../args.js';
+import { bool, str } from '../args.js';
+import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../engine/detach-keys.js';
 import { findContainer } from '../../engine/containers.js';
 import { launch } from '../../engine/launch.js';
 import { startDetached } from '../../engine/monitor.js';
@@ -25,9 +26,11 @@ export const start: Command = {
     { name: 'attach', aliases: ['a'], type: 'bool', help: 'attach stdout/stderr and forward signals' },
     { name: 'interactive', aliases: ['i'], type: 'bool', help: 'attach container\'s stdin' },
     { name: 'report', type: 'bool', help: 'with -a: print what happened (exit, OOM kill, cpu, memory and pids peaks) on stderr' },
+    { name: 'detach-keys', type: 'string', help: 'override the key sequence for detaching a container (default "ctrl-p,ctrl-q")' },
   ],
   args: [1, -1],
   async run(ctx, p) {
+    const keys = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
     if (!bool(p, 'attach') && !bool(p, 'interactive')) {
       return eachContainer(p.positional, async (ref) => {
         const rec = await findContainer(ctx.paths, ref);
@@ -38,11 +41,14 @@ export const start: Command = {
     const rec = await findContainer(ctx.paths, p.positional[0]!);
     if (rec.State.Running) throw new BerthError('EBAD_STATE', `container ${rec.Name} is already running: use berth attach`);
     const stdin = bool(p, 'interactive') || rec.Config.Tty ? 'inherit' : 'ignore';
-    const launched = await launch(ctx.paths, rec.Id, { stdio: [stdin, 'inherit', 'inherit'], warn: ctx.warn });
+    // Docker: the detach keys work when stdin (-i) is attached to a terminal and the container has one.
+    const detachKeys = rec.Config.Tty && bool(p, 'interactive') && process.stdin.isTTY ? keys : undefined;
+    const launched = await launch(ctx.paths, rec.Id, { stdio: [stdin, 'inherit', 'inherit'], warn: ctx.warn, detachKeys });
     const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
     for (const sig of FORWARDED) process.on(sig, forward);
-    const report = await launched.exited;
+    const report = await Promise.race([launched.exited, launched.detached.then(() => undefined)]);
     for (const sig of FORWARDED) process.off(sig, forward);
+    if (!report) return 0; // detached: the container goes on in the background
     if (bool(p, 'report')) process.stderr.write(formatReport(report));
     return report.exitCode;
   },
