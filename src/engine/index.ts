@@ -76,7 +76,7 @@ export async function runContainer(opts: RunOptions): Promise<Report> {
   const rec = await createEngineContainer(paths, { name: opts.name, rootfs: opts.rootfs, config, hostConfig: hc });
   let launched;
   try {
-    launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs, launcher: sparingLauncher });
+    launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs, launcher: sparingLauncher, log: false });
   } catch (err) {
     new EngineStore(paths).remove(rec);
     throw err;

@@ -32,6 +32,12 @@ export interface LaunchOptions {
    */
   launcher?: HelperLauncher;
   /**
+   * Record the output in the container's json-file log too (default true, as Docker does for
+   * every container). runContainer says false: its caller takes the output, and the container
+   * is removed at its end anyway.
+   */
+  log?: boolean;
+  /**
    * With a terminal on this process's stdin: the detach sequence (detach-keys.ts). Reading it
    * leaves the container running under its helper, which becomes its detached monitor
    * (`detached` resolves; `exited` then never does). Not over a berth client (the helper is the
@@ -122,7 +128,7 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
   // The helper tees the container's output into the json-file log, as for a detached container,
   // so `berth logs` works after a foreground run (native/monitor.c, `log-file` without `exit-file`).
   const store = new EngineStore(paths);
-  const parentOps: Op[] = [['log-file', store.logPath(id)]];
+  const parentOps: Op[] = opts.log === false ? [] : [['log-file', store.logPath(id)]];
   if (opts.detachKeys?.length) {
     // What the helper needs to become the detached monitor (native/monitor.c, `detach-keys`).
     const stdinFifo = store.load(id)?.Config.OpenStdin ? prepareStdinFifo(store.stdinPath(id)) : '';
