@@ -15,6 +15,9 @@
  * nproc=4096:4096 (lowering costs nothing). Its cgroup parent is <our memory cgroup>/berth-bench-
  * <pid>-podman, below our own cgroup in every v1 hierarchy (the others have us at /).
  *
+ * After each run the benchmark pauses 400 ms (untimed), so what a contender leaves running in the
+ * background (the next engine worker starting, podman's cleanup) does not land on the next one.
+ *
  * crun runs in runtime-run.ts's wrapper (a private mount namespace hiding /sys/fs/cgroup/unified);
  * the wrapper alone is timed in the same rounds and subtracted round by round.
  */
@@ -27,6 +30,9 @@ import { makeBundle, makeBusyboxRootfs, repoRoot, type TestBundle } from '../tes
 import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
 import { crunWrapperScript, startServer } from './runtime-run.js';
 import { ms, nowMs, pairedDiff, pairedRatio, summarize, table } from './stats.js';
+
+/** Pause after each timed run (not timed), see the round loop. */
+const SETTLE_MS = 400;
 
 /** One contender: `run(round)` runs one container to completion and returns wall milliseconds. */
 interface Contender {
@@ -147,6 +153,10 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
       for (const c of order) {
         const t = await c.run(round);
         if (round >= opts.warmup) samples[c.key]!.push(t);
+        // Let work a contender leaves behind finish before the next one is timed: the server
+        // starting (and rehearsing) the next engine worker after a warm berth run, podman's
+        // conmon and cleanup processes. It would otherwise land on whoever runs next.
+        await new Promise((r) => setTimeout(r, SETTLE_MS));
       }
     }
     return report(opts, contenders, samples, skipped);
