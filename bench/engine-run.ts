@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { runContainer } from '../src/engine/index.js';
 import { makeBundle, makeBusyboxRootfs, repoRoot, type TestBundle } from '../test/support/bundle.js';
 import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
-import { crunWrapperScript, startServer } from './runtime-run.js';
+import { crunWrapperScript, startServer, stopServer } from './runtime-run.js';
 import { ms, nowMs, pairedDiff, pairedRatio, summarize, table } from './stats.js';
 
 /** Pause after each timed run (not timed), see the round loop. */
@@ -161,11 +161,7 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
     }
     return report(opts, contenders, samples, skipped);
   } finally {
-    if (server && server.exitCode === null) {
-      const gone = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await gone;
-    }
+    await stopServer(server);
     await removeCgroupParent();
     removeCgroupEverywhere(podmanParent);
     for (const b of bundles) await b.cleanup();

@@ -48,6 +48,14 @@ export async function startServer(socket: string, env: Record<string, string> = 
   return proc;
 }
 
+/** Stops a server startServer() started (SIGTERM) and waits for its exit. */
+export async function stopServer(server: ChildProcess | undefined): Promise<void> {
+  if (!server || server.exitCode !== null) return;
+  const gone = new Promise((r) => server.once('exit', r));
+  server.kill('SIGTERM');
+  await gone;
+}
+
 const MEMORY = 64 * 1024 * 1024;
 const PIDS = 64;
 /**
@@ -189,11 +197,7 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
     }
     return report(opts, contenders, samples, checks, skipped);
   } finally {
-    if (server && server.exitCode === null) {
-      const gone = new Promise((r) => server!.once('exit', r));
-      server.kill('SIGTERM');
-      await gone;
-    }
+    await stopServer(server);
     await removeCgroupParent();
     for (const b of bundles) await b.cleanup();
     rmSync(tmp, { recursive: true, force: true });
