@@ -33,20 +33,6 @@ extern char **environ;
 /* The program's name (berth-runtime or berth), for messages and the cold path's script. */
 static const char *g_prog = "berth-runtime";
 
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t r = write(fd, buf, n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0)
-			return -1;
-		buf += r;
-		n -= (size_t)r;
-	}
-	return 0;
-}
-
 /* "out"/"err" data to fd 1/2, "done" code to exit. Returns 0 when handled, -1 otherwise. */
 int client_message(struct msg *m)
 {

@@ -49,6 +49,7 @@ struct plan {
 };
 
 /* proto.c */
+int write_all(int fd, const void *buf, size_t n); /* proto.c: 0, or -1 when the reader is gone */
 int proto_read(int fd, struct msg *m);           /* 1 = message, 0 = EOF, -1 = error */
 int proto_send(int fd, const char *type, const char *a, size_t alen);
 int proto_send2(int fd, const char *type, const char *a, const char *b);

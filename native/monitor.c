@@ -252,21 +252,6 @@ static void log_entry(struct stream *s, const char *data, size_t len)
 	}
 }
 
-/* Write all of buf to a blocking fd; -1 when the reader is gone (SIGPIPE is ignored). */
-static int tee_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Add bytes to a stream's line buffer; write each complete line (and a full 16 KiB buffer). */
 static void absorb(struct stream *s, const char *data, size_t n)
 {
@@ -316,7 +301,7 @@ static int pump(struct stream *s)
 		s->pipe[0] = -1;
 		return 0;
 	}
-	if (s->tee >= 0 && tee_all(s->tee, buf, (size_t)r) < 0)
+	if (s->tee >= 0 && write_all(s->tee, buf, (size_t)r) < 0)
 		s->tee = -1; /* the caller's reader went away: keep logging, stop copying */
 	absorb(s, buf, (size_t)r);
 	return 1;

@@ -4,6 +4,7 @@
  */
 #include "helper.h"
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +51,31 @@ static int write_full(int fd, const void *buf, size_t n)
 			return -1;
 		buf = (const char *)buf + r;
 		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * Write all of buf to fd (a pipe, a terminal, a file); 0 on success, -1 when the other side is
+ * gone or on an error. A non-blocking fd that is full is waited for (poll, 100 ms at a time).
+ * The helper's one copy of this loop: the client's relay, the tty proxy and the output tee.
+ */
+int write_all(int fd, const void *buf, size_t n)
+{
+	const char *p = buf;
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			struct pollfd pf = { fd, POLLOUT, 0 };
+			poll(&pf, 1, 100);
+			continue;
+		}
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
 	}
 	return 0;
 }

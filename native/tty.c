@@ -68,26 +68,6 @@ int recv_pty_master(int sock)
 	return -1;
 }
 
-/* Write all of buf; 0 on success, -1 when the other side is gone. */
-static int write_all(int fd, const char *buf, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, buf, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			struct pollfd pf = { fd, POLLOUT, 0 };
-			poll(&pf, 1, 100);
-			continue;
-		}
-		if (w <= 0)
-			return -1;
-		buf += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copy one read's worth from `from` to `to`: 1 copied, 0 EOF/EIO (slave side closed), -1 error.
  * With `log`, what was read also goes to the json-file log (a `log-file` plan, monitor.c). */
 static int pump(int from, int to, int log)
