@@ -97,9 +97,12 @@ export class V1Manager implements CgroupManager {
     return d ? pidsRecursive(d) : [];
   }
 
-  stats(): CgroupStats {
+  stats(only?: readonly string[]): CgroupStats {
     const out: CgroupStats = {};
-    for (const b of this.bound()) if (b.dir && b.ctrl.stats && existsSync(b.dir)) b.ctrl.stats(b.dir, out);
+    for (const b of this.bound()) {
+      if (only && b.ctrl.name && !only.includes(b.ctrl.name)) continue;
+      if (b.dir && b.ctrl.stats && existsSync(b.dir)) b.ctrl.stats(b.dir, out);
+    }
     if (this.saved.v1['memory']) out.oomKills = this.oomKillCount();
     return out;
   }
@@ -141,6 +144,9 @@ export class V1Manager implements CgroupManager {
    * frozen nothing can fork a child that escapes the list; frozen tasks act on the signal when thawed.
    */
   async killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
+    // An empty cgroup has no process that could fork while we signal: no freeze needed (the
+    // common case at delete, after the init exited).
+    if (this.pids().length === 0) return;
     let frozen = false;
     if (this.freezer() && this.exists()) {
       await this.freeze();

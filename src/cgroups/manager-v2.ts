@@ -95,10 +95,10 @@ export class V2Manager implements CgroupManager {
     return pidsRecursive(this.dir);
   }
 
-  stats(): CgroupStats {
+  stats(only?: readonly string[]): CgroupStats {
     const out: CgroupStats = {};
     if (!existsSync(this.dir)) return out;
-    for (const { ctrl, dir } of this.bound()) if (dir && ctrl.stats) ctrl.stats(dir, out);
+    for (const { ctrl, dir } of this.bound()) if (dir && ctrl.stats && (!only || !ctrl.name || only.includes(ctrl.name))) ctrl.stats(dir, out);
     if (hasFile(this.dir, 'memory.events')) out.oomKills = this.oomKillCount();
     return out;
   }
@@ -128,7 +128,7 @@ export class V2Manager implements CgroupManager {
    * race with fork. Other signals, or older kernels: freeze, signal each pid, thaw.
    */
   async killAll(signal: NodeJS.Signals | number = 'SIGKILL'): Promise<void> {
-    if (!existsSync(this.dir)) return;
+    if (!existsSync(this.dir) || this.pids().length === 0) return;
     if ((signal === 'SIGKILL' || signal === 9) && hasFile(this.dir, 'cgroup.kill')) {
       writeValue(this.dir, 'cgroup.kill', '1');
       // cgroup.kill returns once signals are queued; wait briefly for the subtree to empty.

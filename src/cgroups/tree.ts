@@ -48,6 +48,13 @@ export function pidsRecursive(dir: string): number[] {
  * A missing directory is fine (destroy is idempotent).
  */
 export async function removeTree(dir: string, timeoutMs = 1000): Promise<void> {
+  // rmdir first: a cgroup without children (the common case) needs no listing of its files.
+  try {
+    rmdirSync(dir);
+    return;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') return;
+  }
   for (const sub of subCgroups(dir)) await removeTree(sub, timeoutMs);
   const deadline = Date.now() + timeoutMs;
   for (let i = 0; ; i++) {

@@ -119,7 +119,8 @@ export interface CgroupManager {
   addProcess(pid: number): void;
   /** Every pid in the cgroup and its sub-cgroups. */
   pids(): number[];
-  stats(): CgroupStats;
+  /** The counters of every controller, or only of those named in `only` (e.g. `["memory", "pids"]`; the core files of v2 always). */
+  stats(only?: readonly string[]): CgroupStats;
   /** OOM kills so far (0 when the counter is missing). Read it BEFORE destroy(). */
   oomKillCount(): number;
   /** Calls onOom(count) each time the OOM kill counter grows; returns a stop function. */

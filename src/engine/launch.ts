@@ -7,7 +7,7 @@
  */
 import type { HelperLauncher, HelperOptions } from '../runtime/helper.js';
 import { createContainer, type Created } from '../runtime/create.js';
-import { deleteContainer, killContainer, openContainer, startContainer } from '../runtime/lifecycle.js';
+import { deleteContainer, killContainer } from '../runtime/lifecycle.js';
 import type { Op } from '../runtime/plan.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { pidStartTime } from '../runtime/proc.js';
@@ -96,9 +96,9 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     if (r.State.Running) throw new BerthError('EBAD_STATE', `container ${r.Name} is already running`);
     if (opts.onlyIf && !opts.onlyIf(r)) throw new BerthError('ECANCELLED', `the start of container ${r.Name} was cancelled`);
     try {
-      await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true, parentOps: opts.parentOps, launch: opts.launcher })
-        .then((c) => { held.created = c; });
-      await startContainer(paths.runtimeRoot, id, opts.warn);
+      // Created and started in one step (no exec fifo): nothing can happen in between here.
+      held.created = await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true,
+        parentOps: opts.parentOps, launch: opts.launcher, start: true, warn: opts.warn });
     } catch (err) {
       held.created?.session.kill();
       await deleteContainer(paths.runtimeRoot, id, true, opts.warn).catch(() => undefined);
@@ -109,7 +109,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     }
     const now = new Date().toISOString();
     r.State = { ...r.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Pid: held.created!.record.pid ?? 0, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: r.State.FinishedAt };
-    const monitorPid = opts.monitor === 'node' ? process.pid : held.created!.session.spawned!.pid!;
+    const monitorPid = opts.monitor === 'node' ? process.pid : held.created!.session.helperPid!;
     r.Monitor = { pid: monitorPid, startTime: pidStartTime(monitorPid), kind: opts.monitor };
     delete r.KilledBy;
     delete r.Outcome;
@@ -157,9 +157,10 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
         status = Number(rest[0]);
         break;
       }
-      if (kind === 'detached' && session.spawned) {
+      const helperPid = session.helperPid;
+      if (kind === 'detached' && helperPid !== undefined) {
         if (timer) clearTimeout(timer);
-        await handOver(paths, id, session.spawned.pid!);
+        await handOver(paths, id, helperPid);
         session.detach();
         onDetach();
         return new Promise<Report>(() => {}); // its helper and its cleanup record the end now
@@ -171,7 +172,7 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
   })();
   return {
     record: rec, pid: rec.State.Pid, exited, detached,
-    stdout: session.spawned?.stdout ?? null, stderr: session.spawned?.stderr ?? null, stdin: session.spawned?.stdin ?? null,
+    stdout: session.stdout, stderr: session.stderr, stdin: session.stdin,
   };
 }
 
@@ -193,11 +194,10 @@ async function handOver(paths: EnginePaths, id: string, pid: number): Promise<vo
 export async function collectOutcome(paths: EnginePaths, id: string, exit: { exitCode: number; signal?: number }, startedAt: Date,
   finishedAt: Date, sent: EngineRecord['KilledBy'], warn: (msg: string) => void): Promise<Report> {
   let usage: Usage = { memory: {}, cpu: {}, pids: {}, oomKills: 0 };
-  try {
-    const opened = await openContainer(paths.runtimeRoot, id);
-    try { usage = readUsage(opened.cgroup); } finally { opened.release(); }
-  } catch { /* already deleted by rm -f */ }
-  await deleteContainer(paths.runtimeRoot, id, true, warn).catch(() => undefined);
+  // Already deleted (by rm -f): no counters, nothing to delete.
+  await deleteContainer(paths.runtimeRoot, id, true, warn, (c) => {
+    try { usage = readUsage(c.cgroup); } catch { /* no counters: the report says less */ }
+  }).catch(() => undefined);
   return makeReport({ exitCode: exit.exitCode, signal: exit.signal, usage, sent, startedAt, finishedAt });
 }
 
@@ -218,15 +218,15 @@ export async function finalize(paths: EnginePaths, id: string, exit: { exitCode:
   error: string, warn: (msg: string) => void, finishedAt = new Date()): Promise<Report> {
   const store = new EngineStore(paths);
   const report = await collectOutcome(paths, id, exit, startedAt, finishedAt, store.load(id)?.KilledBy, warn);
-  if (!store.load(id)) return report;
   await store.locked(id, () => {
     const r = store.load(id);
     if (!r) return;
     applyOutcome(paths, r, report, error);
-    store.save(r);
     if (r.HostConfig.AutoRemove) {
       store.remove(r);
       appendEvent(paths, r, 'destroy');
+    } else {
+      store.save(r);
     }
   }).catch(() => undefined);
   return report;

@@ -42,12 +42,15 @@ export interface Usage {
   oomKills: number;
 }
 
+/** The controllers whose counters the report shows (blkio, hugetlb … are not read). */
+const REPORTED = ['memory', 'cpu', 'cpuacct', 'pids'];
+
 /** Read the usage counters of a container's cgroup (call it before deleting the container). */
 export function readUsage(cgroup: CgroupManager | undefined): Usage {
   const usage: Usage = { memory: {}, cpu: {}, pids: {}, oomKills: 0 };
   if (!cgroup?.exists()) return usage;
   try {
-    const s = cgroup.stats();
+    const s = cgroup.stats(REPORTED);
     if (s.memory) usage.memory = { limit: s.memory.limit, peak: s.memory.peak, failcnt: s.memory.failcnt };
     if (s.cpu) {
       usage.cpu = {

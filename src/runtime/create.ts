@@ -42,6 +42,14 @@ export interface CreateOptions {
   /** How to get the helper (default: spawn it; the runtime server's client becomes it instead). */
   launch?: HelperLauncher;
   /**
+   * Create and start in one step, as `run` does: the plan has no exec fifo, so the init goes on
+   * to exec its process as soon as it is set up, and the container is running (its poststart
+   * hooks run) when this returns. Saves the fifo, a lock, and a state write and read.
+   */
+  start?: boolean;
+  /** The bundle's config.json, already read and validated by the caller (the engine made it). */
+  spec?: Spec;
+  /**
    * Whose cgroup a relative cgroupsPath is below: this pid's (the runtime server passes its
    * client's, i.e. the caller's), default this process's own.
    */
@@ -78,23 +86,23 @@ export function loadBundleSpec(bundle: string): Spec {
 export async function createContainer(root: string, id: string, opts: CreateOptions): Promise<Created> {
   const store = new Store(root);
   const bundle = resolve(opts.bundle ?? '.');
-  const spec = loadBundleSpec(bundle);
+  const spec = opts.spec ?? loadBundleSpec(bundle);
+  // Where the cgroup will be is known before anything exists, so the first record has it.
+  const host = cgroupHostOf(await detectCgroupHost(), opts.cgroupOf);
+  const cgroup = cgroupManager(host, resolveCgroupPath(host, spec.linux?.cgroupsPath, id));
   const dir = store.reserve(id);
   const release = await lockDirAsync(dir);
   const record: ContainerRecord = {
     id, bundle, rootfs: spec.root?.path ?? '', created: new Date().toISOString(), owner: '', status: 'creating', spec,
-    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}), cgroup: cgroup.save(),
   };
   let session: HelperSession | undefined;
+  const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   try {
-    store.save(record);
-    const host = cgroupHostOf(await detectCgroupHost(), opts.cgroupOf);
-    const cgroup = cgroupManager(host, resolveCgroupPath(host, spec.linux?.cgroupsPath, id));
-    record.cgroup = cgroup.save();
     store.save(record);
     cgroup.create();
     cgroup.apply({ ...spec.linux?.resources, devices: containerDeviceRules(spec) });
-    const fifo = store.fifoPath(id);
+    const fifo = opts.start ? undefined : store.fifoPath(id);
     // cgroup v2: the device filter is attached and the child cloned straight into its cgroup
     // (CLONE_INTO_CGROUP: no migration afterwards) by the helper, before the container runs.
     const unified = cgroup.paths['unified'];
@@ -114,13 +122,19 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     const pid = Number(pidText);
     record.pid = pid;
     record.pidStartTime = pidStartTime(pid);
-    store.save(record);
     // "1": born in every cgroup (v2: CLONE_INTO_CGROUP; v1 and hybrid: the helper sat in the v1
     // dirs during the clone, see cgroups/placement.ts), so no cgroup.procs write and no RCU wait.
     // The v1 memory cgroup is joined by the child itself (`cgroup-self`), except in a new user
     // namespace, where it may not write the host's cgroup files.
     const newUserns = spec.linux?.namespaces?.some((n) => n.type === 'user' && !n.path) === true;
-    if (bornInCgroup !== '1' || (moves?.memory && newUserns)) cgroup.addProcess(pid);
+    if (bornInCgroup !== '1' || (moves?.memory && newUserns)) {
+      // A process not (yet) in the container's cgroup is found only by its pid: on record first.
+      store.save(record);
+      cgroup.addProcess(pid);
+    }
+    // Otherwise the record already names the cgroup it was born in, where a delete after a crash
+    // finds and kills it (destroy.ts); the pid is written with the next state.
+
     writeIdMaps(pid, spec);
     if (spec.process?.oomScoreAdj !== undefined) {
       writeFileSync(`/proc/${pid}/oom_score_adj`, String(spec.process.oomScoreAdj));
@@ -130,9 +144,10 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     await runHooks('createRuntime', spec.hooks?.createRuntime, state);
     session.send(['go', JSON.stringify(state)]);
     await session.expect('ready');
-    record.status = 'created';
+    record.status = opts.start ? 'running' : 'created';
     store.save(record);
     if (opts.pidFile) writeAtomic(resolve(opts.pidFile), String(pid));
+    if (opts.start) await runHooksWarn('poststart', spec.hooks?.poststart, ociState(record, 'running'), warn);
     return { record, session, cgroup };
   } catch (err) {
     session?.kill();
@@ -142,8 +157,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     // The spec's lifecycle: a failed create (a prestart, createRuntime or createContainer hook
     // included) stops the container and "continues the lifecycle at delete", whose last step
     // is the poststop hooks; their failures are only warnings.
-    await runHooksWarn('poststop', spec.hooks?.poststop, ociState(record, 'stopped'),
-      opts.warn ?? ((m) => process.stderr.write(`warning: ${m}\n`)));
+    await runHooksWarn('poststop', spec.hooks?.poststop, ociState(record, 'stopped'), warn);
     throw oom ?? err;
   } finally {
     release();

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../util/errors.js';
 import { encodeMessage, MessageDecoder } from './protocol.js';
@@ -48,6 +49,20 @@ export interface HelperConnection {
   stdinNull?: boolean;
 }
 
+/**
+ * A helper forked by the spawner (spawner.ts, native/spawner.c), not by this process: its pid,
+ * its sync connection and its stdio connections ('pipe'), and its exit as the spawner reports it.
+ */
+export interface ForkedHelper {
+  pid: number;
+  sync: Socket;
+  stdio: [Socket | null, Socket | null, Socket | null];
+  /** The helper's raw wait status, once it has ended. */
+  exited: Promise<number>;
+  /** Whether the event loop must wait for the exit report (the session is in use). */
+  ref: (on: boolean) => void;
+}
+
 /** Makes the helper session of a command: spawning one (the default), or over a connection. */
 export type HelperLauncher = (opts: HelperOptions) => HelperSession;
 
@@ -62,6 +77,8 @@ function waitCode(raw: number): number {
 /** A running helper and its sync socket. */
 export class HelperSession {
   private readonly proc: ChildProcess | undefined;
+  private readonly forked: ForkedHelper | undefined;
+  private forkedGone = false;
   private readonly sync: Socket;
   private readonly decoder: MessageDecoder;
   private readonly conn: HelperConnection | undefined;
@@ -84,9 +101,20 @@ export class HelperSession {
   };
   private readonly onEnd = () => { this.ended = true; this.setExit(1); this.deliver(undefined); };
 
-  /** Spawn the helper (`HelperOptions`), or drive the one a client becomes (`HelperConnection`). */
-  constructor(opts: HelperOptions | HelperConnection) {
-    if ('socket' in opts) {
+  /**
+   * Spawn the helper (`HelperOptions`), drive the one a client becomes (`HelperConnection`), or
+   * one the spawner forked (`ForkedHelper`).
+   */
+  constructor(opts: HelperOptions | HelperConnection | ForkedHelper) {
+    if ('pid' in opts) {
+      this.forked = opts;
+      this.sync = opts.sync;
+      this.decoder = new MessageDecoder();
+      this.exited = opts.exited.then((raw) => {
+        this.forkedGone = true;
+        return waitCode(raw);
+      });
+    } else if ('socket' in opts) {
       this.conn = opts;
       this.sync = opts.socket;
       this.decoder = opts.decoder;
@@ -116,9 +144,27 @@ export class HelperSession {
     if (this.conn) this.sync.resume();
   }
 
-  /** The spawned helper process, or undefined when the helper is a client (HelperConnection). */
+  /** The spawned helper process, or undefined when the helper is a client or was forked. */
   get spawned(): ChildProcess | undefined {
     return this.proc;
+  }
+
+  /** The helper's pid (undefined when the helper is a client: HelperConnection). */
+  get helperPid(): number | undefined {
+    return this.proc?.pid ?? this.forked?.pid;
+  }
+
+  /** The container's stdio streams that are pipes to this process (`'pipe'`), else null. */
+  get stdin(): Writable | null {
+    return this.proc?.stdin ?? this.forked?.stdio[0] ?? null;
+  }
+
+  get stdout(): Readable | null {
+    return this.proc?.stdout ?? this.forked?.stdio[1] ?? null;
+  }
+
+  get stderr(): Readable | null {
+    return this.proc?.stderr ?? this.forked?.stdio[2] ?? null;
   }
 
   /** The spawned helper process (not there when the helper is a client: see HelperConnection). */
@@ -200,6 +246,13 @@ export class HelperSession {
       this.proc.kill('SIGKILL');
       return;
     }
+    if (this.forked) {
+      // Not reaped (so its pid not reused) until the spawner has reported its exit.
+      if (!this.forkedGone) {
+        try { process.kill(this.forked.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+      }
+      return;
+    }
     if (this.initPid && !this.initGone) {
       try { process.kill(this.initPid, 'SIGKILL'); } catch { /* gone meanwhile */ }
     }
@@ -211,6 +264,11 @@ export class HelperSession {
    * socket and stdio pipes are unref'd until it is taken.
    */
   setRef(on: boolean): void {
+    if (this.forked) {
+      for (const h of [this.sync, ...this.forked.stdio]) (on ? h?.ref : h?.unref)?.call(h);
+      this.forked.ref(on);
+      return;
+    }
     const proc = this.proc;
     if (!proc) return;
     const handles = [proc, this.sync, ...proc.stdio.filter((x): x is NonNullable<typeof x> => x !== null)] as { ref?(): void; unref?(): void }[];
@@ -219,7 +277,8 @@ export class HelperSession {
 
   /** Whether this spawned helper still waits for its plan (alive, nothing received yet). */
   get idle(): boolean {
-    return this.proc !== undefined && this.proc.exitCode === null && this.proc.signalCode === null && !this.ended && this.queue.length === 0;
+    const alive = this.proc ? this.proc.exitCode === null && this.proc.signalCode === null : this.forked !== undefined && !this.forkedGone;
+    return alive && !this.ended && this.queue.length === 0;
   }
 
   /** Stop listening; the helper and the container go on (over a connection, it stays open). */
@@ -233,5 +292,6 @@ export class HelperSession {
     }
     this.sync.destroy();
     this.proc?.unref();
+    this.forked?.ref(false);
   }
 }

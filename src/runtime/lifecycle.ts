@@ -136,17 +136,23 @@ export function killContainer(root: string, id: string, signal: string, all: boo
   });
 }
 
-/** `delete`: remove a stopped container; with `force`, kill it first. */
-export function deleteContainer(root: string, id: string, force: boolean, warn: (msg: string) => void): Promise<void> {
+/**
+ * `delete`: remove a stopped container; with `force`, kill it first. `before` sees the container
+ * under the same lock just before it goes (the engine reads the cgroup's final counters there).
+ */
+export function deleteContainer(root: string, id: string, force: boolean, warn: (msg: string) => void,
+  before?: (c: Opened) => void): Promise<void> {
   const store = new Store(root);
   if (!store.exists(id)) {
     if (force) { store.remove(id); return Promise.resolve(); }
     throw new BerthError('ENOT_FOUND', `container ${id} does not exist`);
   }
-  return withContainer(root, id, async ({ record, status }) => {
+  return withContainer(root, id, async (c) => {
+    const { record, status } = c;
     if (status !== 'stopped') {
       if (!force) throw new BerthError('EBAD_STATE', `cannot delete container ${id} that is not stopped: it is ${status}`);
     }
+    before?.(c);
     await destroyContainer(store, record);
     if (record.status !== 'creating') {
       await runHooksWarn('poststop', record.spec.hooks?.poststop, ociState(record, 'stopped'), warn);

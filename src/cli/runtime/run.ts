@@ -5,10 +5,9 @@
  */
 import { bool } from '../args.js';
 import { createContainer } from '../../runtime/create.js';
-import { deleteContainer, startContainer } from '../../runtime/lifecycle.js';
+import { deleteContainer } from '../../runtime/lifecycle.js';
 import type { Command } from './context.js';
 import { createFlags, createOptions } from './create.js';
-import { initExitError } from '../../runtime/init-exit.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -22,7 +21,9 @@ export const run: Command = {
   async run(ctx, p) {
     const id = p.positional[0]!;
     const detach = bool(p, 'detach');
-    const { session, record } = await createContainer(ctx.root, id, { ...createOptions(ctx, p), monitor: !detach });
+    // Created and started in one step (no exec fifo): an init that fails on the way is
+    // create's error, with the helper's account of it.
+    const { session, record } = await createContainer(ctx.root, id, { ...createOptions(ctx, p), monitor: !detach, start: true, warn: (m) => ctx.warn(m) });
     // Run directly, this process receives the caller's signals and passes them to the init. In
     // the runtime server the monitor is the caller's own berth-runtime process and forwards them.
     const forward = (sig: NodeJS.Signals) => {
@@ -31,15 +32,6 @@ export const run: Command = {
     const forwarding = !detach && !ctx.server;
     if (forwarding) for (const sig of FORWARDED) process.on(sig, forward);
     try {
-      try {
-        await startContainer(ctx.root, id, (m) => ctx.warn(m));
-      } catch (err) {
-        // An init that died between create and start left its reason with the monitor: say
-        // that rather than only "it has stopped" (init-exit.ts).
-        const why = detach ? undefined : await initExitError(session, id);
-        await deleteContainer(ctx.root, id, true, (m) => ctx.warn(m));
-        throw why ?? err;
-      }
       if (detach) {
         session.detach();
         return 0;
