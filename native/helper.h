@@ -63,6 +63,10 @@ int proto_sendv(int fd, size_t n, const char *const *f, const size_t *len);
 
 /* main.c */
 int helper_launch(char **argv);
+int helper_run(int sync_fd, int preserve);
+
+/* spawner.c: forks helpers for a Node program (PROTOCOL.md, "The spawner") */
+int main_spawner(const char *address, char **argv);
 
 /* client.c: berth-runtime and berth (engine != 0), the clients of the runtime server */
 int client_main(int argc, char **argv, int engine);

@@ -56,11 +56,13 @@ int main(int argc, char **argv)
 			return main_idmapped_overlay(argv[2], argv[3], argv[4], argv[5], argv[6]);
 		if (!strcmp(argv[1], "fileops") && argc == 2)
 			return main_fileops();
+		if (!strcmp(argv[1], "spawner") && argc == 3)
+			return main_spawner(argv[2], argv); /* spawner.c */
 		if (!strcmp(argv[1], "delay-exec") && argc >= 4)
 			return main_delay_exec(argv[2], argv + 3); /* monitor.c */
 		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir> |\n"
 				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options> | fileops |\n"
-				"                     delay-exec <ms> <command>...]\n");
+				"                     delay-exec <ms> <command>... | spawner <socket address>]\n");
 		return 2;
 	}
 	return helper_launch(argv);
@@ -71,15 +73,22 @@ int helper_launch(char **argv)
 {
 	/* Re-exec first: the environment (sync fd number) must survive into the sealed copy. */
 	ensure_sealed_exe(argv);
-
-	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1, .cgroup_fd = -1,
-			  .front_rd = -1, .front_wr = -1 };
-	p.sync_fd = env_fd("_BERTH_SYNC_FD", -1);
-	p.preserve = env_fd("_BERTH_PRESERVE_FDS", 0);
-	if (p.sync_fd < 0) {
+	int sync_fd = env_fd("_BERTH_SYNC_FD", -1);
+	int preserve = env_fd("_BERTH_PRESERVE_FDS", 0);
+	if (sync_fd < 0) {
 		fprintf(stderr, "berth-helper: _BERTH_SYNC_FD is not set\n");
 		return 2;
 	}
+	return helper_run(sync_fd, preserve);
+}
+
+/* Launch mode proper, running sealed: read the plan from sync_fd, run it. */
+int helper_run(int sync_fd, int preserve)
+{
+	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1, .cgroup_fd = -1,
+			  .front_rd = -1, .front_wr = -1 };
+	p.sync_fd = sync_fd;
+	p.preserve = preserve;
 	g_sync_fd = p.sync_fd;
 	cloexec_from(3 + p.preserve, p.sync_fd);
 	/* Neither a hook nor the container may inherit the sync socket; nothing we exec needs it. */

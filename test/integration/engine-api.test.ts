@@ -60,10 +60,12 @@ test('runContainer keeps a spare helper that does not keep the program alive', {
       paths: ${JSON.stringify(paths)} });
     await new Promise((res) => setTimeout(res, 100)); // the spare is started once the loop is free
     const { readdirSync, readFileSync } = await import('node:fs');
-    const kids = readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
-      try { return readFileSync('/proc/' + p + '/stat', 'utf8').split(') ')[1].split(' ')[1] === String(process.pid); } catch { return false; }
-    }).map((p) => readFileSync('/proc/' + p + '/comm', 'utf8').trim());
-    console.log(JSON.stringify({ code: r.exitCode, kids }));
+    const children = (ppid) => readdirSync('/proc').filter((p) => /^\\d+$/.test(p)).filter((p) => {
+      try { return readFileSync('/proc/' + p + '/stat', 'utf8').split(') ')[1].split(' ')[1] === String(ppid); } catch { return false; }
+    });
+    const comm = (p) => readFileSync('/proc/' + p + '/comm', 'utf8').trim();
+    const kids = children(process.pid);
+    console.log(JSON.stringify({ code: r.exitCode, kids: kids.map(comm), grandkids: kids.flatMap(children).map(comm) }));
   `;
   const { spawn } = await import('node:child_process');
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -76,9 +78,12 @@ test('runContainer keeps a spare helper that does not keep the program alive', {
     child.on('exit', (c) => { clearTimeout(timer); res(c); });
   });
   assert.equal(code, 0, `the program did not exit by itself: ${err}`);
-  const got = JSON.parse(out.trim().split('\n').pop()!) as { code: number; kids: string[] };
+  const got = JSON.parse(out.trim().split('\n').pop()!) as { code: number; kids: string[]; grandkids: string[] };
   assert.equal(got.code, 0);
-  // one spare helper, waiting (re-executed from its memfd: comm is memfd:berth-helper, cut to 15)
-  assert.equal(got.kids.length, 1, JSON.stringify(got.kids));
+  // The spawner (runtime/spawner.ts) and its one spare helper, waiting; both run from the
+  // sealed memfd copy (comm is memfd:berth-helper, cut to 15 characters).
+  assert.equal(got.kids.length, 1, JSON.stringify(got));
   assert.match(got.kids[0]!, /berth-hel/);
+  assert.equal(got.grandkids.length, 1, JSON.stringify(got));
+  assert.match(got.grandkids[0]!, /berth-hel/);
 });
