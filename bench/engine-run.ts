@@ -2,10 +2,13 @@
  * `engine-run`: the engine end to end. `berth run --rm --network none` of a busybox root
  * filesystem running `true` — through berth's C client and a warm engine worker of the runtime
  * server (the way a user runs native/build/berth), and cold (`node bin/berth.js`) — against
- * `podman run --rm --network none` of the same root filesystem
- * imported as an image; and the TypeScript API (runContainer, looped in this warm process) against
- * `crun run` of a busybox bundle. All interleaved round robin in one process, so load drift hits
- * every contender alike; paired ratios are per round.
+ * `podman run --rm --network none` of the same root filesystem imported as an image; and the
+ * TypeScript API (runContainer, looped in this warm process) against `crun run` of the same
+ * container: a bundle whose config.json is the spec the engine makes for the API's container
+ * (Docker's default capabilities, seccomp profile, masked paths), and for reference of a
+ * `runc spec`-like bundle (3 capabilities, no seccomp). All interleaved in one process, in a new
+ * shuffled order each round (stats.ts roundOrder), so load drift hits every contender alike;
+ * paired ratios are per round.
  *
  * podman 4.3 runs with --runtime runc (crun refuses this hybrid host), --cgroup-manager cgroupfs,
  * vfs storage and --root/--runroot/--tmpdir in a berth-bench-* temporary directory (short names:
@@ -15,23 +18,29 @@
  * nproc=4096:4096 (lowering costs nothing). Its cgroup parent is <our memory cgroup>/berth-bench-
  * <pid>-podman, below our own cgroup in every v1 hierarchy (the others have us at /).
  *
+ * Runtime state (berth's runtime root, crun's --root, podman's --runroot and --tmpdir) is on a
+ * tmpfs the benchmark mounts, as /run is on the hosts where these default to /run/...; image and
+ * container data stay on disk.
+ *
  * After each run the benchmark pauses 400 ms (untimed), so what a contender leaves running in the
  * background (the next engine worker starting, podman's cleanup) does not land on the next one.
  *
  * crun runs in runtime-run.ts's wrapper (a private mount namespace hiding /sys/fs/cgroup/unified);
  * the wrapper alone is timed in the same rounds and subtracted round by round.
  */
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runContainer } from '../src/engine/index.js';
+import { createEngineContainer, runContainer, runRequest, type EnginePaths, type RunOptions } from '../src/engine/index.js';
+import { EngineStore } from '../src/engine/store.js';
+import type { Spec } from '../src/oci/spec.js';
 import { makeBundle, makeBusyboxRootfs, repoRoot, type TestBundle } from '../test/support/bundle.js';
 import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
 import { crunWrapperScript, startServer, stopServer } from './runtime-run.js';
-import { ms, nowMs, pairedDiff, pairedRatio, summarize, table } from './stats.js';
+import { ms, nowMs, pairedDiff, pairedRatio, roundOrder, summarize, table } from './stats.js';
 
-/** Pause after each timed run (not timed), see the round loop. */
+/** Pause after each timed run (not timed), see the round loop; `--settle` changes it. */
 const SETTLE_MS = 400;
 
 /** One contender: `run(round)` runs one container to completion and returns wall milliseconds. */
@@ -67,6 +76,21 @@ function removeCgroupEverywhere(path: string): void {
   for (const h of readdirSync('/sys/fs/cgroup')) rm(join('/sys/fs/cgroup', h, path));
 }
 
+/**
+ * The OCI spec runContainer(opts) runs, as the engine writes it (the container it makes for
+ * that is removed again), with the ociVersion crun 1.8.1 accepts (it refuses 1.2.0).
+ */
+async function apiSpec(paths: EnginePaths, opts: RunOptions): Promise<Spec> {
+  const rec = await createEngineContainer(paths, runRequest(opts));
+  const store = new EngineStore(paths);
+  try {
+    const spec = JSON.parse(readFileSync(join(store.dir(rec.Id), 'bundle', 'config.json'), 'utf8')) as Spec;
+    return { ...spec, ociVersion: '1.0.2-dev' };
+  } finally {
+    store.remove(rec);
+  }
+}
+
 /** Runs the benchmark; see the file comment. */
 export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
   const tag = benchTag();
@@ -76,9 +100,16 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
   const contenders: Contender[] = [];
   const skipped: string[] = [];
   const bundles: TestBundle[] = [];
-  const paths = { dataRoot: join(tmp, 'data'), runtimeRoot: join(tmp, 'run') };
+  // Runtime state on a tmpfs, as /run is on the hosts these tools default to it (/run/berth,
+  // /run/crun, /run/containers): this machine's /run is on its ext4 disk. Data stays on disk.
+  const state = join(tmp, 'state');
+  const paths = { dataRoot: join(tmp, 'data'), runtimeRoot: join(state, 'run') };
   let server: ChildProcess | undefined;
+  let mounted = false;
   try {
+    mkdirSync(state);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=256m,mode=0711', 'tmpfs', state]);
+    mounted = true;
     await makeBusyboxRootfs(rootfs);
     const berth = ['node', join(repoRoot, 'bin/berth.js'), '--data-root', paths.dataRoot, '--root', paths.runtimeRoot];
     berth[0] = process.execPath;
@@ -97,7 +128,7 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
       run: async () => timed([...berth, 'run', '--rm', '--network', 'none', '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', '/bin/true']),
     });
     if (onPath('podman') && onPath('runc')) {
-      const p = ['podman', '--root', join(tmp, 'pr'), '--runroot', join(tmp, 'prr'), '--tmpdir', join(tmp, 'pt'),
+      const p = ['podman', '--root', join(tmp, 'pr'), '--runroot', join(state, 'prr'), '--tmpdir', join(state, 'pt'),
         '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--storage-driver', 'vfs', '--events-backend', 'none'];
       const tar = join(tmp, 'rootfs.tar');
       const t = spawnSync('tar', ['-C', rootfs, '-cf', tar, '.'], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -111,11 +142,12 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
           '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096', image, '/bin/true']),
       });
     } else skipped.push('podman or runc: not installed');
+    const apiRun: RunOptions = { rootfs, cmd: ['/bin/true'], cgroupParent: cgroupParent(), hostConfig: { NetworkMode: 'none' }, paths };
     contenders.push({
       key: 'api', label: 'runContainer() in a warm node process (TypeScript API)',
       run: async () => {
         const t0 = nowMs();
-        const report = await runContainer({ rootfs, cmd: ['/bin/true'], cgroupParent: cgroupParent(), hostConfig: { NetworkMode: 'none' }, paths });
+        const report = await runContainer(apiRun);
         const t = nowMs() - t0;
         if (report.exitCode !== 0) throw new Error(`runContainer: ${report.summary}`);
         return t;
@@ -124,14 +156,12 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
     if (onPath('crun')) {
       const wrapper = await crunWrapperScript();
       const inWrapper = (cmd: string) => ['unshare', '-m', 'sh', '-c', wrapper ? `${wrapper} && exec ${cmd}` : `exec ${cmd}`];
-      const b = await makeBundle({ args: ['/bin/true'] });
-      bundles.push(b);
-      const root = join(tmp, 'crun-root');
+      const root = join(state, 'crun-root');
       mkdirSync(root, { recursive: true });
-      contenders.push({
-        key: 'crunRaw', label: 'crun run, in its wrapper',
+      const crunOf = (b: TestBundle, key: string, label: string): Contender => ({
+        key, label,
         run: async (round) => {
-          const id = `${tag}-crun-${round}`;
+          const id = `${tag}-${key}-${round}`;
           b.spec.linux!.cgroupsPath = `${cgroupParent()}/${id}`;
           await b.write();
           try {
@@ -142,6 +172,16 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
           }
         },
       });
+      // The same container: the spec the API's container runs with (Docker's default
+      // capabilities, seccomp profile, masked and read-only paths, devices), made by the engine.
+      const spec = await apiSpec(paths, apiRun);
+      const same = await makeBundle({ mutate: (s) => Object.assign(s, spec) });
+      bundles.push(same);
+      contenders.push(crunOf(same, 'crunRaw', 'crun run, the API\'s spec, in its wrapper'));
+      // And a `runc spec`-like bundle (3 capabilities, no seccomp), as runtime-run.ts runs.
+      const plain = await makeBundle({ args: ['/bin/true'] });
+      bundles.push(plain);
+      contenders.push(crunOf(plain, 'crunPlainRaw', 'crun run, a runc-spec bundle, in its wrapper'));
       contenders.push({ key: 'crunWrapper', label: 'crun wrapper alone (unshare -m sh, mounts, exec true)', run: async () => timed(inWrapper('/bin/true')) });
     } else skipped.push('crun: not installed');
     contenders.push({ key: 'nodeFloor', label: 'floor: node -e 0', run: async () => timed([process.execPath, '-e', '0']) });
@@ -149,14 +189,15 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
 
     const samples: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c.key, []]));
     for (let round = 0; round < opts.warmup + opts.iterations; round++) {
-      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+      const order = roundOrder(contenders, round);
       for (const c of order) {
         const t = await c.run(round);
         if (round >= opts.warmup) samples[c.key]!.push(t);
         // Let work a contender leaves behind finish before the next one is timed: the server
         // starting (and rehearsing) the next engine worker after a warm berth run, podman's
         // conmon and cleanup processes. It would otherwise land on whoever runs next.
-        await new Promise((r) => setTimeout(r, SETTLE_MS));
+        const settle = opts.settle ?? SETTLE_MS;
+        if (settle > 0) await new Promise((r) => setTimeout(r, settle));
       }
     }
     return report(opts, contenders, samples, skipped);
@@ -165,6 +206,7 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
     await removeCgroupParent();
     removeCgroupEverywhere(podmanParent);
     for (const b of bundles) await b.cleanup();
+    if (mounted) spawnSync('umount', ['-l', state], { stdio: 'ignore' });
     rmSync(tmp, { recursive: true, force: true });
     const left = leftovers(tag);
     if (left.length) process.stderr.write(`warning: cgroups left behind:\n${left.join('\n')}\n`);
@@ -175,7 +217,8 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
   const host = hostInfo();
   const rows = contenders.map((c) => ({ key: c.key, label: c.label, s: samples[c.key]! }));
   if (samples.crunRaw && samples.crunWrapper) {
-    rows.splice(rows.findIndex((r) => r.key === 'crunRaw'), 0, { key: 'crun', label: 'crun run (wrapper subtracted per round)', s: pairedDiff(samples.crunRaw, samples.crunWrapper) });
+    rows.splice(rows.findIndex((r) => r.key === 'crunRaw'), 0, { key: 'crun', label: 'crun run, the API\'s spec (wrapper subtracted per round)', s: pairedDiff(samples.crunRaw, samples.crunWrapper) });
+    rows.splice(rows.findIndex((r) => r.key === 'crunPlainRaw'), 0, { key: 'crunPlain', label: 'crun run, a runc-spec bundle (wrapper subtracted)', s: pairedDiff(samples.crunPlainRaw!, samples.crunWrapper) });
   }
   const byKey = Object.fromEntries(rows.map((r) => [r.key, r.s]));
   const ratios: Record<string, number | undefined> = {
@@ -183,6 +226,7 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
     podmanOverBerthCli: byKey.podman ? pairedRatio(byKey.podman, byKey.berthCli!) : undefined,
     apiOverCrun: byKey.crun ? pairedRatio(byKey.api!, byKey.crun) : undefined,
     apiOverCrunRaw: byKey.crunRaw ? pairedRatio(byKey.api!, byKey.crunRaw) : undefined,
+    apiOverCrunPlain: byKey.crunPlain ? pairedRatio(byKey.api!, byKey.crunPlain) : undefined,
   };
   const results: Record<string, unknown> = {};
   const tableRows = rows.map((r) => {
@@ -190,12 +234,15 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
     results[r.key] = { label: r.label, ...s, samples: r.s.map((x) => Number(x.toFixed(3))) };
     return [r.label, ms(s.median), ms(s.p10), ms(s.p90)];
   });
-  let text = `engine-run: /bin/true in a busybox root filesystem, ${opts.iterations} rounds round robin after ${opts.warmup} warmup\n`;
+  const settle = opts.settle ?? SETTLE_MS;
+  let text = `engine-run: /bin/true in a busybox root filesystem, ${opts.iterations} rounds (each in a new shuffled order) after ${opts.warmup} warmup, `
+    + `${settle ? `${settle} ms untimed pause after each run` : 'back to back'}, runtime state on tmpfs\n`;
   text += `${hostLine(host)}\n\n`;
   text += table(['command', 'median ms', 'p10', 'p90'], tableRows);
   const x = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
   text += `\npodman ÷ berth run (paired median): ${x(ratios.podmanOverBerthWarm)} through the C client, ${x(ratios.podmanOverBerthCli)} cold  (target ≥ 3x)\n`;
-  text += `API ÷ crun (paired median): ${x(ratios.apiOverCrun)} wrapper subtracted, ${x(ratios.apiOverCrunRaw)} with crun's wrapper  (target ≤ 1x)\n`;
+  text += `API ÷ crun of the same spec (paired median): ${x(ratios.apiOverCrun)} wrapper subtracted, ${x(ratios.apiOverCrunRaw)} with crun's wrapper  (target ≤ 1x)\n`;
+  text += `API ÷ crun of a runc-spec bundle (no seccomp, 3 capabilities; wrapper subtracted): ${x(ratios.apiOverCrunPlain)}\n`;
   if (skipped.length) text += `skipped: ${skipped.join('; ')}\n`;
-  return { name: 'engine-run', text, data: { host, iterations: opts.iterations, warmup: opts.warmup, ratios, skipped, results } };
+  return { name: 'engine-run', text, data: { host, iterations: opts.iterations, warmup: opts.warmup, settle, ratios, skipped, results } };
 }

@@ -17,6 +17,8 @@ export interface BenchOptions {
   warmup: number;
   /** Machine-readable output (`--json`): the table goes to stderr, JSON to stdout. */
   json: boolean;
+  /** engine-run: the untimed pause after each run in ms (`--settle`, default 400). */
+  settle?: number;
   /** cgroup-lifecycle: idle gaps in ms before each lifecycle (`--gaps 0,200`). */
   gaps?: number[];
 }

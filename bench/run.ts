@@ -30,6 +30,7 @@ const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [b
   -n N          measured iterations (default 30)
   --warmup W    unmeasured iterations first (default 3)
   --gaps LIST   cgroup-lifecycle: idle gaps in ms before each lifecycle (default 0,200)
+  --settle MS   engine-run: untimed pause after each run (default 400; 0 runs back to back)
   --json        print one JSON document on stdout (tables go to stderr)
 `;
 
@@ -46,6 +47,7 @@ function parse(argv: string[]): { names: string[]; opts: BenchOptions } {
     if (a === '-n' || a === '--iterations') opts.iterations = Math.max(1, num(a, argv[++i]));
     else if (a === '--warmup') opts.warmup = num(a, argv[++i]);
     else if (a === '--json') opts.json = true;
+    else if (a === '--settle') opts.settle = num(a, argv[++i]);
     else if (a === '--gaps') opts.gaps = (argv[++i] ?? '').split(',').map((g) => num(a, g));
     else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); process.exit(0); }
     else if (a in BENCHES) names.push(a);

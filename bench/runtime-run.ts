@@ -1,7 +1,8 @@
 /**
  * `runtime-run`: `berth-runtime run` of /bin/true in a busybox bundle with a memory and a pids
- * limit, against `runc run` and `crun run` of the same bundle, interleaved round robin in one
- * process so that load drift hits every runtime alike, plus the floors below them.
+ * limit, against `runc run` and `crun run` of the same bundle, interleaved in one process (in a
+ * new shuffled order each round) so that load drift hits every runtime alike, plus the floors
+ * below them.
  *
  * crun 1.8.1 refuses this host's hybrid layout ("cgroups in hybrid mode not supported") and puts
  * a relative cgroupsPath below the root of each hierarchy rather than below its own cgroup, so it
@@ -22,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeBundle, ownCgroupDirs, repoRoot, type TestBundle } from '../test/support/bundle.js';
 import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
-import { ms, nowMs, pairedDiff, pairedRatio, summarize, table } from './stats.js';
+import { ms, nowMs, pairedDiff, pairedRatio, roundOrder, summarize, table } from './stats.js';
 
 /** One thing timed each round. `argv(id)` gives the command; `bundle` when it runs a container. */
 interface Contender {
@@ -180,8 +181,8 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
     const samples: Record<string, number[]> = Object.fromEntries(contenders.map((c) => [c.key, []]));
     const total = opts.warmup + opts.iterations;
     for (let round = 0; round < total; round++) {
-      // Rotate the order each round so no runtime always follows the same neighbour.
-      const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+      // A new order each round, so no runtime always follows the same neighbour (stats.ts).
+      const order = roundOrder(contenders, round);
       for (const c of order) {
         const id = `${tag}-${c.key.toLowerCase()}-${round}`;
         if (c.bundle) await retarget(c.bundle, id);
@@ -220,7 +221,7 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
     results[r.key] = { label: r.label, ...s, berthRatio: ratio, samples: r.s.map((x) => Number(x.toFixed(3))) };
     return [r.label, ms(s.median), ms(s.p10), ms(s.p90), ratio === undefined ? '' : `${ratio.toFixed(2)}x`];
   });
-  let text = `runtime-run: /bin/true in a busybox bundle (memory ${MEMORY / 2 ** 20} MiB, pids ${PIDS}), ${opts.iterations} rounds round robin after ${opts.warmup} warmup\n`;
+  let text = `runtime-run: /bin/true in a busybox bundle (memory ${MEMORY / 2 ** 20} MiB, pids ${PIDS}), ${opts.iterations} rounds (each in a new shuffled order) after ${opts.warmup} warmup\n`;
   text += `${hostLine(host)}\n\n`;
   text += table(['command', 'median ms', 'p10', 'p90', 'berth client ÷ this (paired)'], tableRows);
   text += '\nlimits seen inside (memory bytes, pids.max): ' + Object.entries(checks).map(([k, v]) => `${k}: ${v}`).join('; ') + '\n';

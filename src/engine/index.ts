@@ -60,20 +60,8 @@ export interface RunOptions {
 
 /** Run a container to completion, removing it afterwards; resolves with what happened. */
 export async function runContainer(opts: RunOptions): Promise<Report> {
-  const paths: EnginePaths = { dataRoot: opts.paths?.dataRoot ?? defaultDataRoot(), runtimeRoot: opts.paths?.runtimeRoot ?? defaultRuntimeRoot() };
-  const config = defaultContainerConfig();
-  const hc = { ...defaultHostConfig(), ...opts.hostConfig };
-  config.Image = opts.image ?? 'host';
-  config.Cmd = [...opts.cmd];
-  config.Env = [...(opts.env ?? [])];
-  config.WorkingDir = opts.workdir ?? '';
-  config.User = opts.user ?? '';
-  if (opts.memory !== undefined) hc.Memory = typeof opts.memory === 'number' ? opts.memory : parseSize(opts.memory, 'memory');
-  if (opts.cpus !== undefined) hc.NanoCpus = Math.round(opts.cpus * 1e9);
-  if (opts.pidsLimit !== undefined) hc.PidsLimit = opts.pidsLimit;
-  if (opts.cgroupParent !== undefined) hc.CgroupParent = opts.cgroupParent;
-  hc.AutoRemove = true;
-  const rec = await createEngineContainer(paths, { name: opts.name, rootfs: opts.rootfs, config, hostConfig: hc });
+  const paths = runPaths(opts);
+  const rec = await createEngineContainer(paths, runRequest(opts));
   let launched;
   try {
     launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs, launcher: sparingLauncher, log: false });
@@ -87,6 +75,28 @@ export async function runContainer(opts: RunOptions): Promise<Report> {
   // end (every writer is gone once the cgroup is empty), but never for long.
   await Promise.race([Promise.all(drained), new Promise((r) => setTimeout(r, 1000).unref())]);
   return report;
+}
+
+/** Where runContainer keeps records and runtime state. */
+export function runPaths(opts: Pick<RunOptions, 'paths'>): EnginePaths {
+  return { dataRoot: opts.paths?.dataRoot ?? defaultDataRoot(), runtimeRoot: opts.paths?.runtimeRoot ?? defaultRuntimeRoot() };
+}
+
+/** The create request runContainer makes of its options (the benchmark runs crun on its spec). */
+export function runRequest(opts: RunOptions): CreateRequest {
+  const config = defaultContainerConfig();
+  const hc = { ...defaultHostConfig(), ...opts.hostConfig };
+  config.Image = opts.image ?? 'host';
+  config.Cmd = [...opts.cmd];
+  config.Env = [...(opts.env ?? [])];
+  config.WorkingDir = opts.workdir ?? '';
+  config.User = opts.user ?? '';
+  if (opts.memory !== undefined) hc.Memory = typeof opts.memory === 'number' ? opts.memory : parseSize(opts.memory, 'memory');
+  if (opts.cpus !== undefined) hc.NanoCpus = Math.round(opts.cpus * 1e9);
+  if (opts.pidsLimit !== undefined) hc.PidsLimit = opts.pidsLimit;
+  if (opts.cgroupParent !== undefined) hc.CgroupParent = opts.cgroupParent;
+  hc.AutoRemove = true;
+  return { name: opts.name, rootfs: opts.rootfs, config, hostConfig: hc };
 }
 
 /**
