@@ -30,6 +30,7 @@ export { reapExited, shouldRestart } from './reap.js';
 export { appendEvent, readEvents, type EngineEvent } from './events.js';
 export { requestFromFlags } from './flags.js';
 export { formatReport } from './report.js';
+export { dropSpareHelpers } from '../runtime/helper-pool.js';
 
 /** Options of runContainer. Sizes take numbers (bytes) or Docker's strings ('64m'). */
 export interface RunOptions {
