@@ -67,7 +67,7 @@ export async function mirroredRun(root: string, id: string, bundleDir: string, m
     record.status = 'created';
     store.save(record);
   } catch (err) {
-    session?.child.kill('SIGKILL');
+    session?.kill();
     throw err;
   } finally {
     release();

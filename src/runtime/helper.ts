@@ -144,11 +144,6 @@ export class HelperSession {
     if (this.conn) this.sync.resume();
   }
 
-  /** The spawned helper process, or undefined when the helper is a client or was forked. */
-  get spawned(): ChildProcess | undefined {
-    return this.proc;
-  }
-
   /** The helper's pid (undefined when the helper is a client: HelperConnection). */
   get helperPid(): number | undefined {
     return this.proc?.pid ?? this.forked?.pid;
@@ -165,12 +160,6 @@ export class HelperSession {
 
   get stderr(): Readable | null {
     return this.proc?.stderr ?? this.forked?.stdio[2] ?? null;
-  }
-
-  /** The spawned helper process (not there when the helper is a client: see HelperConnection). */
-  get child(): ChildProcess {
-    if (!this.proc) throw new BerthError('EHELPER', 'the helper runs in the berth-runtime client: it has no child process here');
-    return this.proc;
   }
 
   private deliver(msg: Buffer[] | undefined): void {

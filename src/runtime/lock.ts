@@ -49,15 +49,26 @@ function timeout(path: string, owner: number): BerthError {
   return new BerthError('EBAD_STATE', `timed out waiting for the lock ${path} held by pid ${owner}`);
 }
 
-/** Take the lock in directory `dir`, waiting up to `timeoutMs`. Returns the release function. */
-export function lockDir(dir: string, timeoutMs = 30_000): () => void {
-  const path = join(dir, 'lock');
-  const deadline = Date.now() + timeoutMs;
+/**
+ * Try until the lock is taken (its release function) or its owner is alive and it is not ours
+ * yet (undefined: wait a moment and call again); past `deadline`, fail naming the owner.
+ */
+function attempt(path: string, dir: string, deadline: number): (() => void) | undefined {
   for (;;) {
     const r = tryLock(path, dir);
     if (typeof r === 'function') return r;
     if (r === 0) continue;
     if (Date.now() > deadline) throw timeout(path, r);
+    return undefined;
+  }
+}
+
+/** Take the lock in directory `dir`, waiting up to `timeoutMs`. Returns the release function. */
+export function lockDir(dir: string, timeoutMs = 30_000): () => void {
+  const path = join(dir, 'lock');
+  const deadline = Date.now() + timeoutMs;
+  for (let r = attempt(path, dir, deadline); ; r = attempt(path, dir, deadline)) {
+    if (r) return r;
     sleepSync(2);
   }
 }
@@ -70,11 +81,8 @@ export function lockDir(dir: string, timeoutMs = 30_000): () => void {
 export async function lockDirAsync(dir: string, timeoutMs = 30_000): Promise<() => void> {
   const path = join(dir, 'lock');
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = tryLock(path, dir);
-    if (typeof r === 'function') return r;
-    if (r === 0) continue;
-    if (Date.now() > deadline) throw timeout(path, r);
+  for (let r = attempt(path, dir, deadline); ; r = attempt(path, dir, deadline)) {
+    if (r) return r;
     await new Promise((res) => setTimeout(res, 2));
   }
 }

@@ -4,6 +4,8 @@
  */
 import type { FlagSpec } from '../args.js';
 import type { Parsed } from '../args.js';
+import type { Launched } from '../../engine/launch.js';
+import type { Report } from '../../engine/report.js';
 
 const f = (name: string, type: FlagSpec['type'], help: string, aliases?: string[]): FlagSpec => ({ name, type, help, aliases });
 
@@ -83,4 +85,21 @@ export function imageAndCommand(argv: string[], p: Parsed): { image: string | un
   const image = rest.shift();
   if (rest[0] === '--') rest.shift();
   return { image, cmd: rest };
+}
+
+const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+
+/**
+ * A container in the foreground (`run`, `start -a`): like Docker's sig-proxy, signals sent to
+ * berth go to the container's main process meanwhile. Resolves with the report, or undefined
+ * when the user detached (the container goes on in the background).
+ */
+export async function waitForeground(launched: Launched): Promise<Report | undefined> {
+  const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
+  for (const sig of FORWARDED) process.on(sig, forward);
+  try {
+    return await Promise.race([launched.exited, launched.detached.then(() => undefined)]);
+  } finally {
+    for (const sig of FORWARDED) process.off(sig, forward);
+  }
 }

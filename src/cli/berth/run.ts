@@ -14,9 +14,7 @@ import { requestFromFlags } from '../../engine/flags.js';
 import { EngineStore } from '../../engine/store.js';
 import { pullOutput } from './image-output.js';
 import type { Command } from './context.js';
-import { CREATE_FLAGS, imageAndCommand } from './run-flags.js';
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+import { CREATE_FLAGS, imageAndCommand, waitForeground } from './run-flags.js';
 
 /** The raw argv of the command, for imageAndCommand (set by main before run()). */
 export const rawArgv: { value: string[] } = { value: [] };
@@ -63,11 +61,7 @@ export const run: Command = {
       process.stderr.write(`berth: ${(err as Error).message}\n`);
       return startFailureCode((err as Error).message);
     }
-    // Like `docker run` (sig-proxy): signals sent to berth go to the container's main process.
-    const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
-    for (const sig of FORWARDED) process.on(sig, forward);
-    const report = await Promise.race([launched.exited, launched.detached.then(() => undefined)]);
-    for (const sig of FORWARDED) process.off(sig, forward);
+    const report = await waitForeground(launched);
     if (!report) return 0; // detached: the container goes on in the background
     if (bool(p, 'report')) process.stderr.write(formatReport(report));
     else if (report.signal) process.stderr.write(`berth: container ${rec.Name} ${report.summary}\n`);

@@ -13,8 +13,7 @@ import { formatReport } from '../../engine/report.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
 import { eachContainer } from './each.js';
-
-const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'];
+import { waitForeground } from './run-flags.js';
 
 export const start: Command = {
   name: 'start',
@@ -44,10 +43,7 @@ export const start: Command = {
     // Docker: the detach keys work when stdin (-i) is attached to a terminal and the container has one.
     const detachKeys = rec.Config.Tty && bool(p, 'interactive') && process.stdin.isTTY ? keys : undefined;
     const launched = await launch(ctx.paths, rec.Id, { stdio: [stdin, 'inherit', 'inherit'], warn: ctx.warn, detachKeys });
-    const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
-    for (const sig of FORWARDED) process.on(sig, forward);
-    const report = await Promise.race([launched.exited, launched.detached.then(() => undefined)]);
-    for (const sig of FORWARDED) process.off(sig, forward);
+    const report = await waitForeground(launched);
     if (!report) return 0; // detached: the container goes on in the background
     if (bool(p, 'report')) process.stderr.write(formatReport(report));
     return report.exitCode;
