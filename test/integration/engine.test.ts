@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertNoLeaks, ownCgroupDirs, processTag, repoRoot, testCgroupParent, uniqueId, whyNotRoot } from '../support/bundle.js';
@@ -79,9 +79,15 @@ test('resource flags reach the container and its cgroup', { skip }, async () => 
   assert.equal((await berth(['rm', name])).code, 0);
 });
 
-test('a running container\'s cgroup holds the limits on the host', { skip }, async () => {
+test('a running container\'s cgroup holds the limits on the host', { skip }, async (t) => {
   const name = uniqueId('live');
-  const r = await berth(['run', '-d', '--name', name, ...cg, '--memory', '40m', '--pids-limit', '17', '--blkio-weight', '300', '--', 'sleep', '30']);
+  // A weight needs a proportional-weight I/O scheduler (CFQ or BFQ) on the host; without one,
+  // berth refuses --blkio-weight with an error naming the knob, so it is left out here.
+  const blkio = (await ownCgroupDirs()).find((d) => d.controllers.split(',').includes('blkio'));
+  const weight = blkio && ['blkio.weight', 'blkio.bfq.weight'].some((f) => existsSync(join(blkio.dir, f))) ? ['--blkio-weight', '300'] : [];
+  if (!weight.length) process.stdout.write('# no blkio weight file on this host: --blkio-weight left out\n');
+  t.after(async () => { await berth(['rm', '-f', name]); });
+  const r = await berth(['run', '-d', '--name', name, ...cg, '--memory', '40m', '--pids-limit', '17', ...weight, '--', 'sleep', '30']);
   assert.equal(r.code, 0, r.stderr);
   const id = r.stdout.trim();
   const dirs = await ownCgroupDirs();
