@@ -32,20 +32,18 @@ static void wait_go(struct plan *p)
 	msg_free(&m);
 }
 
-/* Open the exec fifo for writing through the host /proc (the container may have none). */
+/* Wait for `start`: it writes one byte into the exec fifo, which we hold open (see `exec-fifo`). */
 static void op_wait_fifo(struct plan *p)
 {
 	if (p->fifo_fd < 0)
 		die("wait-fifo: no exec-fifo in the plan");
-	char path[64];
-	snprintf(path, sizeof(path), "self/fd/%d", p->fifo_fd);
-	/* Opening a fifo for writing blocks until a reader opens it: that is `start`. */
-	int fd = openat(p->hostproc_fd, path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		die_errno("wait-fifo: open exec fifo");
-	if (write(fd, "0", 1) != 1)
-		die_errno("wait-fifo: write exec fifo");
-	close(fd);
+	char c;
+	ssize_t r;
+	do
+		r = read(p->fifo_fd, &c, 1);
+	while (r < 0 && errno == EINTR);
+	if (r != 1)
+		die_errno("wait-fifo: read exec fifo");
 	close(p->fifo_fd);
 	p->fifo_fd = -1;
 }
@@ -89,10 +87,6 @@ static void simple(struct plan *p, struct msg *m)
 	} else if (!strcmp(op, "no-new-privs")) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 			die_errno("no-new-privs");
-	} else if (!strcmp(op, "chdir")) {
-		NEED(m, 1, op);
-		if (chdir(a) < 0)
-			die_errno("chdir %s", a);
 	} else if (!strcmp(op, "ready")) {
 		if (proto_send(p->sync_fd, "ready", NULL, 0) < 0)
 			die_errno("ready");
@@ -104,10 +98,11 @@ static void simple(struct plan *p, struct msg *m)
 
 void run_child(struct plan *p, size_t first)
 {
-	/* Keep the host /proc: after pivot the container may have none, and wait-fifo needs one. */
-	p->hostproc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (p->hostproc_fd < 0)
-		die_errno("open /proc");
+	/* Only the parent clones: the child never needs the cgroup v2 directory (fds.c says why it must go). */
+	if (p->cgroup_fd >= 0) {
+		close(p->cgroup_fd);
+		p->cgroup_fd = -1;
+	}
 	wait_go(p);
 	for (size_t i = first; i < p->nops; i++) {
 		struct msg *m = &p->ops[i];
@@ -136,6 +131,7 @@ void run_child(struct plan *p, size_t first)
 		else if (!strcmp(op, "env")) op_env(p, m);
 		else if (!strcmp(op, "exec")) op_exec(p, m);
 		else if (!strcmp(op, "lookup")) op_lookup(p, m);
+		else if (!strcmp(op, "chdir")) op_chdir(p, m); /* fds.c */
 		else if (!strcmp(op, "cgroup-self")) op_cgroup_self(m);
 		else if (!strcmp(op, "keyring")) op_keyring(m);
 		else if (!strcmp(op, "personality")) op_personality(m);

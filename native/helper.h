@@ -30,15 +30,15 @@ struct plan {
 	size_t nops;
 	int sync_fd;
 	int preserve;
-	int fifo_fd;     /* O_PATH fd of the exec fifo, or -1 */
+	int fifo_fd;     /* the exec fifo, open for reading and writing (`exec-fifo`), or -1 */
 	int console_fd;  /* connected console socket, or -1 */
 	int root_fd;     /* O_PATH fd of ROOT (of "/" after pivot), or -1 */
 	int cgroup_fd;   /* O_PATH fd of the cgroup v2 dir for CLONE_INTO_CGROUP, or -1 */
 	struct msg *cg_enter; /* `cgroup-enter`: v1 dirs the helper moved itself into, or NULL */
 	struct msg *cg_leave; /* `cgroup-leave`: v1 dirs it moves back to after the clone, or NULL */
 	int cg_entered;  /* 1 while the helper sits in the cg_enter dirs */
-	int hostproc_fd; /* O_PATH fd of the host's /proc, opened before pivot */
 	int pivoted;     /* 1 after pivot/chroot: paths are container paths */
+	int sealed;      /* 1 once seal_fds() ran in the child (fds.c) */
 	char *root;      /* ROOT as given by `rootfs` */
 	char *state;     /* state json from "go", or NULL */
 	size_t state_len;
@@ -121,6 +121,10 @@ int main_bpf_devices(const char *dir);
 
 /* oom.c */
 int main_oom_watch(const char *dir);
+
+/* fds.c: what the container's process may hold when the config's paths come into play */
+void seal_fds(struct plan *p);
+void op_chdir(struct plan *p, struct msg *m);
 
 /* child.c */
 __attribute__((noreturn)) void run_child(struct plan *p, size_t first_op);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #ifndef BERTH_VERSION
@@ -85,11 +86,20 @@ int helper_launch(char **argv)
 /* Launch mode proper, running sealed: read the plan from sync_fd, run it. */
 int helper_run(int sync_fd, int preserve)
 {
-	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .hostproc_fd = -1, .cgroup_fd = -1,
+	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .cgroup_fd = -1,
 			  .front_rd = -1, .front_wr = -1 };
 	p.sync_fd = sync_fd;
 	p.preserve = preserve;
 	g_sync_fd = p.sync_fd;
+	/*
+	 * Not dumpable: /proc/<pid>/fd, /proc/<pid>/root and ptrace of the helper then need
+	 * CAP_SYS_PTRACE, which a container's process does not have. The child inherits this, so a
+	 * process already in the container (an `exec` joins its pid namespace) cannot reach the
+	 * host fds the child holds between setns and the exec (the CVE-2016-9962 class; runc's init
+	 * does the same). execve() makes the container's process dumpable again.
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		die_errno("prctl PR_SET_DUMPABLE");
 	cloexec_from(3 + p.preserve, p.sync_fd);
 	/* Neither a hook nor the container may inherit the sync socket; nothing we exec needs it. */
 	if (fcntl(p.sync_fd, F_SETFD, FD_CLOEXEC) < 0)

@@ -146,6 +146,7 @@ static void after_root_change(struct plan *p)
 	p->root_fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (p->root_fd < 0)
 		die_errno("open / after root change");
+	seal_fds(p); /* fds.c: nothing of the host is needed from here on */
 }
 
 /*

@@ -52,8 +52,15 @@ static void op_exec_fifo(struct plan *p, struct msg *m)
 	 * for writing after it has switched to process.user: it must be writable by any uid. */
 	if (chmod(m->f[1], 0622) < 0)
 		die_errno("exec-fifo: chmod %s", m->f[1]);
-	/* O_PATH does not open the fifo, so this does not block; the child reopens it for writing. */
-	p->fifo_fd = open(m->f[1], O_PATH | O_CLOEXEC);
+	/*
+	 * Read-write: on Linux that open never blocks, and it gives the child a fd it can wait on
+	 * with a plain read(2) until `start` writes a byte, with no path to reopen later (the old
+	 * way, reopening an O_PATH fd through the host's /proc, kept a host /proc fd in the
+	 * container's process: CVE-2024-21626's class). The child, holding a writer itself, never
+	 * sees EOF; `start` opens the fifo O_WRONLY|O_NONBLOCK, which fails with ENXIO once no
+	 * reader is left, i.e. when the init died.
+	 */
+	p->fifo_fd = open(m->f[1], O_RDWR | O_CLOEXEC);
 	if (p->fifo_fd < 0)
 		die_errno("exec-fifo: open %s", m->f[1]);
 }
@@ -189,6 +196,10 @@ void run_parent(struct plan *p)
 		run_child(p, i);
 	}
 	idmap_parent_close();
+	if (p->fifo_fd >= 0) { /* the init's alone: a second reader would hide the init's death from `start` */
+		close(p->fifo_fd);
+		p->fifo_fd = -1;
+	}
 	char buf[16];
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	if (proto_send2(p->sync_fd, "pid", buf, born_in ? "1" : "0") < 0) {

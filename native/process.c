@@ -157,6 +157,7 @@ static const char *env_path(char **env)
 void op_lookup(struct plan *p, struct msg *m)
 {
 	NEED(m, 1, "lookup");
+	seal_fds(p); /* fds.c: the path is the config's */
 	const char *name = m->f[1];
 	struct stat st;
 	if (strchr(name, '/')) {
@@ -187,6 +188,7 @@ void op_lookup(struct plan *p, struct msg *m)
 void op_exec(struct plan *p, struct msg *m)
 {
 	NEED(m, 1, "exec");
+	seal_fds(p); /* fds.c: the path is the config's */
 	static char *noenv[] = { NULL };
 	char **env = p->env ? p->env : noenv;
 	/* The fields after the type are the argv; grow the array by one for the NULL terminator. */

@@ -4,8 +4,7 @@
  * current status and either acts or fails with a state error that names the container and its
  * status (runc's sentinel errors, e.g. "cannot start a container that has stopped").
  */
-import { constants, openSync, unlinkSync } from 'node:fs';
-import { Socket } from 'node:net';
+import { closeSync, constants, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import type { LinuxResources, State } from '../oci/spec.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups/index.js';
@@ -85,42 +84,53 @@ export function startContainer(root: string, id: string, warn: (msg: string) => 
 }
 
 /**
- * Open the exec fifo for reading, which lets the init's blocking open-for-write return, and
- * read the byte it writes. The open is non-blocking, and the fd is then watched by the event loop
- * (a pipe handle: epoll), so the byte is taken the moment it is written. A FIFO reports no hang-up
- * to a reader while no writer ever opened it, so an init that died before its open would not be
- * seen that way: a slow check of the process (every 20 ms) ends the wait then, as does EOF (the
- * init opened the fifo and died before writing).
+ * Let the init of a created container go on. It waits in a read(2) of the exec fifo, which it
+ * holds open for reading and writing (native/PROTOCOL.md, `exec-fifo`), so one byte written
+ * here releases it; it closes the fifo as soon as it has the byte. Opens are non-blocking: with
+ * no reader left (the init died) an open for writing fails with ENXIO at once.
+ *
+ * A write can still land just before a dying init's fds are closed, so the start is confirmed:
+ * once no reader is left, the byte still being in the fifo (it outlives its readers while this
+ * process holds a writer) means the init died without reading it.
  */
 async function releaseFifo(path: string, record: ContainerRecord): Promise<void> {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  const pipe = new Socket({ fd, readable: true, writable: false });
+  const exited = () => new BerthError('EBAD_STATE', `cannot start container ${record.id}: its init process exited`);
+  const writer = openFifo(path, constants.O_WRONLY);
+  if (writer === undefined) throw exited();
   try {
-    await new Promise<void>((resolve, reject) => {
-      const deadline = Date.now() + 10_000;
-      const done = (err?: Error) => {
-        clearInterval(timer);
-        pipe.off('data', onData);
-        pipe.off('end', onEnd);
-        pipe.off('error', onEnd);
-        if (err) reject(err);
-        else resolve();
-      };
-      const exited = () => new BerthError('EBAD_STATE', `cannot start container ${record.id}: its init process exited`);
-      const onData = () => done();
-      const onEnd = () => done(exited());
-      const timer = setInterval(() => {
-        if (record.pid === undefined || !isSameProcess(record.pid, record.pidStartTime)) done(exited());
-        else if (Date.now() > deadline) done(new BerthError('EBAD_STATE', `container ${record.id} did not start within 10s`));
-      }, 20);
-      pipe.on('data', onData);
-      pipe.on('end', onEnd);
-      pipe.on('error', onEnd);
-    });
+    writeSync(writer, '0');
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const probe = openFifo(path, constants.O_WRONLY);
+      if (probe === undefined) break;
+      closeSync(probe);
+      if (Date.now() > deadline) throw new BerthError('EBAD_STATE', `container ${record.id} did not start within 10s`);
+      await new Promise((res) => setTimeout(res, 1));
+    }
+    const reader = openFifo(path, constants.O_RDONLY)!;
+    let unread = 0;
+    try {
+      unread = readSync(reader, Buffer.alloc(1));
+    } catch (err) {
+      if (errnoCode(err) !== 'EAGAIN') throw err;
+    } finally {
+      closeSync(reader);
+    }
+    if (unread) throw exited();
   } finally {
-    pipe.destroy(); // closes fd
+    closeSync(writer);
   }
   unlinkSync(path);
+}
+
+/** Open the exec fifo without blocking; undefined when opening for writing finds no reader (ENXIO). */
+function openFifo(path: string, mode: number): number | undefined {
+  try {
+    return openSync(path, mode | constants.O_NONBLOCK);
+  } catch (err) {
+    if (errnoCode(err) === 'ENXIO') return undefined;
+    throw err;
+  }
 }
 
 /** `kill`: send a signal to the init, or with `all` to every process of the container. */
