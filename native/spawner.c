@@ -47,6 +47,7 @@ static struct kid *g_kids;
 static int g_sfd = -1; /* the signalfd of SIGCHLD */
 static struct sockaddr_un g_addr;
 static socklen_t g_addrlen;
+static pid_t g_program; /* the Node program that started us: the only peer a child may talk to */
 
 /* Connect to the program's socket and say who we are; returns the fd. Dies on failure. */
 static int connect_back(const char *token, const char *role)
@@ -56,6 +57,19 @@ static int connect_back(const char *token, const char *role)
 		die_errno("spawner: socket");
 	if (connect(fd, (struct sockaddr *)&g_addr, g_addrlen) < 0)
 		die_errno("spawner: connect");
+	/*
+	 * An abstract name is reachable by every process of the network namespace, a container run
+	 * with the host's network included, and /proc/net/unix shows it. Once the program stops
+	 * listening (it closed the spawner) another process could bind the name and would then
+	 * receive this helper's sync channel, i.e. send a plan to a root helper. So the peer must be
+	 * the program itself: SO_PEERCRED gives its pid as the kernel saw it at listen(2).
+	 */
+	struct ucred cr;
+	socklen_t crlen = sizeof(cr);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &crlen) < 0)
+		die_errno("spawner: SO_PEERCRED");
+	if (cr.pid != g_program || cr.uid != getuid())
+		die("spawner: the socket is held by pid %d uid %u, not by the program (pid %d)", (int)cr.pid, (unsigned)cr.uid, (int)g_program);
 	char hello[MAX_TOKEN + 32];
 	int n = snprintf(hello, sizeof(hello), "%s %s %d\n", token, role, (int)getpid());
 	if (write_all(fd, hello, (size_t)n) < 0)
@@ -141,6 +155,7 @@ static void reap(void)
 int main_spawner(const char *address, char **argv)
 {
 	ensure_sealed_exe(argv);
+	g_program = getppid();
 	size_t len = strlen(address);
 	if (len == 0 || len >= sizeof(g_addr.sun_path))
 		die("spawner: invalid socket address %s", address);
