@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { pull, resolveImage, type EngineImage } from '../image/index.js';
 import { resolveInRoot } from '../image/config.js';
+import { readFileInRoot } from '../util/inroot.js';
 import type { ProgressFn } from '../image/progress.js';
 import { familiarName, parseReference } from '../image/reference.js';
 import type { Mount } from '../oci/spec.js';
@@ -76,7 +77,7 @@ export interface ImageContainer {
 }
 
 async function readDb(rootPath: string, file: string): Promise<string[][]> {
-  const text = await readFile(await resolveInRoot(rootPath, file), 'utf8').catch(() => '');
+  const text = readFileInRoot(rootPath, file) ?? '';
   return text.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 

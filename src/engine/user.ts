@@ -4,9 +4,8 @@
  * primary group comes from passwd unless given, supplementary groups are the groups that list the
  * user, and HOME comes from passwd (/ when there is none).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BerthError } from '../util/errors.js';
+import { readFileInRoot } from '../util/inroot.js';
 
 /** A resolved user. */
 export interface ResolvedUser {
@@ -16,12 +15,9 @@ export interface ResolvedUser {
   home: string;
 }
 
-function readLines(file: string): string[][] {
-  try {
-    return readFileSync(file, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
-  } catch {
-    return [];
-  }
+/** A passwd-style file of the container's root, read as the container sees it (util/inroot.ts). */
+function readLines(rootDir: string, file: string): string[][] {
+  return (readFileInRoot(rootDir, file) ?? '').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split(':'));
 }
 
 /** Pure core: resolve `spec` against passwd and group file contents (as split lines). */
@@ -60,5 +56,5 @@ export function resolveUserIn(spec: string, passwd: string[][], group: string[][
 
 /** Resolve `spec` against `<rootDir>/etc/passwd` and `<rootDir>/etc/group` (missing files = empty). */
 export function resolveUser(spec: string, rootDir: string): ResolvedUser {
-  return resolveUserIn(spec, readLines(join(rootDir, 'etc/passwd')), readLines(join(rootDir, 'etc/group')));
+  return resolveUserIn(spec, readLines(rootDir, '/etc/passwd'), readLines(rootDir, '/etc/group'));
 }

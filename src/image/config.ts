@@ -3,9 +3,8 @@
  * through its own /etc/passwd and /etc/group (read inside the root filesystem without following
  * a symlink out of it).
  */
-import { lstat, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { BerthError } from '../util/errors.js';
+import { readFileInRoot, resolveInRootSync } from '../util/inroot.js';
 import type { ImageConfigFile } from './manifest.js';
 
 /** What a container takes from its image. */
@@ -41,33 +40,14 @@ export function containerDefaults(c: ImageConfigFile): ContainerDefaults {
 
 /**
  * Resolves `path` (absolute, inside the container) to a host path under `root`, following
- * symlinks as the container would see them — an absolute link target restarts at `root`, `..`
- * stops at `root` — so nothing outside `root` is ever reached. At most 40 links, like the kernel.
+ * symlinks as the container would see them (util/inroot.ts).
  */
 export async function resolveInRoot(root: string, path: string): Promise<string> {
-  const todo = path.split('/').filter(Boolean);
-  const done: string[] = [];
-  let links = 0;
-  while (todo.length) {
-    const part = todo.shift() as string;
-    if (part === '.') continue;
-    if (part === '..') { done.pop(); continue; }
-    const full = join(root, ...done, part);
-    const st = await lstat(full).catch(() => undefined);
-    if (st?.isSymbolicLink()) {
-      if (++links > 40) throw new BerthError('EINVALID_IMAGE', `too many symlinks resolving ${path} in the image`);
-      const target = await readlink(full);
-      if (target.startsWith('/')) done.length = 0;
-      todo.unshift(...target.split('/').filter(Boolean));
-      continue;
-    }
-    done.push(part);
-  }
-  return join(root, ...done);
+  return resolveInRootSync(root, path);
 }
 
 async function readInRoot(root: string, path: string): Promise<string> {
-  return readFile(await resolveInRoot(root, path), 'utf8').catch(() => '');
+  return readFileInRoot(root, path) ?? '';
 }
 
 /** A resolved user: numeric ids and supplementary groups. */
