@@ -32,7 +32,12 @@ static void wait_go(struct plan *p)
 	msg_free(&m);
 }
 
-/* Wait for `start`: it writes one byte into the exec fifo, which we hold open (see `exec-fifo`). */
+/*
+ * Wait for `start`: it writes one byte into the exec fifo, which we hold open (see `exec-fifo`).
+ * The fd stays open (close-on-exec) until the execve: `start` waits for the last reader to go
+ * before it runs the poststart hooks, which the spec orders after the startContainer hooks and
+ * the exec of the user's process.
+ */
 static void op_wait_fifo(struct plan *p)
 {
 	if (p->fifo_fd < 0)
@@ -44,8 +49,6 @@ static void op_wait_fifo(struct plan *p)
 	while (r < 0 && errno == EINTR);
 	if (r != 1)
 		die_errno("wait-fifo: read exec fifo");
-	close(p->fifo_fd);
-	p->fifo_fd = -1;
 }
 
 static void op_env(struct plan *p, struct msg *m)
