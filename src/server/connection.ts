@@ -110,6 +110,7 @@ export class ClientConnection {
   private launched = false;
   private closed = false;
   private done = false;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly socket: Socket, private readonly decoder: MessageDecoder) {
     socket.on('close', () => { this.closed = true; });
@@ -149,9 +150,42 @@ export class ClientConnection {
     return this.done || this.closed;
   }
 
+  /**
+   * Tell `onGone` (once) when the client goes away before it became the helper and before the
+   * last message: for a command that runs on in this process for it (the engine worker). The
+   * socket is read from now on, what comes discarded (the client sends nothing between its
+   * request and "launch"): a paused socket never reports the peer's close, so without this a
+   * worker whose client was killed would run its command (a `berth events`: for ever) unseen.
+   * A client that becomes the helper is watched by its session instead.
+   */
+  watch(onGone: () => void): void {
+    let told = false;
+    const discard = () => {};
+    const gone = () => {
+      this.closed = true;
+      if (told || this.launched || this.done) return;
+      told = true;
+      onGone();
+    };
+    this.socket.on('data', discard);
+    this.socket.on('end', gone);
+    this.socket.on('close', gone);
+    this.socket.on('error', gone);
+    this.unwatch = () => {
+      this.socket.off('data', discard);
+      this.socket.off('end', gone);
+      this.socket.off('close', gone);
+      this.socket.off('error', gone);
+    };
+    this.socket.resume();
+  }
+
   /** The launcher of this request: the client becomes the helper (once per request). */
   readonly launch: HelperLauncher = (opts) => {
     if (this.launched) throw new BerthError('EHELPER', 'the berth-runtime client is already the helper of this request');
+    // A session over a closed socket would wait for "pid" for ever: no end or close event comes twice.
+    if (this.closed) throw new BerthError('EHELPER', 'the client went away before its container was started');
+    this.unwatch?.();
     this.launched = true;
     this.held = [];
     return new HelperSession({
