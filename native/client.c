@@ -2,9 +2,10 @@
  * berth-runtime and berth, the C front ends: the same static binary as the helper, entered when it
  * is run under one of these names (hard links in native/build made by the Makefile).
  *
- * They make no decisions. They hand their command line to the warm runtime server (src/server/,
- * a Node process that runs berth-runtime commands in-process, and berth commands in a pre-started
- * worker process) over a unix socket and do what the server says: print "out" and "err" data,
+ * They make no decisions. They tell the warm runtime server (src/server/, a Node process that
+ * runs berth-runtime commands in-process, and berth commands in a pre-started worker process)
+ * over a unix socket what they are and see (send_caller), hand it their command line, and do
+ * what the server says: print "out" and "err" data,
  * exit with "done"'s code, or, on "launch", become the helper itself, with the same connection as
  * the helper's sync fd. The container's stdio and preserved fds are then this process's own, i.e.
  * exactly what the caller (containerd's shim, podman's conmon, a shell) gave the command, and the
@@ -117,8 +118,42 @@ static __attribute__((noreturn)) void become_helper(int fd, struct msg *m)
 	_exit(1);
 }
 
+/* The "caller" message's files, in field order: PROTOCOL.md, "Who is served". */
+static const char *const CALLER_FILES[] = {
+	"/proc/self/exe", "/", "/proc/self/ns/mnt", "/proc/self/ns/pid", "/proc/self/ns/net",
+	"/proc/self/ns/cgroup", "/proc/self/ns/user", "/proc/self/ns/ipc", "/proc/self/ns/uts",
+};
+#define NCALLER (sizeof(CALLER_FILES) / sizeof(CALLER_FILES[0]))
+
 /*
- * The request, the first message. berth-runtime: "request" <cwd> <pid> <args...>. berth:
+ * The first message: what this process is and sees, measured here because only the caller can
+ * see it: "<st_dev>:<st_ino>" of its own executable (the build: every client is a hard link of
+ * one checkout's berth-helper), of its root directory and of each of its namespaces, or "-" for
+ * a file it cannot stat (no /proc, or a /proc of another pid namespace: the server treats "-" as
+ * different). The server compares them with its own and decides; this client only measures.
+ */
+static int send_caller(int fd)
+{
+	char buf[NCALLER][48];
+	const char *f[NCALLER + 1];
+	size_t len[NCALLER + 1];
+	f[0] = "caller";
+	for (size_t i = 0; i < NCALLER; i++) {
+		struct stat st;
+		if (stat(CALLER_FILES[i], &st) < 0)
+			snprintf(buf[i], sizeof(buf[i]), "-");
+		else
+			snprintf(buf[i], sizeof(buf[i]), "%llu:%llu", (unsigned long long)st.st_dev,
+				 (unsigned long long)st.st_ino);
+		f[i + 1] = buf[i];
+	}
+	for (size_t i = 0; i <= NCALLER; i++)
+		len[i] = strlen(f[i]);
+	return proto_sendv(fd, NCALLER + 1, f, len) < 0 ? -1 : 0;
+}
+
+/*
+ * The request, the second message. berth-runtime: "request" <cwd> <pid> <args...>. berth:
  * "engine" <cwd> <pid> <umask> <ttys> <cols> <rows> <argc> <args...> <environment...>, where ttys
  * says for fds 0, 1, 2 whether each is a terminal ("010": only stdout) and cols/rows are the
  * terminal's size (0 when none): the engine's worker runs the command with the caller's
@@ -189,7 +224,7 @@ int client_main(int argc, char **argv, int engine)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
 		cold(argc, argv, 1);
-	int sent = send_request(fd, argc, argv, engine);
+	int sent = send_caller(fd) < 0 ? -1 : send_request(fd, argc, argv, engine);
 	if (sent == -2)
 		cold(argc, argv, 0);
 	if (sent < 0)

@@ -2,7 +2,7 @@
  * Operations on existing containers: bring a record up to date with reality (reap.ts), list,
  * wait, stop, remove, and the Docker-shaped inspect document.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { pause } from '../util/pause.js';
 import { deleteContainer, resumeContainer } from '../runtime/lifecycle.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
@@ -36,8 +36,9 @@ export async function listEngineContainers(paths: EnginePaths, all: boolean): Pr
 /**
  * Wait until container `id` is not running (its outcome recorded), polling the record and the
  * detached monitor's exit file; undefined when it was removed (--rm). `timeoutMs` < 0: forever.
+ * An aborted `signal` ends the wait as a timeout does (the record as it is).
  */
-export async function waitNotRunning(paths: EnginePaths, id: string, timeoutMs = -1): Promise<EngineRecord | undefined> {
+export async function waitNotRunning(paths: EnginePaths, id: string, timeoutMs = -1, signal?: AbortSignal): Promise<EngineRecord | undefined> {
   const store = new EngineStore(paths);
   const deadline = Date.now() + timeoutMs;
   for (let delay = 5; ; delay = Math.min(delay * 2, 50)) {
@@ -45,8 +46,8 @@ export async function waitNotRunning(paths: EnginePaths, id: string, timeoutMs =
     if (!rec) return undefined;
     const r = await refresh(paths, rec);
     if (!r || (!r.State.Running && r.State.Status !== 'restarting')) return r;
-    if (timeoutMs >= 0 && Date.now() > deadline) return r;
-    await sleep(delay);
+    if ((timeoutMs >= 0 && Date.now() > deadline) || signal?.aborted) return r;
+    await pause(delay, signal);
   }
 }
 
@@ -54,8 +55,10 @@ export async function waitNotRunning(paths: EnginePaths, id: string, timeoutMs =
  * `stop`: the stop signal (--stop-signal, default SIGTERM) to the main process, then after the
  * timeout (-t, --stop-timeout, default 10 s; -1 waits forever) SIGKILL to every process. A stopped
  * container is not an error, as in Docker. Resolves with the record once the outcome is recorded.
+ * `gone` (the caller went away) ends a wait without timeout, with the signal sent and no "stop"
+ * event; a wait with a timeout runs to its end, the SIGKILL included.
  */
-export async function stopEngineContainer(paths: EnginePaths, ref: string, timeoutSec?: number): Promise<EngineRecord | undefined> {
+export async function stopEngineContainer(paths: EnginePaths, ref: string, timeoutSec?: number, gone?: AbortSignal): Promise<EngineRecord | undefined> {
   const rec = await findContainer(paths, ref);
   if (rec.State.Status === 'restarting') {
     // Waiting for its restart back-off: cancel the restart (the cleanup checks under the lock).
@@ -75,7 +78,8 @@ export async function stopEngineContainer(paths: EnginePaths, ref: string, timeo
   await killEngineContainer(paths, rec.Id, signal, 'berth stop').catch(() => undefined);
   // A frozen process cannot act on the signal: thaw it (Docker stops paused containers too).
   if (rec.State.Paused) await resumeContainer(paths.runtimeRoot, rec.Id).catch(() => undefined);
-  let after = await waitNotRunning(paths, rec.Id, timeout < 0 ? -1 : timeout * 1000);
+  let after = await waitNotRunning(paths, rec.Id, timeout < 0 ? -1 : timeout * 1000, timeout < 0 ? gone : undefined);
+  if (timeout < 0 && after?.State.Running) return after;
   if (after?.State.Running) {
     await killEngineContainer(paths, rec.Id, 'SIGKILL', 'berth stop', true).catch(() => undefined);
     after = await waitNotRunning(paths, rec.Id, 10_000);

@@ -4,8 +4,8 @@
  * following the file until the container has stopped.
  */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { BerthError } from '../util/errors.js';
+import { pause } from '../util/pause.js';
 
 /** One log entry. */
 export interface LogEntry {
@@ -24,6 +24,8 @@ export interface LogOptions {
   /** Keep reading new entries until `done()` says the container has stopped. */
   follow?: boolean;
   done?: () => Promise<boolean>;
+  /** Stop following when aborted (the warm client went away: BerthContext.gone). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -98,6 +100,7 @@ export async function readLog(path: string, opts: LogOptions, emit: (e: LogEntry
     parseLines(text).filter(pass).forEach(emit);
     if (finished) return;
     if (opts.until !== undefined && Date.now() / 1000 > opts.until) return;
-    await sleep(100);
+    await pause(100, opts.signal);
+    if (opts.signal?.aborted) return;
   }
 }

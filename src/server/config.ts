@@ -32,11 +32,17 @@ export function serverLogPath(socket = socketPath()): string {
 }
 
 /**
+ * This installation's helper binary. The clients (native/build/berth-runtime and berth) are hard
+ * links of it, so its (st_dev, st_ino) is the build identity a client sends (caller.ts).
+ */
+export const HELPER_BINARY = join(repoRoot, 'native/build/berth-helper');
+
+/**
  * The files that make the server's code: the CLIs' entries (tsc rewrites them on every build) and
  * the helper binary (the clients are hard links of it). Their mtimes are the server's fingerprint.
  */
 export const CODE_FILES = [
-  join(repoRoot, 'dist/src/cli/runtime/main.js'), join(repoRoot, 'dist/src/cli/berth/main.js'), join(repoRoot, 'native/build/berth-helper'),
+  join(repoRoot, 'dist/src/cli/runtime/main.js'), join(repoRoot, 'dist/src/cli/berth/main.js'), HELPER_BINARY,
 ];
 
 /**

@@ -14,7 +14,7 @@ import { HelperSession, type HelperLauncher } from '../runtime/helper.js';
 import { encodeMessage, MessageDecoder, type Field } from '../runtime/protocol.js';
 import { BerthError } from '../util/errors.js';
 
-/** The first message of a berth-runtime client: ["request", cwd, pid, argv...]. */
+/** The request of a berth-runtime client, its second message (after "caller"): ["request", cwd, pid, argv...]. */
 export interface Request {
   cwd: string;
   pid: number;
@@ -57,13 +57,26 @@ export function parseRequest(fields: string[]): Request | undefined {
   };
 }
 
+/** The first messages of a client: "caller" (caller.ts), then its request (absent when the first was not "caller"). */
+export interface Hello {
+  caller: string[];
+  request?: string[];
+}
+
+/** How long a client may take to send its first messages (it sends them as soon as it connected). */
+export const HELLO_MS = 10_000;
+
 /**
- * Read the request, the first message on the connection, then pause the socket: any byte after it
- * belongs to the helper the client may become. Undefined when the client left or sent garbage.
+ * Read the client's first messages — "caller", then the request; a first message of another type
+ * alone (an older client: it sends nothing more) — then pause the socket: any byte after them
+ * belongs to the helper the client may become. Undefined when the client left, sent garbage, or
+ * sent nothing within `ms`.
  */
-export function readRequest(socket: Socket, decoder: MessageDecoder): Promise<Request | undefined> {
+export function readHello(socket: Socket, decoder: MessageDecoder, ms = HELLO_MS): Promise<Hello | undefined> {
   return new Promise((resolve) => {
-    const done = (r: Request | undefined) => {
+    const got: string[][] = [];
+    const done = (r: Hello | undefined) => {
+      clearTimeout(timer);
       socket.off('data', onData);
       socket.off('end', onEnd);
       socket.off('error', onEnd);
@@ -71,6 +84,7 @@ export function readRequest(socket: Socket, decoder: MessageDecoder): Promise<Re
       resolve(r);
     };
     const onEnd = () => done(undefined);
+    const timer = setTimeout(onEnd, ms);
     const onData = (chunk: Buffer) => {
       let msgs: Buffer[][];
       try {
@@ -78,9 +92,11 @@ export function readRequest(socket: Socket, decoder: MessageDecoder): Promise<Re
       } catch {
         return done(undefined);
       }
-      const first = msgs[0];
+      for (const m of msgs) got.push(m.map((b) => b.toString()));
+      const [first, second] = got;
       if (!first) return;
-      done(parseRequest(first.map((b) => b.toString())));
+      if (first[0] !== 'caller') return done({ caller: first });
+      if (second) done({ caller: first, request: second });
     };
     socket.on('data', onData);
     socket.on('end', onEnd);
@@ -94,6 +110,7 @@ export class ClientConnection {
   private launched = false;
   private closed = false;
   private done = false;
+  private unwatch: (() => void) | undefined;
 
   constructor(private readonly socket: Socket, private readonly decoder: MessageDecoder) {
     socket.on('close', () => { this.closed = true; });
@@ -133,9 +150,42 @@ export class ClientConnection {
     return this.done || this.closed;
   }
 
+  /**
+   * Tell `onGone` (once) when the client goes away before it became the helper and before the
+   * last message: for a command that runs on in this process for it (the engine worker). The
+   * socket is read from now on, what comes discarded (the client sends nothing between its
+   * request and "launch"): a paused socket never reports the peer's close, so without this a
+   * worker whose client was killed would run its command (a `berth events`: for ever) unseen.
+   * A client that becomes the helper is watched by its session instead.
+   */
+  watch(onGone: () => void): void {
+    let told = false;
+    const discard = () => {};
+    const gone = () => {
+      this.closed = true;
+      if (told || this.launched || this.done) return;
+      told = true;
+      onGone();
+    };
+    this.socket.on('data', discard);
+    this.socket.on('end', gone);
+    this.socket.on('close', gone);
+    this.socket.on('error', gone);
+    this.unwatch = () => {
+      this.socket.off('data', discard);
+      this.socket.off('end', gone);
+      this.socket.off('close', gone);
+      this.socket.off('error', gone);
+    };
+    this.socket.resume();
+  }
+
   /** The launcher of this request: the client becomes the helper (once per request). */
   readonly launch: HelperLauncher = (opts) => {
     if (this.launched) throw new BerthError('EHELPER', 'the berth-runtime client is already the helper of this request');
+    // A session over a closed socket would wait for "pid" for ever: no end or close event comes twice.
+    if (this.closed) throw new BerthError('EHELPER', 'the client went away before its container was started');
+    this.unwatch?.();
     this.launched = true;
     this.held = [];
     return new HelperSession({

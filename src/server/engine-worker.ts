@@ -8,6 +8,7 @@
  * signals reach it through the helper, as with a spawned one). Commands that read the caller's
  * stdin from Node say so (Command.warm) and are sent back to the cold path.
  */
+import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { setCgroupSelf } from '../cgroups/host.js';
 import { main, COLD } from '../cli/berth/main.js';
@@ -17,7 +18,10 @@ import { ClientConnection, type Request } from './connection.js';
 import { READY } from './pool.js';
 import { rehearse } from './rehearse.js';
 
-const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} berth engine worker ${process.pid}: ${msg}\n`);
+// Straight to fd 2 (the server's log): process.stderr becomes the client's relay once serving.
+const log = (msg: string) => {
+  try { writeSync(2, `${new Date().toISOString()} berth engine worker ${process.pid}: ${msg}\n`); } catch { /* no log then */ }
+};
 
 /** Make process.stdout or process.stderr a relay to the client, with the client's terminal facts. */
 function relay(stream: NodeJS.WriteStream, send: (data: string | Buffer) => void, tty: boolean, columns: number, rows: number): void {
@@ -52,11 +56,16 @@ function becomeCaller(req: Request): void {
 /** Run the client's command, answer, and exit. */
 async function serve(req: Request, socket: Socket): Promise<void> {
   const conn = new ClientConnection(socket, new MessageDecoder());
-  // The client left (Ctrl-C on a `logs -f`, say): the command goes as it would have with its
-  // process. A client that is the helper of a foreground container is watched by its session,
-  // whose end finalizes the container first.
-  socket.once('close', () => {
-    if (!conn.finished && !conn.isHelper) process.exit(130);
+  // The client left (Ctrl-C on a `logs -f`, the client killed): the command ends at its next
+  // wait for something outside (`gone`: events, logs -f, wait, stats, stop -t -1), never in the
+  // middle of a change, which it finishes (every such step has a bound of its own); a foreground
+  // container not yet started is not started (the launcher refuses). Exiting at once instead
+  // could cut a refresh that records a container's end half-way. A client that is the helper of
+  // a foreground container is watched by its session, whose end finalizes the container first.
+  const gone = new AbortController();
+  conn.watch(() => {
+    log(`its client went away: the command ends at its next wait, or when its current step is done`);
+    gone.abort();
   });
   let code: number;
   try {
@@ -64,7 +73,7 @@ async function serve(req: Request, socket: Socket): Promise<void> {
     becomeCaller(req);
     relay(process.stdout, (d) => conn.out(d), caller.ttys[1], caller.columns, caller.rows);
     relay(process.stderr, (d) => conn.err(d), caller.ttys[2], caller.columns, caller.rows);
-    code = await main(req.argv, { launch: conn.launch });
+    code = await main(req.argv, { launch: conn.launch, gone: gone.signal });
   } catch (err) {
     conn.err(`berth: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     code = 1;

@@ -3,13 +3,18 @@
  * in-process for the C client (native/client.c), so a command costs no Node start-up and no module
  * loading. It listens on a unix socket (mode 0600 in a 0711 directory: root only), serves any
  * number of requests at once, and exits when idle, or once its code on disk changed ("stale").
+ * It serves only callers that see what it sees, and only clients of its own build (caller.ts):
+ * a caller in another view is sent down the cold path, a client of another installation makes
+ * it hand the socket over (it answers "stale" and exits, so that client's cold path starts that
+ * installation's own server).
  */
 import { mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
 import { MessageDecoder } from '../runtime/protocol.js';
-import { codeFingerprint } from './config.js';
-import { ClientConnection, readRequest, serveRequest, type Request } from './connection.js';
+import { judgeCaller, measureSelf } from './caller.js';
+import { codeFingerprint, HELPER_BINARY } from './config.js';
+import { ClientConnection, parseRequest, readHello, serveRequest, type Request } from './connection.js';
 import { WorkerPool } from './pool.js';
 
 /** Whether a server answers on `path` (a stale socket file refuses the connection). */
@@ -38,7 +43,15 @@ export interface ServerOptions {
 export class RuntimeServer {
   private readonly server: Server;
   private readonly fingerprint = codeFingerprint();
+  /** What this server is and sees, measured as a client measures itself (caller.ts). */
+  private readonly self = measureSelf(HELPER_BINARY);
   private connections = 0;
+  /**
+   * When a connection that was served last began or ended: the idle time runs from there. A
+   * caller sent away (another view) does not count, or one calling every minute from another
+   * namespace would keep a server alive that it can never use.
+   */
+  private lastServed = Date.now();
   private idleTimer: NodeJS.Timeout | undefined;
   private closing = false;
   private ino: number | undefined;
@@ -81,7 +94,8 @@ export class RuntimeServer {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     if (this.connections === 0 && !this.closing) {
-      this.idleTimer = setTimeout(() => this.shutdown(`idle for ${this.opts.idleMs} ms`), this.opts.idleMs);
+      const left = Math.max(0, this.lastServed + this.opts.idleMs - Date.now());
+      this.idleTimer = setTimeout(() => this.shutdown(`idle for ${this.opts.idleMs} ms`), left);
       this.idleTimer.unref();
     }
   }
@@ -89,36 +103,67 @@ export class RuntimeServer {
   private accept(socket: Socket): void {
     this.connections++;
     this.armIdle();
-    socket.once('close', () => {
+    let open = true;
+    let served = false;
+    // Called when the socket closes, or when it was handed to an engine worker: a handed
+    // socket is detached from this process without ever emitting 'close' (Node's child_process
+    // takes its handle), so without this every berth command would count as open for ever.
+    const release = () => {
+      if (!open) return;
+      open = false;
       this.connections--;
+      if (served) this.lastServed = Date.now();
       this.armIdle();
       this.maybeExit();
-    });
+    };
+    socket.once('close', release);
     socket.on('error', () => { /* the client went away: its request finishes regardless */ });
-    void this.handle(socket);
+    void this.handle(socket, () => { served = true; this.lastServed = Date.now(); }, release);
   }
 
-  private async handle(socket: Socket): Promise<void> {
+  /** `served`: the caller is one this server serves; `release`: the connection is no longer ours. */
+  private async handle(socket: Socket, served: () => void, release: () => void): Promise<void> {
     const decoder = new MessageDecoder();
-    const req = await readRequest(socket, decoder);
-    if (!req) {
+    const hello = await readHello(socket, decoder);
+    if (!hello) {
       socket.destroy();
       return;
     }
     const conn = new ClientConnection(socket, decoder);
-    if (this.closing || codeFingerprint() !== this.fingerprint) {
+    const stale = this.closing || codeFingerprint() !== this.fingerprint;
+    const verdict = judgeCaller(hello.caller, this.self);
+    if (verdict.kind === 'cold') {
+      // Not "stale" even when stale: a caller's cold path would start a server in its own view.
+      this.opts.log(`a caller went cold: ${verdict.reason}`);
+      conn.finish('cold');
+      if (stale) this.shutdown('code changed on disk');
+      return;
+    }
+    if (verdict.kind === 'other-build') {
+      conn.finish('stale');
+      this.shutdown(`handing over to a client of another build: ${verdict.reason}`);
+      return;
+    }
+    const req = verdict.kind === 'serve' && hello.request ? parseRequest(hello.request) : undefined;
+    if (!req) {
+      socket.destroy();
+      return;
+    }
+    served();
+    if (stale) {
       conn.finish('stale');
       this.shutdown('code changed on disk');
       return;
     }
-    if (req.engine) await this.handEngine(conn, req, socket);
+    if (req.engine) await this.handEngine(conn, req, socket, release);
     else await serveRequest(conn, req);
   }
 
   /** A berth client: its connection goes to a warm engine worker (or back to the cold path). */
-  private async handEngine(conn: ClientConnection, req: Request, socket: Socket): Promise<void> {
+  private async handEngine(conn: ClientConnection, req: Request, socket: Socket, release: () => void): Promise<void> {
     const worker = await this.pool.take();
-    if (!worker || socket.destroyed || !(await this.pool.hand(worker, req, socket))) conn.finish('cold');
+    if (worker && !socket.destroyed && (await this.pool.hand(worker, req, socket))) release();
+    else conn.finish('cold');
   }
 
   /** Stop listening (removing the socket if it is still ours); exit after the last connection. */

@@ -4,17 +4,18 @@
  * container run without -i, the caller's environment and directory, a relative --cgroup-parent
  * below the CALLER's cgroup (the server sits in a cgroup of its own), the outcome report, a
  * detached container outliving its worker, signals reaching the container through the client,
- * bad input, invocations that must run cold, and the fall back to the cold path on stale code.
- * `BERTH_NODE=/bin/false` proves a command was served warm: the cold path would exec it and fail.
- * The server runs on a private socket and is stopped by pid.
+ * bad input, invocations that must run cold, and the fall back to the cold path on stale code;
+ * a caller in another mount namespace sent cold, and commands whose client went away ending their
+ * worker (issue 10, part 3). `BERTH_NODE=/bin/false` proves a command was served warm: the cold
+ * path would exec it and fail. Every server runs on a private socket and is stopped by pid.
  */
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertNoLeaks, ownCgroupDirs, processTag, repoRoot, testCgroupParent, whyNotRoot } from '../support/bundle.js';
+import { assertNoLeaks, ownCgroupDirs, processTag, repoRoot, requireCommand, testCgroupParent, whyNotRoot } from '../support/bundle.js';
 import { collect, type Result } from '../support/runtime.js';
 import { BerthCli, until } from './engine-cli.js';
 
@@ -32,9 +33,10 @@ describe('berth through a warm engine worker', { skip }, () => {
   let srvCgroup: string | undefined;
   let cli: BerthCli;
 
-  /** Run the client as a user types `berth ARGS`; `input` goes to its stdin. */
-  const berth = (args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string } = {}): Promise<Result> & { child: ChildProcess } => {
-    const child = spawn(clientBin, ['--data-root', cli.data, '--root', cli.run, ...args], {
+  /** Run the client as a user types `berth ARGS`; `input` goes to its stdin; `pre` runs it (`unshare -m ...`). */
+  const berth = (args: string[], opts: { env?: Record<string, string>; cwd?: string; input?: string; pre?: string[] } = {}): Promise<Result> & { child: ChildProcess } => {
+    const [cmd, ...cmdArgs] = [...(opts.pre ?? []), clientBin, '--data-root', cli.data, '--root', cli.run, ...args];
+    const child = spawn(cmd!, cmdArgs, {
       cwd: opts.cwd ?? dir, stdio: ['pipe', 'pipe', 'pipe'],
       env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, BERTH_SERVER_WATCH: watch, ...warm, ...opts.env },
     });
@@ -171,6 +173,80 @@ describe('berth through a warm engine worker', { skip }, () => {
   test('concurrent clients each get a worker', async () => {
     const rs = await Promise.all([1, 2, 3].map((i) => berth(['run', '--rm', ...cli.cg, '--', 'sh', '-c', `echo ${i}`])));
     assert.deepEqual(rs.map((r) => [r.code, r.stdout]), [[0, '1\n'], [0, '2\n'], [0, '3\n']]);
+  });
+
+  test('issue 10: a berth caller in another mount namespace goes cold, and its container runs', async (t) => {
+    if (!requireCommand(t, 'unshare')) return;
+    const marks = join(dir, 'cold-runs');
+    const node = join(dir, 'node-cold');
+    writeFileSync(node, `#!/bin/sh\necho cold >> '${marks}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+    const pre = ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
+      'if grep -q " /sys/fs/cgroup/unified " /proc/self/mountinfo; then umount /sys/fs/cgroup/unified || exit 99; fi; exec "$@"', 'sh'];
+    const r = await berth(['run', '--rm', ...cli.cg, '--', 'sh', '-c', 'echo ran'], { pre, env: { BERTH_NODE: node } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'ran\n');
+    assert.equal(readFileSync(marks, 'utf8'), 'cold\n', 'the client ran cold');
+    assert.match(serverLog, /a caller went cold: its mnt namespace differs/);
+    assert.deepEqual(cli.containers(), []);
+  });
+
+  // Issue 10, part 3: an interrupted `berth events` left its engine worker running (about 59 MB
+  // each): the worker's socket was paused, so the client's close was never seen; and the server,
+  // whose handed-over socket never emitted 'close', counted the connection open for ever and
+  // never went idle. Each command here waits on something outside until interrupted.
+  test('issue 10: events, logs -f, wait and stats whose client went away end their worker; the server then idles out', async () => {
+    const name = `${processTag()}-warm-gone`;
+    assert.equal((await berth(['run', '-d', '--name', name, ...cli.cg, '--', 'sh', '-c', 'while :; do echo tick; sleep 1; done'])).code, 0);
+    const sock = join(dir, 'gone', 'runtime.sock');
+    let log = '';
+    const srv = spawn(process.execPath, [serverEntry], {
+      env: { ...process.env, BERTH_RUNTIME_SOCKET: sock, BERTH_SERVER_WATCH: watch, BERTH_SERVER_IDLE_MS: '3000', BERTH_WORKER_REHEARSE: '0' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    srv.stderr!.on('data', (d: Buffer) => { log += d.toString(); });
+    const srvExit = new Promise<number | null>((r) => srv.once('exit', (code) => r(code)));
+    const clients: ChildProcess[] = [];
+    const workers: number[] = [];
+    try {
+      assert.ok(await until(() => log.includes('listening'), 10_000), `server did not start: ${log}`);
+      const cases: [string[], NodeJS.Signals][] = [
+        [['events'], 'SIGINT'], [['events'], 'SIGKILL'], [['logs', '-f', name], 'SIGINT'], [['wait', name], 'SIGKILL'], [['stats', name], 'SIGINT'],
+      ];
+      // All at once: while any client waits for its worker the server is not idle.
+      const dirs = cases.map((_, i) => mkdtempSync(join(dir, `gone-${i}-`)));
+      for (const [i, [args]] of cases.entries()) {
+        const c = spawn(clientBin, ['--data-root', cli.data, '--root', cli.run, ...args], {
+          cwd: dirs[i], stdio: 'ignore', env: { ...process.env, BERTH_RUNTIME_SOCKET: sock, ...warm },
+        });
+        c.on('error', () => { /* reported by the worker search */ });
+        clients.push(c);
+      }
+      // A worker takes on its client's directory: that finds it among the processes.
+      const workerIn = (d: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((p) => {
+        try { return readlinkSync(`/proc/${p}/cwd`) === d && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('engine-worker.js'); } catch { return false; }
+      });
+      for (const [i, [args]] of cases.entries()) {
+        const w = await until(() => workerIn(dirs[i]!), 30_000);
+        assert.ok(w, `no engine worker runs "berth ${args.join(' ')}"; server log:\n${log}`);
+        workers.push(w);
+      }
+      for (const [i, [, sig]] of cases.entries()) clients[i]!.kill(sig);
+      for (const [i, w] of workers.entries()) {
+        const gone = await until(() => !existsSync(`/proc/${w}`), 10_000);
+        assert.ok(gone, `the worker of "berth ${cases[i]![0].join(' ')}" (pid ${w}) still runs after its client got ${cases[i]![1]}`);
+        assert.match(log, new RegExp(`berth engine worker ${w}: its client went away`));
+      }
+      const timeout = new Promise<string>((r) => setTimeout(() => r('timeout'), 30_000).unref());
+      assert.equal(await Promise.race([srvExit, timeout]), 0, `the server did not exit after its idle time:\n${log}`);
+      assert.match(log, /stopping: idle for 3000 ms/);
+    } finally {
+      for (const c of clients) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+      for (const w of workers) {
+        try { if (readFileSync(`/proc/${w}/cmdline`, 'utf8').includes('engine-worker.js')) process.kill(w, 'SIGKILL'); } catch { /* gone */ }
+      }
+      if (srv.exitCode === null) { srv.kill('SIGTERM'); await srvExit; }
+      await berth(['rm', '-f', name]);
+    }
   });
 
   test('stale code: the client falls back to the cold path, which starts a new server', async () => {

@@ -2,16 +2,20 @@
  * The warm runtime server and its C client (native/build/berth-runtime): the lifecycle through
  * the client, the client becoming the helper (stdio, preserved fds, exit codes, signals), errors,
  * concurrent requests, a relative cgroupsPath placed below the CALLER's cgroup (not the server's),
- * stale-code detection with the fall back to the cold path, and the idle exit. Every server is
- * started on a private socket in a berth-test-* directory and stopped by pid.
+ * stale-code detection with the fall back to the cold path, and the idle exit; whom it serves
+ * (issue 10, part 3): callers in other namespaces go cold, a client of another installation makes
+ * it hand over, and so does a client from before the "caller" message. Every server is started
+ * on a private socket in a berth-test-* directory and stopped by pid.
  */
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, existsSync, linkSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, rmdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { assertNoLeaks, makeBundle, ownCgroupDirs, processTag, repoRoot, testCgroupParent, whyNotRoot, type TestBundle } from '../support/bundle.js';
+import { encodeMessage, MessageDecoder } from '../../src/runtime/protocol.js';
+import { assertNoLeaks, makeBundle, ownCgroupDirs, processTag, repoRoot, requireCommand, testCgroupParent, whyNotRoot, type TestBundle } from '../support/bundle.js';
 import { collect, makeRoot, type Result } from '../support/runtime.js';
 
 const clientBin = join(repoRoot, 'native/build/berth-runtime');
@@ -36,14 +40,34 @@ async function startServer(socket: string, env: Record<string, string> = {}): Pr
   return { proc, socket, log: () => log, exited };
 }
 
-/** Run the client; `env` adds to the environment (BERTH_NODE=/bin/false proves the server served it). */
-function client(socket: string, root: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; stdio3?: number } = {}): Promise<Result> {
+/**
+ * Run the client; `env` adds to the environment (BERTH_NODE=/bin/false proves the server served
+ * it); `bin` is another client binary, `pre` a command that runs it (`unshare -n`, say).
+ */
+function client(socket: string, root: string, args: string[], opts: { cwd?: string; env?: Record<string, string>; stdio3?: number; bin?: string; pre?: string[] } = {}): Promise<Result> {
   const stdio: (number | 'pipe')[] = ['pipe', 'pipe', 'pipe'];
   if (opts.stdio3 !== undefined) stdio.push(opts.stdio3);
-  const child = spawn(clientBin, ['--root', root, ...args], {
+  const [cmd, ...cmdArgs] = [...(opts.pre ?? []), opts.bin ?? clientBin, '--root', root, ...args];
+  const child = spawn(cmd!, cmdArgs, {
     cwd: opts.cwd, stdio, env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, ...opts.env },
   });
   return collect(child, `client ${args.join(' ')}`);
+}
+
+/** The pids of the servers a cold path started next to `socket` (runtime-server.log). */
+function startedServers(socket: string): number[] {
+  const log = join(dirname(socket), 'runtime-server.log');
+  const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+  return [...text.matchAll(/server (\d+): listening/g)].map((m) => Number(m[1]));
+}
+
+/** Stop a server by pid, if that pid still is a runtime server (not a pid reused since). */
+async function stopServerPid(pid: number): Promise<void> {
+  let cmd = '';
+  try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8'); } catch { return; }
+  if (!cmd.includes('dist/src/server/main.js')) return;
+  try { process.kill(pid, 'SIGTERM'); } catch { return; }
+  for (let i = 0; i < 500 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 10));
 }
 
 const warm = { BERTH_NODE: '/bin/false' };
@@ -82,8 +106,7 @@ describe('berth-runtime through the runtime server', { skip }, () => {
   after(async () => {
     for (const b of bundles) await run(['delete', '--force', b.id]).catch(() => undefined);
     for (const s of servers) if (s.proc.exitCode === null) { s.proc.kill('SIGTERM'); await s.exited; }
-    for (const pid of extraPids) { try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ } }
-    for (const pid of extraPids) for (let i = 0; i < 200 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 10));
+    for (const pid of extraPids) await stopServerPid(pid);
     if (srvCgroup) try { rmdirSync(srvCgroup); } catch { /* reported by assertNoLeaks */ }
     for (const b of bundles) await b.cleanup();
     root.cleanup();
@@ -243,5 +266,115 @@ describe('berth-runtime through the runtime server', { skip }, () => {
     assert.equal(existsSync(s.socket), false);
     const r = await client(s.socket, root.root, ['--version'], { env: { BERTH_NODE: process.execPath, BERTH_RUNTIME_SERVER: '0' } });
     assert.equal(r.code, 0, 'no server: the cold path');
+  });
+  // Issue 10, part 3: the server served a caller in another mount namespace a plan made for its
+  // own view ("cgroup-fd: open /sys/fs/cgroup/unified/...: No such file or directory"), and the
+  // client's pid, read in another pid namespace, named another process (its cgroup placed the
+  // container). Such callers must go down the cold path, and their container must run.
+  test('issue 10: a caller in another mount, pid or network namespace goes cold, and its container runs', async (t) => {
+    if (!requireCommand(t, 'unshare')) return;
+    // A node that notes each cold run: the cold path execs $BERTH_NODE.
+    const marks = join(dir, 'cold-runs');
+    const node = join(dir, 'node-cold');
+    writeFileSync(node, `#!/bin/sh\necho cold >> '${marks}'\nexec '${process.execPath}' "$@"\n`, { mode: 0o755 });
+    const colds = () => (existsSync(marks) ? readFileSync(marks, 'utf8').split('\n').filter(Boolean).length : 0);
+    const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /:memory:/.test(l))?.split(':')[2];
+    const cases: [string, string[], RegExp][] = [
+      // The issue's own case: the caller has no /sys/fs/cgroup/unified (where there is one).
+      ['a mount namespace without the cgroup2 mount', ['unshare', '-m', '--propagation', 'private', 'sh', '-c',
+        'if grep -q " /sys/fs/cgroup/unified " /proc/self/mountinfo; then umount /sys/fs/cgroup/unified || exit 99; fi; exec "$@"', 'sh'],
+      /a caller went cold: its mnt namespace differs/],
+      // Only the pid namespace differs (the host's /proc): its pid means another process here.
+      ['a pid namespace', ['unshare', '-p', '-f'], /a caller went cold: its pid namespace differs/],
+      ['a pid namespace with its own /proc', ['unshare', '-p', '-f', '--mount-proc'], /a caller went cold: its mnt namespace, pid namespace differ/],
+      ['a network namespace', ['unshare', '-n'], /a caller went cold: its net namespace differs/],
+    ];
+    for (const [what, pre, logged] of cases) {
+      const b = await bundle(['sh', '-c', 'echo ran; cat /proc/self/cgroup']);
+      const before = colds();
+      const r = await client(server.socket, root.root, ['run', '--bundle', b.dir, b.id], { pre, env: { BERTH_NODE: node } });
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+      assert.equal(r.stdout.split('\n')[0], 'ran', what);
+      assert.equal(colds(), before + 1, `${what}: the client did not run cold`);
+      assert.match(server.log(), logged, what);
+      // Placed below the caller's cgroup, as a runtime run there would (a server reading the
+      // pid in its own pid namespace placed it below another process's).
+      const mem = r.stdout.split('\n').find((l) => /:memory:/.test(l))?.split(':')[2];
+      if (own !== undefined && mem !== undefined) assert.equal(mem, `${own === '/' ? '' : own}/${testCgroupParent()}/${b.id}`, what);
+      await assertNoLeaks(b.id);
+    }
+    assert.equal((await run(['--version'])).code, 0, 'callers of the server\'s own view are still served warm');
+  });
+
+  // Issue 10, part 3: two installations (two checkouts, or a global install and a checkout)
+  // shared /run/berth/runtime.sock, and the client of one was served by the other's code.
+  test('issue 10: a client of another installation is not served; the server hands over to it', async () => {
+    // A second installation: a copy of this one's code, package.json and helper binary (as a
+    // global npm install is), so its cold path and the server it starts are its own.
+    const inst = join(dir, 'second-install');
+    mkdirSync(join(inst, 'native', 'build'), { recursive: true });
+    cpSync(join(repoRoot, 'package.json'), join(inst, 'package.json'));
+    cpSync(join(repoRoot, 'bin'), join(inst, 'bin'), { recursive: true });
+    cpSync(join(repoRoot, 'dist', 'src'), join(inst, 'dist', 'src'), { recursive: true });
+    copyFileSync(join(repoRoot, 'native/build/berth-helper'), join(inst, 'native/build/berth-helper'));
+    chmodSync(join(inst, 'native/build/berth-helper'), 0o755);
+    linkSync(join(inst, 'native/build/berth-helper'), join(inst, 'native/build/berth-runtime'));
+    const otherBin = join(inst, 'native/build/berth-runtime');
+
+    const sock = join(dir, 'handover', 'runtime.sock');
+    const first = await startServer(sock, { BERTH_SERVER_IDLE_MS: '600000' });
+    servers.push(first);
+    try {
+      assert.equal((await client(sock, root.root, ['--version'], { env: warm })).code, 0, 'this installation is served warm');
+      // The other installation's client: not served by this server (which would pass with
+      // BERTH_NODE=/bin/false), but by its own cold path, which works.
+      const b = await bundle(['sh', '-c', 'echo from the second installation']);
+      const r = await client(sock, root.root, ['run', '--bundle', b.dir, b.id], { bin: otherBin, env: { BERTH_NODE: process.execPath } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, 'from the second installation\n');
+      assert.equal(await first.exited, 0, 'the first server handed over and exited');
+      assert.match(first.log(), /stopping: handing over to a client of another build: its executable is \d+:\d+, the server's helper \d+:\d+/);
+      assert.doesNotMatch(first.log(), /a caller went cold/);
+      await assertNoLeaks(b.id);
+
+      // That cold path started the second installation's own server, which serves its client warm.
+      let second = 0;
+      for (let i = 0; i < 500 && !second; i++) {
+        second = startedServers(sock)[0] ?? 0;
+        if (!second) await new Promise((res) => setTimeout(res, 10));
+      }
+      assert.ok(second > 0, 'the cold path started no server');
+      extraPids.push(second);
+      assert.ok(readFileSync(`/proc/${second}/cmdline`, 'utf8').includes(inst), 'the new server is the second installation\'s');
+      assert.equal((await client(sock, root.root, ['--version'], { bin: otherBin, env: warm })).code, 0, 'the second installation is served warm by its own server');
+
+      // And this installation's client makes that one hand over in turn (one cold run per switch).
+      const back = await client(sock, root.root, ['--version'], { env: { BERTH_NODE: process.execPath } });
+      assert.equal(back.code, 0, back.stderr);
+      assert.match(back.stdout, /^berth-runtime version /);
+      for (let i = 0; i < 500 && existsSync(`/proc/${second}`); i++) await new Promise((res) => setTimeout(res, 10));
+      assert.equal(existsSync(`/proc/${second}`), false, 'the second installation\'s server handed over');
+    } finally {
+      for (let i = 0; i < 500 && startedServers(sock).length < 2; i++) await new Promise((res) => setTimeout(res, 10));
+      extraPids.push(...startedServers(sock));
+    }
+  });
+
+  test('issue 10: a client from before the "caller" message is not misread: the server hands over', async () => {
+    const s = await startServer(join(dir, 'old', 'runtime.sock'), { BERTH_SERVER_IDLE_MS: '600000' });
+    servers.push(s);
+    const answer = await new Promise<string[]>((resolve, reject) => {
+      const c = connect(s.socket);
+      const decoder = new MessageDecoder();
+      c.on('connect', () => c.write(encodeMessage(['request', '/', String(process.pid), '--version'])));
+      c.on('data', (d: Buffer) => {
+        const [m] = decoder.push(d);
+        if (m) { c.destroy(); resolve(m.map((f) => f.toString())); }
+      });
+      c.on('error', reject);
+    });
+    assert.deepEqual(answer, ['stale'], 'an old client runs cold (and starts its own server) on "stale"');
+    assert.equal(await s.exited, 0);
+    assert.match(s.log(), /handing over to a client of another build: its first message is "request"/);
   });
 });

@@ -16,7 +16,17 @@ export interface BerthContext {
    * a foreground container, whose stdio is then the client's own.
    */
   launch?: HelperLauncher;
+  /**
+   * Set in the warm server: aborted when the berth client went away (killed, or Ctrl-C). A
+   * command ends at its next wait for something outside (new events, log lines, a container's
+   * end) as a process of its own would end on the signal; it never stops half-way through a
+   * change. A cold command is its own process and just dies with the caller's signal.
+   */
+  gone?: AbortSignal;
 }
+
+/** The exit code of a command that ended because its client went away: 128 + SIGINT, as for Ctrl-C. */
+export const CALLER_GONE = 130;
 
 /** A berth command. */
 export interface Command {

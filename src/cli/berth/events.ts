@@ -3,12 +3,12 @@
  * engine's events (create, start, die, oom, kill, stop, pause, unpause, destroy, rename …) read
  * from the event log, then followed until interrupted (or until --until has passed).
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { list, str } from '../args.js';
 import { eventMatches, formatEvent, readEvents, type EngineEvent, type EventFilter } from '../../engine/events.js';
 import { parseTimeArg } from '../../engine/logs.js';
 import { BerthError } from '../../util/errors.js';
-import type { Command } from './context.js';
+import { pause } from '../../util/pause.js';
+import { CALLER_GONE, type Command } from './context.js';
 import { renderTemplate } from './format.js';
 
 /** Parse `--filter` values (container=, event=, type=; Docker's `status=` is `event=`). */
@@ -59,7 +59,8 @@ export const events: Command = {
       offset = r.offset;
       r.events.forEach(show);
       if (f.until !== undefined && Date.now() / 1000 >= f.until) return 0;
-      await sleep(100);
+      await pause(100, ctx.gone);
+      if (ctx.gone?.aborted) return CALLER_GONE;
     }
   },
 };

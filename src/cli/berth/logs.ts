@@ -7,7 +7,7 @@ import { findContainer, refresh } from '../../engine/containers.js';
 import { fixedNanos, parseTimeArg, readLog } from '../../engine/logs.js';
 import { EngineStore } from '../../engine/store.js';
 import { BerthError } from '../../util/errors.js';
-import type { Command } from './context.js';
+import { CALLER_GONE, type Command } from './context.js';
 
 export const logs: Command = {
   name: 'logs',
@@ -38,6 +38,7 @@ export const logs: Command = {
       since: since !== undefined ? parseTimeArg(since, 'since') : undefined,
       until: until !== undefined ? parseTimeArg(until, 'until') : undefined,
       follow: bool(p, 'follow'),
+      signal: ctx.gone,
       done: async () => {
         const r = store.load(rec.Id);
         return !r || !(await refresh(ctx.paths, r))?.State.Running;
@@ -46,6 +47,6 @@ export const logs: Command = {
       const text = stamps ? `${fixedNanos(e.time)} ${e.log}` : e.log;
       (e.stream === 'stderr' ? process.stderr : process.stdout).write(text);
     });
-    return 0;
+    return ctx.gone?.aborted ? CALLER_GONE : 0;
   },
 };

@@ -58,6 +58,8 @@ export const COLD = -1;
 export interface MainOptions {
   /** The berth client becomes the helper of a foreground container (BerthContext.launch). */
   launch?: HelperLauncher;
+  /** Aborted when the berth client went away (BerthContext.gone). */
+  gone?: AbortSignal;
 }
 
 /** Run berth with these arguments; resolves to the exit code (or COLD, see MainOptions). */
@@ -93,6 +95,7 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
       paths: { dataRoot: str(g, 'data-root') ?? defaultDataRoot(), runtimeRoot: str(g, 'root') ?? defaultRuntimeRoot() },
       warn: (msg) => process.stderr.write(`WARNING: ${msg}\n`),
       launch: opts.launch,
+      gone: opts.gone,
     };
     return await cmd.run(ctx, p);
   } catch (err) {

@@ -8,7 +8,8 @@ import { formatTable } from '../table.js';
 import { findContainer, listEngineContainers } from '../../engine/containers.js';
 import { sampleStats, statsRow, topRows, type StatsSample } from '../../engine/stats.js';
 import type { EngineRecord } from '../../engine/store.js';
-import type { Command } from './context.js';
+import { pause } from '../../util/pause.js';
+import { CALLER_GONE, type Command } from './context.js';
 import { renderTemplate } from './format.js';
 
 const COLUMNS: [string, string][] = [
@@ -49,7 +50,8 @@ export const stats: Command = {
     // The first CPU % needs a reading before it, as Docker's precpu_stats.
     for (const rec of await pick()) prev.set(rec.Id, await sampleStats(ctx.paths, rec));
     for (;;) {
-      await new Promise((r) => setTimeout(r, bool(p, 'no-stream') ? 500 : 1000));
+      await pause(bool(p, 'no-stream') ? 500 : 1000, ctx.gone);
+      if (ctx.gone?.aborted) return CALLER_GONE;
       const next = new Map<string, StatsSample>();
       const rows: Record<string, string>[] = [];
       for (const rec of await pick()) {

@@ -31,7 +31,7 @@ export const stop: Command = {
           if (r) { r.Config.StopSignal = signal; store.save(r); }
         });
       }
-      await stopEngineContainer(ctx.paths, ref, int(p, 'time'));
+      await stopEngineContainer(ctx.paths, ref, int(p, 'time'), ctx.gone);
     });
   },
 };

@@ -8,7 +8,7 @@ import { formatReport } from '../../engine/report.js';
 import { readEvents } from '../../engine/events.js';
 import type { EnginePaths } from '../../engine/store.js';
 import { BerthError } from '../../util/errors.js';
-import type { Command } from './context.js';
+import { CALLER_GONE, type Command } from './context.js';
 
 /** The exit code of the container's last `die` event, if any. */
 function lastExitCode(paths: EnginePaths, id: string): number | undefined {
@@ -29,7 +29,8 @@ export const wait: Command = {
     for (const ref of p.positional) {
       try {
         const rec = await findContainer(ctx.paths, ref);
-        const after = await waitNotRunning(ctx.paths, rec.Id);
+        const after = await waitNotRunning(ctx.paths, rec.Id, -1, ctx.gone);
+        if (ctx.gone?.aborted) return CALLER_GONE;
         // Removed by --rm while we waited: Docker's wait still prints the code; here it comes
         // from the container's last `die` event.
         const exitCode = after?.State.ExitCode ?? lastExitCode(ctx.paths, rec.Id) ?? 0;
