@@ -24,6 +24,7 @@ static void wait_go(struct plan *p)
 		die_errno("read go");
 	if (strcmp(m.f[0], "go"))
 		die("expected go, got %s", m.f[0]);
+	handover_done(); /* handover.c: the runtime has us now; outlive the parent */
 	if (m.n > 1) {
 		p->state = m.f[1];
 		p->state_len = m.len[1];

@@ -81,6 +81,13 @@ void front_ready(struct plan *p);
 __attribute__((noreturn)) void front_wait_child(struct plan *p, pid_t pid);
 __attribute__((noreturn)) void front_relay(int fd);
 
+/* handover.c: the init dies with its parent until "go" (issue 10) */
+void handover_before_clone(void);
+void handover_in_child(void);
+void handover_in_parent(void);
+void handover_done(void);
+void handover_wait(void);
+
 /* memfd.c */
 void ensure_sealed_exe(char **argv);
 void cloexec_from(int first, int keep);

@@ -184,11 +184,13 @@ void run_parent(struct plan *p)
 		sigaddset(&block, fwd_sigs[k]);
 	sigprocmask(SIG_BLOCK, &block, &old);
 	front_before_clone(p, mon);
+	handover_before_clone(); /* handover.c: the init dies with us until it has "go" */
 	int born_in;
 	pid_t pid = clone_child(p, flags, &born_in);
 	if (pid < 0)
 		die_errno("clone flags %ld", flags);
 	if (pid == 0) {
+		handover_in_child();
 		/* The mask survives execve: the container must start with the mask we were given. */
 		sigprocmask(SIG_SETMASK, &old, NULL);
 		front_in_child(p);
@@ -200,6 +202,7 @@ void run_parent(struct plan *p)
 		close(p->fifo_fd);
 		p->fifo_fd = -1;
 	}
+	handover_in_parent();
 	char buf[16];
 	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	if (proto_send2(p->sync_fd, "pid", buf, born_in ? "1" : "0") < 0) {
@@ -216,5 +219,6 @@ void run_parent(struct plan *p)
 		monitor(p, pid, &old);
 	if (p->front)
 		front_wait_child(p, pid); /* front.c: stays to relay the server's answer */
+	handover_wait(); /* our exit must not kill a child that has not been handed over yet */
 	_exit(0);
 }
