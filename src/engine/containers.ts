@@ -88,6 +88,9 @@ export async function stopEngineContainer(paths: EnginePaths, ref: string, timeo
   return after;
 }
 
+/** How long `rm -f` waits for a container's lock before it kills the runtime container under it. */
+const FORCE_LOCK_WAIT_MS = 1000;
+
 /**
  * `rm`: a running container needs `force`, which kills it (SIGKILL) and waits for its watcher to
  * record the end, then removes the runtime container (if still there), the directory and the name.
@@ -105,16 +108,30 @@ export async function removeEngineContainer(paths: EnginePaths, ref: string, for
   } else if (rec.State.Status === 'restarting' && !force) {
     throw new BerthError('EBAD_STATE', `cannot remove container "/${rec.Name}": container is restarting: stop the container before removing or force remove`);
   }
-  await store.locked(rec.Id, async () => {
+  const remove = async () => {
     // A restart policy waiting out its back-off: kill the waiter, or it would restart a removed container.
     const r = store.load(rec.Id);
     if (r?.RestartWaiter) cancelRestart(r);
     await deleteContainer(paths.runtimeRoot, rec.Id, true, () => {});
     store.remove(rec, opts);
     appendEvent(paths, rec, 'destroy');
-  }).catch((err) => {
+  };
+  const notFound = (err: unknown) => {
     if ((err as BerthError).code !== 'ENOT_FOUND') throw err;
-  });
+  };
+  try {
+    await store.locked(rec.Id, remove, force ? FORCE_LOCK_WAIT_MS : undefined);
+  } catch (err) {
+    if (!force || (err as BerthError).code !== 'ELOCKED') {
+      notFound(err);
+      return rec;
+    }
+    // rm -f always wins (issue 10): the lock's holder is a start whose helper stalled. Removing
+    // the runtime container under it (runtime delete --force kills without waiting for its own
+    // lock) makes that start fail and release; then the record goes as usual.
+    await deleteContainer(paths.runtimeRoot, rec.Id, true, () => {}).catch(() => undefined);
+    await store.locked(rec.Id, remove).catch(notFound);
+  }
   return rec;
 }
 

@@ -203,9 +203,9 @@ export class EngineStore {
     throw new BerthError('ENOT_FOUND', `no such container: ${ref}`);
   }
 
-  /** Run `fn` holding the container's lock. */
-  async locked<T>(id: string, fn: () => T | Promise<T>): Promise<T> {
-    const release = lockDir(this.dir(id));
+  /** Run `fn` holding the container's lock (waited for up to `lockWaitMs`, default 30 s). */
+  async locked<T>(id: string, fn: () => T | Promise<T>, lockWaitMs?: number): Promise<T> {
+    const release = lockDir(this.dir(id), lockWaitMs);
     try {
       return await fn();
     } finally {

@@ -11,9 +11,9 @@ import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManager, detectCgroupHost, helperCgroupMoves, oomDuringCreate, resolveCgroupPath, type CgroupManager, type SavedCgroup } from '../cgroups/index.js';
 import { parseProcCgroup } from '../cgroups/host.js';
 import type { CgroupHost } from '../cgroups/types.js';
-import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
+import { readyWaitMs, spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
 import { runHooks, runHooksWarn } from './hooks.js';
-import { lockDirAsync } from './lock.js';
+import { lockDirAsync, onLockAbort } from './lock.js';
 import { buildCreatePlan, type Op } from './plan.js';
 import { pidStartTime } from './proc.js';
 import { ociState, Store, type ContainerRecord } from './store.js';
@@ -97,6 +97,12 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     ...(opts.noNewKeyring ? { noNewKeyring: true } : {}), cgroup: cgroup.save(),
   };
   let session: HelperSession | undefined;
+  let forced: BerthError | undefined;
+  // delete --force of this container from another request of this process (lifecycle.ts)
+  const unregister = onLockAbort(dir, () => {
+    forced = new BerthError('EBAD_STATE', `container ${id} was removed by delete --force while it was being created`);
+    session?.abort(forced);
+  });
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
   try {
     store.save(record);
@@ -118,6 +124,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     if (opts.parentOps) ops.unshift(...opts.parentOps);
     session = (opts.launch ?? spawnHelper)({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
     session.sendPlan(ops);
+    if (forced) session.abort(forced);
     const [pidText, bornInCgroup] = await session.expect('pid');
     const pid = Number(pidText);
     record.pid = pid;
@@ -143,7 +150,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     await runHooks('prestart', spec.hooks?.prestart, state);
     await runHooks('createRuntime', spec.hooks?.createRuntime, state);
     session.send(['go', JSON.stringify(state)]);
-    await session.expect('ready');
+    await session.expect('ready', readyWaitMs(spec.hooks?.createContainer));
     record.status = opts.start ? 'running' : 'created';
     store.save(record);
     if (opts.pidFile) writeAtomic(resolve(opts.pidFile), String(pid));
@@ -160,6 +167,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     await runHooksWarn('poststop', spec.hooks?.poststop, ociState(record, 'stopped'), warn);
     throw oom ?? err;
   } finally {
+    unregister();
     release();
   }
 }

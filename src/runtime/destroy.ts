@@ -6,6 +6,7 @@
 import { rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cgroupManagerFromState } from '../cgroups/index.js';
+import { pidsRecursive } from '../cgroups/tree.js';
 import { isSameProcess } from './proc.js';
 import { sleepSync } from './lock.js';
 import type { ContainerRecord, Store } from './store.js';
@@ -51,4 +52,24 @@ export async function waitGoneAsync(pid: number, startTime: number | undefined, 
     await new Promise((res) => setTimeout(res, 1));
   }
   return true;
+}
+
+/**
+ * `delete --force` while another command holds the lock (lifecycle.ts `forceDelete`): SIGKILL
+ * the recorded init (if it is still that process) and every process in the recorded cgroup, in
+ * every hierarchy (a helper that entered the v1 dirs before its clone sits in all but memory; the
+ * init joins memory itself). Without the lock: killing is idempotent and removes nothing.
+ */
+export async function killUnlocked(rec: ContainerRecord): Promise<void> {
+  if (rec.pid !== undefined && isSameProcess(rec.pid, rec.pidStartTime)) {
+    try { process.kill(rec.pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+  }
+  const cgroup = rec.cgroup ? cgroupManagerFromState(rec.cgroup as never) : undefined;
+  if (!cgroup?.exists()) return;
+  try { await cgroup.killAll('SIGKILL'); } catch { /* the sweep below still signals them */ }
+  for (const dir of new Set(Object.values(cgroup.paths))) {
+    for (const pid of pidsRecursive(dir)) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* gone meanwhile */ }
+    }
+  }
 }

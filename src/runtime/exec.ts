@@ -7,6 +7,7 @@ import type { Process, Spec } from '../oci/spec.js';
 import { BerthError } from '../util/errors.js';
 import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
 import { openContainer } from './lifecycle.js';
+import { onLockAbort } from './lock.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { processOps, type Op } from './plan.js';
 import { writeAtomic } from './create.js';
@@ -32,7 +33,13 @@ export interface ExecOptions {
  */
 export async function execInContainer(root: string, id: string, opts: ExecOptions): Promise<number> {
   const c = await openContainer(root, id);
-  let session: HelperSession;
+  let session: HelperSession | undefined;
+  let forced: BerthError | undefined;
+  // delete --force of this container from another request of this process (lifecycle.ts)
+  const unregister = onLockAbort(c.store.dir(id), () => {
+    forced = new BerthError('EBAD_STATE', `cannot exec in container ${id}: it was removed by delete --force`);
+    session?.abort(forced);
+  });
   try {
     if (c.status !== 'running' && c.status !== 'created') {
       throw new BerthError('EBAD_STATE', `cannot exec in container ${id}: it is ${c.status}`);
@@ -69,6 +76,7 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
     ops.push(...processOps(spec, { keyring: c.record.noNewKeyring ? undefined : id }));
     session = (opts.launch ?? spawnHelper)({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });
     session.sendPlan(ops);
+    if (forced) session.abort(forced);
     const [pidText, bornIn] = await session.expect('pid');
     const child = Number(pidText);
     try {
@@ -86,6 +94,7 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
     }
     if (opts.pidFile) writeAtomic(resolve(opts.pidFile), String(child));
   } finally {
+    unregister();
     c.release();
   }
   if (opts.detach) {

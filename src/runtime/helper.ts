@@ -69,6 +69,28 @@ export type HelperLauncher = (opts: HelperOptions) => HelperSession;
 /** The default launcher: spawn the helper binary. */
 export const spawnHelper: HelperLauncher = (opts) => new HelperSession(opts);
 
+/**
+ * How long a command waits for one message of the helper ("pid", "ready") before it gives up.
+ * Before "pid" the helper only runs its parent ops and clones (milliseconds; a cold helper's exec
+ * and sealed copy take longer on a loaded machine, never near this). Between "go" and "ready"
+ * the createContainer hooks run in the init, each bounded by its own timeout: `readyWaitMs` adds
+ * those. A stalled helper (a client stopped, a wedged mount) then fails the command, whose
+ * failure path removes the container, instead of holding the container's lock for ever.
+ */
+export const HELPER_WAIT_MS = 60_000;
+
+/**
+ * The bound for "ready": HELPER_WAIT_MS plus the time the createContainer hooks may take (a hook
+ * with no timeout of its own counts as HOOK_WITHOUT_TIMEOUT_MS: the OCI spec sets no default,
+ * but the wait must end).
+ */
+export function readyWaitMs(hooks: { timeout?: number }[] | undefined): number {
+  return HELPER_WAIT_MS + (hooks ?? []).reduce((sum, h) => sum + (h.timeout ? h.timeout * 1000 : HOOK_WITHOUT_TIMEOUT_MS), 0);
+}
+
+/** See readyWaitMs. */
+export const HOOK_WITHOUT_TIMEOUT_MS = 600_000;
+
 /** The exit code of a raw wait status: the code, or 128 + the signal. */
 function waitCode(raw: number): number {
   return (raw & 0x7f) === 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f);
@@ -89,6 +111,7 @@ export class HelperSession {
   private setExit: (code: number) => void = () => {};
   private initPid: number | undefined;
   private initGone = false;
+  private aborted: BerthError | undefined;
   private readonly onData = (chunk: Buffer) => {
     let msgs: Buffer[][];
     try {
@@ -196,20 +219,37 @@ export class HelperSession {
   next(): Promise<Buffer[] | undefined> {
     const msg = this.queue.shift();
     if (msg) return Promise.resolve(msg);
-    if (this.ended) return Promise.resolve(undefined);
+    if (this.ended || this.aborted) return Promise.resolve(undefined);
     return new Promise((resolve) => { this.waiter = resolve; });
   }
 
   /**
    * Wait for a message of type `type` and return its fields after the type. An `error` message
    * becomes an EHELPER error carrying the helper's text; an early end of stream, or the init's
-   * `exit`, says so.
+   * `exit`, says so. The wait is bounded (`timeoutMs`, see HELPER_WAIT_MS): a helper that sends
+   * nothing for that long is killed and the command fails naming what it waited for.
    */
-  async expect(type: string): Promise<string[]> {
-    const msg = await this.next();
+  async expect(type: string, timeoutMs = HELPER_WAIT_MS): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
+    let msg: Buffer[] | undefined | 'timeout';
+    try {
+      msg = await Promise.race([this.next(), timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (msg === 'timeout') {
+      this.waiter = undefined;
+      this.kill();
+      throw new BerthError('EHELPER', `no "${type}" from the container's helper within ${timeoutMs / 1000} s: it was killed`);
+    }
+    if (this.aborted) throw this.aborted;
     if (!msg) {
-      const code = await this.exitCode();
-      throw new BerthError('EHELPER', `container init exited (status ${code}) before it sent "${type}"`);
+      // The stream ended: the helper's exit follows at once (a spawned one is reaped by Node).
+      let t: NodeJS.Timeout | undefined;
+      const code = await Promise.race([this.exitCode(), new Promise<undefined>((r) => { t = setTimeout(() => r(undefined), 2000); })]);
+      clearTimeout(t);
+      throw new BerthError('EHELPER', `container init exited (status ${code ?? 'unknown'}) before it sent "${type}"`);
     }
     const [kind, ...rest] = msg.map((b) => b.toString());
     if (kind === 'error') throw new BerthError('EHELPER', rest.join(' ') || 'container init failed');
@@ -218,6 +258,19 @@ export class HelperSession {
     }
     if (kind !== type) throw new BerthError('EHELPER', `protocol error: expected "${type}", got "${kind}"`);
     return rest;
+  }
+
+  /**
+   * Give up on this launch from outside the command that waits on it (`delete --force` in the
+   * same runtime server, lock.ts `lockHolderAbort`): kill the helper, and make the pending and
+   * every later `expect` fail with `err`.
+   */
+  abort(err: BerthError): void {
+    this.aborted ??= err;
+    this.kill();
+    const w = this.waiter;
+    this.waiter = undefined;
+    w?.(undefined);
   }
 
   /** The helper's own exit code (in monitor mode, the container's). */

@@ -9,10 +9,10 @@ import type { LinuxResources, State } from '../oci/spec.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups/index.js';
 import { runHooksWarn } from './hooks.js';
-import { lockDirAsync } from './lock.js';
+import { abortLockHolder, lockDirAsync, lockOwner } from './lock.js';
 import { isSameProcess } from './proc.js';
 import { currentStatus, ociState, Store, type ContainerRecord } from './store.js';
-import { destroyContainer, waitGone } from './destroy.js';
+import { destroyContainer, killUnlocked, waitGone } from './destroy.js';
 import { parseSignal } from './signals.js';
 import { containerDeviceRules } from './devices.js';
 import { attachDeviceFilter } from './helper-tools.js';
@@ -30,10 +30,10 @@ export interface Opened {
  * Open a container by id under the lock. Call `release()` when done. Async because the lock is
  * waited for on a timer: in the runtime server, the request holding it must be able to go on.
  */
-export async function openContainer(root: string, id: string): Promise<Opened> {
+export async function openContainer(root: string, id: string, lockWaitMs?: number): Promise<Opened> {
   const store = new Store(root);
   if (!store.exists(id)) throw new BerthError('ENOT_FOUND', `container ${id} does not exist`);
-  const release = await lockDirAsync(store.dir(id));
+  const release = await lockDirAsync(store.dir(id), lockWaitMs);
   try {
     const record = store.load(id);
     const cgroup = record.cgroup ? cgroupManagerFromState(record.cgroup as never) : undefined;
@@ -45,8 +45,8 @@ export async function openContainer(root: string, id: string): Promise<Opened> {
   }
 }
 
-async function withContainer<T>(root: string, id: string, fn: (c: Opened) => T | Promise<T>): Promise<T> {
-  const c = await openContainer(root, id);
+async function withContainer<T>(root: string, id: string, fn: (c: Opened) => T | Promise<T>, lockWaitMs?: number): Promise<T> {
+  const c = await openContainer(root, id, lockWaitMs);
   try {
     return await fn(c);
   } finally {
@@ -58,14 +58,39 @@ async function withContainer<T>(root: string, id: string, fn: (c: Opened) => T |
 export type ContainerStateDoc = State & { rootfs: string; created: string; owner: string };
 
 /** The state document runc prints: the OCI state plus rootfs, created and owner. */
-export function containerState(root: string, id: string): Promise<ContainerStateDoc> {
-  return withContainer(root, id, ({ record, status }) => ({
+export async function containerState(root: string, id: string): Promise<ContainerStateDoc> {
+  const doc = ({ record, status }: { record: ContainerRecord; status: State['status'] }): ContainerStateDoc => ({
     ...ociState(record, status),
     pid: status === 'stopped' ? 0 : record.pid ?? 0,
     rootfs: record.rootfs,
     created: record.created,
     owner: record.owner,
-  }));
+  });
+  const creating = peekCreating(root, id);
+  try {
+    return await withContainer(root, id, doc, creating ? CREATING_LOCK_WAIT_MS : undefined);
+  } catch (err) {
+    // A create holds the lock for its whole run (hooks included): say "creating" from the record
+    // on disk (written atomically) rather than wait for it.
+    if (!creating || (err as BerthError).code !== 'ELOCKED') throw err;
+    return doc({ record: creating, status: 'creating' });
+  }
+}
+
+/**
+ * How long `state` and `kill` wait for the lock of a container recorded as `creating` (a create
+ * holds it until the init is ready, which a stalled one never is) before they answer without it.
+ */
+const CREATING_LOCK_WAIT_MS = 2000;
+
+/** The record, read without the lock, when it says `creating`; else undefined. */
+function peekCreating(root: string, id: string): ContainerRecord | undefined {
+  try {
+    const rec = new Store(root).load(id);
+    return rec.status === 'creating' ? rec : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `start`: let the init of a created container exec its process. */
@@ -142,6 +167,7 @@ function openFifo(path: string, mode: number): number | undefined {
 /** `kill`: send a signal to the init, or with `all` to every process of the container. */
 export function killContainer(root: string, id: string, signal: string, all: boolean): Promise<void> {
   const sig = parseSignal(signal);
+  const creating = peekCreating(root, id) !== undefined;
   return withContainer(root, id, async ({ record, cgroup, status }) => {
     if (status === 'stopped' && !all) throw new BerthError('EBAD_STATE', `cannot kill container ${id}: it is not running`);
     if (all && cgroup?.exists()) {
@@ -149,6 +175,9 @@ export function killContainer(root: string, id: string, signal: string, all: boo
       return;
     }
     if (record.pid !== undefined) process.kill(record.pid, sig);
+  }, creating ? CREATING_LOCK_WAIT_MS : undefined).catch((err: BerthError) => {
+    if (!creating || err.code !== 'ELOCKED') throw err;
+    throw new BerthError('EBAD_STATE', `cannot kill container ${id}: it is being created by pid ${lockOwner(new Store(root).dir(id))} (delete --force removes it)`);
   });
 }
 
@@ -163,7 +192,7 @@ export function deleteContainer(root: string, id: string, force: boolean, warn: 
     if (force) { store.remove(id); return Promise.resolve(); }
     throw new BerthError('ENOT_FOUND', `container ${id} does not exist`);
   }
-  return withContainer(root, id, async (c) => {
+  const remove = async (c: Opened) => {
     const { record, status } = c;
     if (status !== 'stopped') {
       if (!force) throw new BerthError('EBAD_STATE', `cannot delete container ${id} that is not stopped: it is ${status}`);
@@ -173,7 +202,41 @@ export function deleteContainer(root: string, id: string, force: boolean, warn: 
     if (record.status !== 'creating') {
       await runHooksWarn('poststop', record.spec.hooks?.poststop, ociState(record, 'stopped'), warn);
     }
-  });
+  };
+  return force ? forceDelete(store, id, remove) : withContainer(root, id, remove);
+}
+
+/**
+ * How long `delete --force` waits for a lock held by a live command before it kills the
+ * container under it. Commands hold the lock for milliseconds; a create holds it until its init
+ * is ready (hooks included), and one whose helper stalled would hold it until its own bound.
+ */
+const FORCE_LOCK_WAIT_MS = 1000;
+
+/**
+ * `delete --force` always wins (issue 10): when the lock stays held, kill what the record and
+ * its cgroup hold without it (killing is idempotent), and abort the holder if it is a request of
+ * this very process. The holder's helper then fails, it cleans up and releases, and the delete
+ * takes the lock (bounded as usual) and removes whatever is left. A container that vanished
+ * meanwhile (its holder removed it) is deleted.
+ */
+async function forceDelete(store: Store, id: string, remove: (c: Opened) => Promise<void>): Promise<void> {
+  const gone = (err: unknown) => {
+    if ((err as BerthError).code !== 'ENOT_FOUND') throw err;
+  };
+  try {
+    return await withContainer(store.root, id, remove, FORCE_LOCK_WAIT_MS);
+  } catch (err) {
+    if ((err as BerthError).code !== 'ELOCKED') return gone(err);
+  }
+  try {
+    await killUnlocked(store.load(id));
+  } catch (err) {
+    return gone(err);
+  }
+  abortLockHolder(store.dir(id));
+  await withContainer(store.root, id, remove).catch(gone);
+  if (!store.exists(id)) store.remove(id); // a directory its create left before the first record
 }
 
 /** `pause`: freeze every process of a running container. */

@@ -45,20 +45,25 @@ function tryLock(path: string, dir: string): (() => void) | number {
   return owner;
 }
 
-function timeout(path: string, owner: number): BerthError {
-  return new BerthError('EBAD_STATE', `timed out waiting for the lock ${path} held by pid ${owner}`);
+function timeout(path: string, owner: number, ms: number): BerthError {
+  return new BerthError('ELOCKED', `timed out after ${ms / 1000} s waiting for the lock ${path} held by pid ${owner}`);
+}
+
+/** The pid in a lock file of `dir` (0: none, or unreadable). */
+export function lockOwner(dir: string): number {
+  try { return Number(readFileSync(join(dir, 'lock'), 'utf8')) || 0; } catch { return 0; }
 }
 
 /**
  * Try until the lock is taken (its release function) or its owner is alive and it is not ours
  * yet (undefined: wait a moment and call again); past `deadline`, fail naming the owner.
  */
-function attempt(path: string, dir: string, deadline: number): (() => void) | undefined {
+function attempt(path: string, dir: string, deadline: number, ms: number): (() => void) | undefined {
   for (;;) {
     const r = tryLock(path, dir);
     if (typeof r === 'function') return r;
     if (r === 0) continue;
-    if (Date.now() > deadline) throw timeout(path, r);
+    if (Date.now() > deadline) throw timeout(path, r, ms);
     return undefined;
   }
 }
@@ -67,7 +72,7 @@ function attempt(path: string, dir: string, deadline: number): (() => void) | un
 export function lockDir(dir: string, timeoutMs = 30_000): () => void {
   const path = join(dir, 'lock');
   const deadline = Date.now() + timeoutMs;
-  for (let r = attempt(path, dir, deadline); ; r = attempt(path, dir, deadline)) {
+  for (let r = attempt(path, dir, deadline, timeoutMs); ; r = attempt(path, dir, deadline, timeoutMs)) {
     if (r) return r;
     sleepSync(2);
   }
@@ -81,8 +86,27 @@ export function lockDir(dir: string, timeoutMs = 30_000): () => void {
 export async function lockDirAsync(dir: string, timeoutMs = 30_000): Promise<() => void> {
   const path = join(dir, 'lock');
   const deadline = Date.now() + timeoutMs;
-  for (let r = attempt(path, dir, deadline); ; r = attempt(path, dir, deadline)) {
+  for (let r = attempt(path, dir, deadline, timeoutMs); ; r = attempt(path, dir, deadline, timeoutMs)) {
     if (r) return r;
     await new Promise((res) => setTimeout(res, 2));
   }
+}
+
+/**
+ * What a command of this process that holds a container's lock across a helper wait (create,
+ * exec) does when `delete --force` of the same container in the same process (another request of
+ * the runtime server) finds it stalled: a lock held by this very process is never stale, and
+ * killing processes does not end a wait on a client that is stopped. Keyed by the lock's dir.
+ */
+const holders = new Map<string, () => void>();
+
+/** Register the abort of the command holding the lock of `dir`; returns the unregister function. */
+export function onLockAbort(dir: string, abort: () => void): () => void {
+  holders.set(dir, abort);
+  return () => { if (holders.get(dir) === abort) holders.delete(dir); };
+}
+
+/** Abort the command of this process that holds the lock of `dir`, if one registered. */
+export function abortLockHolder(dir: string): void {
+  holders.get(dir)?.();
 }

@@ -9,6 +9,7 @@
  *   ENOT_FOUND        no container with that id
  *   EEXISTS           a container with that id exists already
  *   EBAD_STATE        the container is in the wrong state for the command
+ *   ELOCKED           a container's lock stayed held by a live process past the wait (names it)
  *   ECGROUP           a cgroup operation failed (message names the file and value)
  *   EUNSUPPORTED      the host lacks what was asked for (message says what to use instead)
  *   EHELPER           the native helper failed (message is the helper's)
