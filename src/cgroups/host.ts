@@ -90,6 +90,26 @@ let cached: Promise<CgroupHost> | undefined;
 let selfProc = 'self';
 
 /**
+ * /proc/<pid>/cgroup of a process that is alive. An exiting task is moved to the root cgroup of
+ * every v1 hierarchy (cgroup_exit, before it becomes a zombie), so the file of a caller killed a
+ * moment ago says "/" everywhere: a relative cgroupsPath would land at the hierarchy's root
+ * (found by killing warm clients, issue 10). PF_EXITING (0x4 in field 9 of /proc/<pid>/stat) is
+ * set before cgroup_exit, so a file read while the flag was clear is the live one.
+ */
+export function readLiveProcCgroup(pid: number | string): string {
+  const text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+  if (pid === 'self') return text;
+  let stat = '';
+  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { /* gone: below */ }
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // fields[0] is field 3 (state); field 9 (flags) is fields[6]
+  if (!stat || fields[0] === 'Z' || fields[0] === 'X' || (Number(fields[6]) & 0x4) !== 0) {
+    throw Object.assign(new Error(`process ${pid} has exited`), { code: 'ESRCH' });
+  }
+  return text;
+}
+
+/**
  * Take the cgroups of process `pid` as this process's own ("self" in CgroupHost): the warm
  * server's worker runs a berth command for a client, whose cgroups relative paths (e.g.
  * `--cgroup-parent`) are relative to, as they would be had the client run the command itself.
@@ -107,7 +127,7 @@ export function setCgroupSelf(pid: number): void {
 export async function detectCgroupHost(): Promise<CgroupHost> {
   cached ??= Promise.resolve().then(() => {
     const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-    const procCgroup = readFileSync(`/proc/${selfProc}/cgroup`, 'utf8');
+    const procCgroup = readLiveProcCgroup(selfProc);
     const { unified } = parseMountinfo(mountinfo);
     const ctrls = unified ? readOpt(unified.mountPoint, 'cgroup.controllers') : undefined;
     return parseCgroupHost(mountinfo, procCgroup, ctrls);

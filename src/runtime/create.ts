@@ -9,7 +9,7 @@ import type { Spec } from '../oci/spec.js';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManager, detectCgroupHost, helperCgroupMoves, oomDuringCreate, resolveCgroupPath, type CgroupManager, type SavedCgroup } from '../cgroups/index.js';
-import { parseProcCgroup } from '../cgroups/host.js';
+import { parseProcCgroup, readLiveProcCgroup } from '../cgroups/host.js';
 import type { CgroupHost } from '../cgroups/types.js';
 import { readyWaitMs, spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
 import { runHooks, runHooksWarn } from './hooks.js';
@@ -196,7 +196,7 @@ export function cgroupHostOf(host: CgroupHost, pid: number | undefined): CgroupH
   if (pid === undefined || pid === process.pid) return host;
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    text = readLiveProcCgroup(pid);
   } catch (err) {
     throw new BerthError('EINVALID_ARG', `cannot read the cgroup of the calling process ${pid}: ${(err as Error).message}`);
   }
