@@ -2,10 +2,13 @@
  * Operations on existing containers: bring a record up to date with reality (reap.ts), list,
  * wait, stop, remove, and the Docker-shaped inspect document.
  */
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { pause } from '../util/pause.js';
 import { deleteContainer, resumeContainer } from '../runtime/lifecycle.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
+import { sweepOrphans } from './image-rootfs.js';
 import { killEngineContainer } from './launch.js';
 import { cancelRestart, refreshRecord } from './reap.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
@@ -88,6 +91,31 @@ export async function stopEngineContainer(paths: EnginePaths, ref: string, timeo
   return after;
 }
 
+/**
+ * `rm -f NAME` of a container whose create was killed before it wrote container.json: the name
+ * is reserved and the directory made, but there is no record to find. Its directory goes (as
+ * `sweepOrphans` judges: only once its creator is gone) and the name with it. True when the name
+ * was such a one and is free now.
+ */
+async function removeHalfCreated(paths: EnginePaths, ref: string): Promise<boolean> {
+  const store = new EngineStore(paths);
+  const name = ref.replace(/^\//, '');
+  const id = store.nameHolder(name);
+  const dir = id ? store.dir(id) : undefined;
+  if (!id || !dir || existsSync(join(dir, 'container.json'))) return false;
+  // Killed between its mkdir and the marker's write (create.ts): a live creator writes the
+  // marker right after the mkdir, so a directory still without one a moment later is an orphan.
+  // (Should a creator that slow exist, its write then fails and its create cleans up.)
+  if (existsSync(dir) && !existsSync(join(dir, 'creating'))) {
+    await pause(100);
+    if (!existsSync(join(dir, 'creating')) && !existsSync(join(dir, 'container.json'))) rmSync(dir, { recursive: true, force: true });
+  }
+  await sweepOrphans(paths);
+  if (existsSync(dir)) return false; // its creator still runs
+  store.releaseName(name, id);
+  return true;
+}
+
 /** How long `rm -f` waits for a container's lock before it kills the runtime container under it. */
 const FORCE_LOCK_WAIT_MS = 1000;
 
@@ -97,7 +125,13 @@ const FORCE_LOCK_WAIT_MS = 1000;
  */
 export async function removeEngineContainer(paths: EnginePaths, ref: string, force: boolean, opts: { volumes?: boolean } = {}): Promise<EngineRecord> {
   const store = new EngineStore(paths);
-  let rec = await findContainer(paths, ref);
+  let rec: EngineRecord;
+  try {
+    rec = await findContainer(paths, ref);
+  } catch (err) {
+    if (!force || (err as BerthError).code !== 'ENOT_FOUND' || !(await removeHalfCreated(paths, ref))) throw err;
+    return { Id: store.nameHolder(ref) ?? ref, Name: ref } as EngineRecord;
+  }
   if (rec.State.Running) {
     if (!force) {
       throw new BerthError('EBAD_STATE', `cannot remove container "/${rec.Name}": container is running: stop the container before removing or force remove`);

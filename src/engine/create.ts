@@ -4,6 +4,7 @@
  * container has no process and no cgroup yet; `start` makes them. Any failure removes everything
  * this made (the name, the directory), so a bad flag leaves nothing behind.
  */
+import { pidStartTime } from '../runtime/proc.js';
 import { existsSync, lchownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,6 +60,9 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const stub = { Id: id, Name: name } as EngineRecord;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o711 });
+    // Crash safety (image-rootfs.ts sweepOrphans): who is creating this directory, until
+    // container.json exists. A create killed before that leaves a directory `rm -f NAME` removes.
+    writeFileSync(join(dir, 'creating'), `${process.pid} ${pidStartTime(process.pid) ?? ''}\n`);
     const fromImage = image ? await prepareImageContainer(paths, id, dir, image, config, hc) : undefined;
     const rootPath = req.rootfs ?? fromImage?.rootPath ?? join(dir, 'rootfs');
     const hostMounts = req.rootfs || fromImage ? [] : prepareHostRootfs(rootPath);

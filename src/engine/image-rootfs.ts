@@ -8,10 +8,11 @@
  * as Docker does.
  *
  * Crash safety: before anything is made, `<container dir>/creating` records this process (pid
- * and start time), and every volume is listed in `<container dir>/volumes.json` before its
+ * and start time; create.ts writes it right after making the directory), and every volume is listed in `<container dir>/volumes.json` before its
  * directory exists. A create killed half-way leaves a container directory with no
- * container.json; `sweepOrphans` (run by every image create) removes the root filesystem and
- * volumes of such a directory once its creator is gone, and the directory with them.
+ * container.json; `sweepOrphans` (run by every image create, and by `rm -f` of a name whose
+ * container has no record) removes the root filesystem and volumes of such a directory once its
+ * creator is gone, and the directory with them.
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -110,7 +111,6 @@ function rootfsIdmap(hc: HostConfig): RootfsIdmap | undefined {
  * working directory, volumes). `config` is already merged with the image (applyImageConfig).
  */
 export async function prepareImageContainer(paths: EnginePaths, id: string, containerDir: string, img: EngineImage, config: ContainerConfig, hc: HostConfig): Promise<ImageContainer> {
-  writeFileSync(join(containerDir, 'creating'), `${process.pid} ${pidStartTime(process.pid) ?? ''}\n`);
   const idmap = rootfsIdmap(hc);
   const fs = await prepareRootfs(id, img, { root: paths.dataRoot, ...(idmap ? { idmap } : {}) });
   const owner = idmap ? { uid: mapToHost(idmap.uidMappings, 0)!, gid: mapToHost(idmap.gidMappings, 0)! } : undefined;
@@ -148,7 +148,7 @@ export async function sweepOrphans(paths: EnginePaths): Promise<string[]> {
     if (existsSync(join(dir, 'container.json'))) continue;
     if (existsSync(dir)) {
       const marker = await readFile(join(dir, 'creating'), 'utf8').catch(() => undefined);
-      if (marker === undefined) continue; // not made by an image create: not ours to judge
+      if (marker === undefined) continue; // not made by a create (or killed between two syscalls): not ours to judge
       const [pid, start] = marker.trim().split(' ');
       if (isSameProcess(Number(pid), start ? Number(start) : undefined)) continue; // still creating
     }

@@ -151,7 +151,8 @@ export class EngineStore {
     }
   }
 
-  private nameHolder(name: string): string | undefined {
+  /** The id that name `name` is reserved for, if any (its record may not exist yet). */
+  nameHolder(name: string): string | undefined {
     try { return readFileSync(join(this.namesDir, name.replace(/^\//, '')), 'utf8').trim(); } catch { return undefined; }
   }
 
