@@ -1,12 +1,13 @@
 /**
  * A per-container lock that works across processes.
  *
- * Node has no flock(2), so the lock is a file created with O_EXCL that holds the owner's pid.
+ * Node has no flock(2), so the lock is a file, created atomically with its content (link(2)),
+ * that holds the owner's pid.
  * A lock whose owner is dead (killed mid-command, for example) is taken over, so a crashed
  * command never wedges a container. Waiters poll every 2 ms: commands hold the lock for
  * milliseconds, so contention is short.
  */
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { pidAlive } from './proc.js';
@@ -18,35 +19,65 @@ export function sleepSync(ms: number): void {
   Atomics.wait(sleeper, 0, 0, ms);
 }
 
+let tmpSeq = 0;
+
 /**
  * One attempt at the lock: the release function, or the pid of the owner holding it (0 when it
- * was released meanwhile, or a dead owner's lock was just removed: try again at once).
+ * was released meanwhile, or a dead owner's lock was just removed: try again at once; -1 when
+ * the owner is unknown: wait).
+ *
+ * The lock is written whole under a private name and linked into place: link(2) fails with EEXIST
+ * as O_EXCL does, and the lock never exists without its pid. (With an O_EXCL open and a write, a
+ * holder killed between the two left an empty lock that every waiter retried at once, for ever:
+ * a runtime server spun on one until it was killed. Found by the issue 10 sweep.)
  */
 function tryLock(path: string, dir: string): (() => void) | number {
+  const tmp = `${path}.${process.pid}.${++tmpSeq}`;
+  const vanished = () => new BerthError('ENOT_FOUND', `container state directory ${dir} vanished`);
   try {
-    const fd = openSync(path, 'wx', 0o600);
-    writeSync(fd, String(process.pid));
-    closeSync(fd);
+    writeFileSync(tmp, String(process.pid), { mode: 0o600 });
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT') throw vanished();
+    throw err;
+  }
+  try {
+    linkSync(tmp, path);
     return () => {
       try { unlinkSync(path); } catch { /* the directory may already be gone (delete) */ }
     };
   } catch (err) {
     const code = errnoCode(err);
-    if (code === 'ENOENT') throw new BerthError('ENOT_FOUND', `container state directory ${dir} vanished`);
+    if (code === 'ENOENT') throw vanished();
     if (code !== 'EEXIST') throw err;
+  } finally {
+    try { unlinkSync(tmp); } catch { /* the directory may already be gone */ }
   }
-  let owner = 0;
-  try { owner = Number(readFileSync(path, 'utf8')); } catch { /* released meanwhile */ }
+  let text: string;
+  try { text = readFileSync(path, 'utf8'); } catch { return 0; /* released meanwhile */ }
+  const owner = Number(text) || 0;
+  if (owner === 0) {
+    // An empty lock, left by an older version killed between its open and its write: stale
+    // once it has been empty for a while (no holder takes long to write five digits).
+    let age = 0;
+    try { age = Date.now() - statSync(path).mtimeMs; } catch { return 0; }
+    if (age < EMPTY_LOCK_STALE_MS) return -1;
+    try { unlinkSync(path); } catch { /* another waiter took it over first */ }
+    return 0;
+  }
   // A lock held by this very process (another request of the runtime server) is never stale.
-  if (owner > 0 && owner !== process.pid && !pidAlive(owner)) {
+  if (owner !== process.pid && !pidAlive(owner)) {
     try { unlinkSync(path); } catch { /* another waiter took it over first */ }
     return 0;
   }
   return owner;
 }
 
+/** See tryLock. */
+const EMPTY_LOCK_STALE_MS = 2000;
+
 function timeout(path: string, owner: number, ms: number): BerthError {
-  return new BerthError('ELOCKED', `timed out after ${ms / 1000} s waiting for the lock ${path} held by pid ${owner}`);
+  const who = owner > 0 ? `pid ${owner}` : 'an unknown process (the lock file is empty)';
+  return new BerthError('ELOCKED', `timed out after ${ms / 1000} s waiting for the lock ${path} held by ${who}`);
 }
 
 /** The pid in a lock file of `dir` (0: none, or unreadable). */
