@@ -9,12 +9,13 @@
  * on the warm path (the C client and a runtime server of this test's own) and the cold path (Node
  * directly), killed with SIGKILL
  *   - at t = 0..60 ms after spawn, in 1 ms steps;
- *   - right before each message the warm client sends and right after the first two it receives
+ *   - right before each message the warm client sends and right after the first ones it receives
  *     (strace's syscall fault injection on the client alone: `-e inject=sendto:signal=SIGKILL:when=N`
- *     kills it as it enters its N-th sendto, i.e. before message N leaves; `read:1` and `read:3`
- *     after "request" and "launch"; `write:1` inside the parent ops, after the helper moved itself
- *     into the container's v1 cgroups). The second sendto is "pid": the clone is done, the kill is
- *     the one of the issue. No production code is changed for it;
+ *     kills it as it enters its N-th sendto, i.e. before message N leaves: "caller", "request",
+ *     "pid" (the clone is done: the kill of the issue), "exit" of a monitor; `read:N` after the
+ *     messages before the N-th read, "launch" among them; `write:1` inside the parent ops, after
+ *     the helper moved itself into the container's v1 cgroups). An injection past the command's
+ *     last such call never fires (counted apart). No production code is changed for it;
  *   - at each change of the container's state the test observes on disk (state directory, lock,
  *     recorded status and pid; for the engine its record and the runtime's), polled every 1 ms:
  *     the same protocol steps seen from the outside, on both paths.
@@ -27,8 +28,14 @@
  * in-process abort), after a cold one in another process than the holder (the kill without the
  * lock). The engine's goes cold (see coldBerth).
  *
- * Cost: several instances run at once (distinct ids, roots and cgroups), so the whole sweep (about
- * 900 kills) takes on the order of a minute here on 2 cores.
+ * Cost: several instances run at once (distinct ids, roots and cgroups): about 800 kills take
+ * 80-90 s here on 2 cores, most of it idle (a killed exec's orphan waits for the host's pid 1 to
+ * reap it; `berth run` and the engine's cleanup pay Node start-ups). Measured before the fix
+ * (the code of 43fe6ae): 15 of 800 kills left something, every warm create, run, exec and berth
+ * run killed at its "pid" among them, and the sweep took 453 s (30 s lock time-outs). The sweep
+ * also found three neighbours, fixed with it: a cgroup placed at the hierarchy's root for a caller
+ * already exiting, an engine directory and name no `rm -f` could remove, and an empty lock file
+ * that made the server spin.
  */
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -57,7 +64,7 @@ const CONCURRENCY = 6;
 /** The instants of the timed sweep (ms after spawn). */
 const INSTANTS = Array.from({ length: 61 }, (_, i) => i);
 /** strace fault injections on the warm client (see the file comment). */
-const INJECTIONS = ['sendto:1', 'read:1', 'read:3', 'write:1', 'sendto:2', 'sendto:3', 'sendto:4'];
+const INJECTIONS = ['sendto:1', 'sendto:2', 'sendto:3', 'sendto:4', 'sendto:5', 'read:1', 'read:3', 'read:5', 'write:1'];
 /** At most this many observed state changes per command. */
 const MAX_CHANGES = 8;
 
