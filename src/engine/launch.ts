@@ -128,13 +128,13 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
   // The helper tees the container's output into the json-file log, as for a detached container,
   // so `berth logs` works after a foreground run (native/monitor.c, `log-file` without `exit-file`).
   const store = new EngineStore(paths);
-  const parentOps: Op[] = opts.log === false ? [] : [['log-file', store.logPath(id)]];
+  const parentOps: Op[] = opts.log === false ? [] : [{ op: 'log-file', path: store.logPath(id) }];
   if (opts.detachKeys?.length) {
     // What the helper needs to become the detached monitor (native/monitor.c, `detach-keys`).
     const stdinFifo = store.load(id)?.Config.OpenStdin ? prepareStdinFifo(store.stdinPath(id)) : '';
     rmSync(store.exitPath(id), { force: true });
-    parentOps.push(['detach-keys', opts.detachKeys, store.exitPath(id), stdinFifo], ['exit-exec', ...cleanupCommand(paths, id)],
-      ['winsize-file', winsizePath(store, id)]);
+    parentOps.push({ op: 'detach-keys', keys: opts.detachKeys, exitFile: store.exitPath(id), stdinFifo }, { op: 'exit-exec', args: cleanupCommand(paths, id) },
+      { op: 'winsize-file', path: winsizePath(store, id) });
   }
   const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps, launcher: opts.launcher });
   const session = created.session;
