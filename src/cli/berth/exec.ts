@@ -46,7 +46,7 @@ export const exec: Command = {
     } catch (err) {
       if (!(err instanceof BerthError) || err.code !== 'EHELPER') throw err;
       process.stderr.write(`berth: exec failed: ${err.message}\n`);
-      return startFailureCode(err.message);
+      return startFailureCode(err);
     }
   },
 };

@@ -59,7 +59,7 @@ export const run: Command = {
     } catch (err) {
       if (rec.HostConfig.AutoRemove) store.remove(rec);
       process.stderr.write(`berth: ${(err as Error).message}\n`);
-      return startFailureCode((err as Error).message);
+      return startFailureCode(err);
     }
     const report = await waitForeground(launched);
     if (!report) return 0; // detached: the container goes on in the background
