@@ -9,6 +9,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError } from '../util/errors.js';
+import { programs } from '../util/programs.js';
+import type { EngineCaller } from './caller.js';
 import type { CreateRequest } from './config.js';
 import { engineHost, ownBoundingCaps, statDevice } from './host.js';
 import { HOST_SYSTEM_DIRS, prepareHostRootfs } from './hostfs.js';
@@ -25,9 +27,11 @@ import { adaptHostConfig, validateHostConfig } from './validate.js';
 
 /**
  * Create a container from a request; returns its record. `warn` receives Docker-style warnings;
- * `pullOutput` the progress of an image pulled because it was missing.
+ * `pullOutput` the progress of an image pulled because it was missing; `caller` what comes from
+ * the command's caller (its cgroup, its image and storage settings).
  */
-export async function createEngineContainer(paths: EnginePaths, req: CreateRequest, warn: (msg: string) => void = () => {}, pullOutput: PullOutput = {}): Promise<EngineRecord> {
+export async function createEngineContainer(paths: EnginePaths, req: CreateRequest, warn: (msg: string) => void = () => {}, pullOutput: PullOutput = {},
+  caller: EngineCaller = {}): Promise<EngineRecord> {
   const config = structuredClone(req.config);
   const hc = structuredClone(req.hostConfig);
   if (req.rootfs) {
@@ -36,7 +40,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     if (!ok) throw new BerthError('EINVALID_ARG', `invalid --rootfs ${req.rootfs}: not a directory`);
     config.Image = '';
   }
-  const host = await engineHost();
+  const host = await engineHost(caller.cgroupOf);
   for (const w of adaptHostConfig(hc, host)) warn(w);
   validateHostConfig(hc, host);
   checkNamespaceConflicts(hc, config.Hostname);
@@ -44,7 +48,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   // With an image, the root filesystem's layers are id-mapped for the mapping (image-rootfs.ts).
   const idMaps = parseUsernsMapping(hc.UsernsMode);
   // An image: found or pulled, its config merged under the flags (image-config.ts).
-  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput) : undefined;
+  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput, caller.image) : undefined;
   if (image) {
     applyImageConfig(config, image.raw.config ?? {});
     await sweepOrphans(paths).catch(() => []);
@@ -59,7 +63,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const stub = { Id: id, Name: name } as EngineRecord;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o711 });
-    const fromImage = image ? await prepareImageContainer(paths, id, dir, image, config, hc) : undefined;
+    const fromImage = image ? await prepareImageContainer(paths, id, dir, image, config, hc, caller.storageDriver) : undefined;
     const rootPath = req.rootfs ?? fromImage?.rootPath ?? join(dir, 'rootfs');
     const hostMounts = req.rootfs || fromImage ? [] : prepareHostRootfs(rootPath);
     // The container's own part of a host root (its /tmp, /root …) belongs to its mapped root, or
@@ -99,9 +103,9 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   }
 }
 
-/** native/build/berth-init of this package (BERTH_INIT overrides), or undefined when missing. */
+/** native/build/berth-init of this package (the process's BERTH_INIT overrides, util/programs.ts), or undefined when missing. */
 function initBinary(): string | undefined {
-  const path = process.env.BERTH_INIT || fileURLToPath(new URL('../../../native/build/berth-init', import.meta.url));
+  const path = programs().init || fileURLToPath(new URL('../../../native/build/berth-init', import.meta.url));
   return existsSync(path) ? path : undefined;
 }
 
