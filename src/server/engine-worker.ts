@@ -60,6 +60,9 @@ export function callerIO(req: Request, conn: ClientConnection, gone: AbortSignal
 
 /** Run the client's command, answer, and exit. */
 async function serve(req: Request, socket: Socket): Promise<void> {
+  // Which worker serves which client (its pid), for whoever reads the log; never the arguments,
+  // which may hold a password (`login -p`).
+  log(`serves client ${req.pid}`);
   const conn = new ClientConnection(socket, new MessageDecoder());
   // The client left (Ctrl-C on a `logs -f`, the client killed): the command ends at its next
   // wait for something outside (`gone`: events, logs -f, wait, stats, stop -t -1), never in the
