@@ -105,6 +105,7 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
   const state = join(tmp, 'state');
   const paths = { dataRoot: join(tmp, 'data'), runtimeRoot: join(state, 'run') };
   let server: ChildProcess | undefined;
+  let baseServer: ChildProcess | undefined;
   let mounted = false;
   try {
     mkdirSync(state);
@@ -127,6 +128,23 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
       key: 'berthCli', label: 'berth run --rm --network none --rootfs (CLI, cold node)',
       run: async () => timed([...berth, 'run', '--rm', '--network', 'none', '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', '/bin/true']),
     });
+    if (opts.baseline) {
+      // The same two rows for another checkout (its own server and socket; the same roots).
+      const base = opts.baseline;
+      const baseSocket = join(tmp, 'base-server', 'runtime.sock');
+      baseServer = await startServer(baseSocket, { _BERTH_SERVER_FOR: 'berth' }, base);
+      const baseClient = [join(base, 'native/build/berth'), '--data-root', paths.dataRoot, '--root', paths.runtimeRoot];
+      const baseCold = [process.execPath, join(base, 'bin/berth.js'), '--data-root', paths.dataRoot, '--root', paths.runtimeRoot];
+      contenders.push({
+        key: 'baseWarm', label: `baseline: berth run (C client, warm worker) of ${base}`,
+        run: async () => timed([...baseClient, 'run', '--rm', '--network', 'none', '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', '/bin/true'], undefined,
+          { BERTH_RUNTIME_SOCKET: baseSocket, BERTH_NODE: '/bin/false' }),
+      });
+      contenders.push({
+        key: 'baseCli', label: 'baseline: berth run (CLI, cold node)',
+        run: async () => timed([...baseCold, 'run', '--rm', '--network', 'none', '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', '/bin/true']),
+      });
+    }
     if (onPath('podman') && onPath('runc')) {
       const p = ['podman', '--root', join(tmp, 'pr'), '--runroot', join(state, 'prr'), '--tmpdir', join(state, 'pt'),
         '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--storage-driver', 'vfs', '--events-backend', 'none'];
@@ -203,6 +221,7 @@ export async function engineRun(opts: BenchOptions): Promise<BenchResult> {
     return report(opts, contenders, samples, skipped);
   } finally {
     await stopServer(server);
+    await stopServer(baseServer);
     await removeCgroupParent();
     removeCgroupEverywhere(podmanParent);
     for (const b of bundles) await b.cleanup();
@@ -227,6 +246,8 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
     apiOverCrun: byKey.crun ? pairedRatio(byKey.api!, byKey.crun) : undefined,
     apiOverCrunRaw: byKey.crunRaw ? pairedRatio(byKey.api!, byKey.crunRaw) : undefined,
     apiOverCrunPlain: byKey.crunPlain ? pairedRatio(byKey.api!, byKey.crunPlain) : undefined,
+    warmOverBaseline: byKey.baseWarm ? pairedRatio(byKey.berthWarm!, byKey.baseWarm) : undefined,
+    cliOverBaseline: byKey.baseCli ? pairedRatio(byKey.berthCli!, byKey.baseCli) : undefined,
   };
   const results: Record<string, unknown> = {};
   const tableRows = rows.map((r) => {
@@ -243,6 +264,7 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
   text += `\npodman ÷ berth run (paired median): ${x(ratios.podmanOverBerthWarm)} through the C client, ${x(ratios.podmanOverBerthCli)} cold  (target ≥ 3x)\n`;
   text += `API ÷ crun of the same spec (paired median): ${x(ratios.apiOverCrun)} wrapper subtracted, ${x(ratios.apiOverCrunRaw)} with crun's wrapper  (target ≤ 1x)\n`;
   text += `API ÷ crun of a runc-spec bundle (no seccomp, 3 capabilities; wrapper subtracted): ${x(ratios.apiOverCrunPlain)}\n`;
+  if (byKey.baseWarm) text += `this checkout ÷ baseline (paired median): ${x(ratios.warmOverBaseline)} through the C client, ${x(ratios.cliOverBaseline)} cold\n`;
   if (skipped.length) text += `skipped: ${skipped.join('; ')}\n`;
   return { name: 'engine-run', text, data: { host, iterations: opts.iterations, warmup: opts.warmup, settle, ratios, skipped, results } };
 }

@@ -21,6 +21,11 @@ export interface BenchOptions {
   settle?: number;
   /** cgroup-lifecycle: idle gaps in ms before each lifecycle (`--gaps 0,200`). */
   gaps?: number[];
+  /**
+   * runtime-run, engine-run: another built checkout (`--baseline DIR`, e.g. main's) whose warm
+   * and cold berth take turns with this one's in the same rounds, for a paired before/after.
+   */
+  baseline?: string;
 }
 
 /** The result of one benchmark: a table for people and a JSON-able record for machines. */

@@ -31,6 +31,8 @@ const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [b
   --warmup W    unmeasured iterations first (default 3)
   --gaps LIST   cgroup-lifecycle: idle gaps in ms before each lifecycle (default 0,200)
   --settle MS   engine-run: untimed pause after each run (default 400; 0 runs back to back)
+  --baseline DIR  runtime-run, engine-run: also time the berth of another built checkout in the
+                same rounds (rows "baseline: ..."), e.g. main's, for a paired before/after
   --json        print one JSON document on stdout (tables go to stderr)
 `;
 
@@ -49,6 +51,7 @@ function parse(argv: string[]): { names: string[]; opts: BenchOptions } {
     else if (a === '--json') opts.json = true;
     else if (a === '--settle') opts.settle = num(a, argv[++i]);
     else if (a === '--gaps') opts.gaps = (argv[++i] ?? '').split(',').map((g) => num(a, g));
+    else if (a === '--baseline') opts.baseline = argv[++i];
     else if (a === '-h' || a === '--help') { process.stdout.write(USAGE); process.exit(0); }
     else if (a in BENCHES) names.push(a);
     else throw new Error(`unknown benchmark or flag ${JSON.stringify(a)}: see --help`);

@@ -38,8 +38,8 @@ interface Contender {
 }
 
 /** Starts a runtime server on `socket` and resolves once it listens. */
-export async function startServer(socket: string, env: Record<string, string> = {}): Promise<ChildProcess> {
-  const proc = spawn(process.execPath, [join(repoRoot, 'dist/src/server/main.js')], {
+export async function startServer(socket: string, env: Record<string, string> = {}, checkout = repoRoot): Promise<ChildProcess> {
+  const proc = spawn(process.execPath, [join(checkout, 'dist/src/server/main.js')], {
     env: { ...process.env, BERTH_RUNTIME_SOCKET: socket, BERTH_SERVER_IDLE_MS: String(3_600_000), ...env }, stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -126,6 +126,7 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
   const skipped: string[] = [];
   const checks: Record<string, string> = {};
   let server: ChildProcess | undefined;
+  let baseServer: ChildProcess | undefined;
   try {
     const socket = join(tmp, 'server', 'runtime.sock');
     server = await startServer(socket);
@@ -144,6 +145,25 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
       argv: (id) => [process.execPath, berthBin, '--root', root('berth'), 'run', id],
       forceDelete: (id) => [process.execPath, berthBin, '--root', root('berth'), 'delete', '--force', id],
     });
+    if (opts.baseline) {
+      // The same two rows for another checkout (its own server, socket and state root).
+      const base = opts.baseline;
+      const baseSocket = join(tmp, 'base-server', 'runtime.sock');
+      baseServer = await startServer(baseSocket, {}, base);
+      const baseClient = join(base, 'native/build/berth-runtime');
+      const baseCold = join(base, 'bin/berth-runtime.js');
+      contenders.push({
+        key: 'baseClient', label: `baseline: berth-runtime run (C client, warm server) of ${base}`, bundle: await mk(),
+        env: { BERTH_RUNTIME_SOCKET: baseSocket, BERTH_NODE: '/bin/false' },
+        argv: (id) => [baseClient, '--root', root('base-client'), 'run', id],
+        forceDelete: (id) => [baseClient, '--root', root('base-client'), 'delete', '--force', id],
+      });
+      contenders.push({
+        key: 'baseCold', label: 'baseline: berth-runtime run (cold: node bin/berth-runtime.js)', bundle: await mk(),
+        argv: (id) => [process.execPath, baseCold, '--root', root('base-cold'), 'run', id],
+        forceDelete: (id) => [process.execPath, baseCold, '--root', root('base-cold'), 'delete', '--force', id],
+      });
+    }
     if (onPath('runc')) {
       contenders.push({
         key: 'runc', label: 'runc run', bundle: await mk(),
@@ -199,6 +219,7 @@ export async function runtimeRun(opts: BenchOptions): Promise<BenchResult> {
     return report(opts, contenders, samples, checks, skipped);
   } finally {
     await stopServer(server);
+    await stopServer(baseServer);
     await removeCgroupParent();
     for (const b of bundles) await b.cleanup();
     rmSync(tmp, { recursive: true, force: true });
@@ -224,6 +245,10 @@ function report(opts: BenchOptions, contenders: Contender[], samples: Record<str
   let text = `runtime-run: /bin/true in a busybox bundle (memory ${MEMORY / 2 ** 20} MiB, pids ${PIDS}), ${opts.iterations} rounds (each in a new shuffled order) after ${opts.warmup} warmup\n`;
   text += `${hostLine(host)}\n\n`;
   text += table(['command', 'median ms', 'p10', 'p90', 'berth client ÷ this (paired)'], tableRows);
+  if (samples['baseClient']) {
+    const cold = pairedRatio(samples['berth']!, samples['baseCold']!);
+    text += `\nthis checkout ÷ baseline (paired median): ${pairedRatio(berth, samples['baseClient']).toFixed(2)}x through the C client, ${cold.toFixed(2)}x cold\n`;
+  }
   text += '\nlimits seen inside (memory bytes, pids.max): ' + Object.entries(checks).map(([k, v]) => `${k}: ${v}`).join('; ') + '\n';
   if (skipped.length) text += `skipped: ${skipped.join('; ')}\n`;
   return { name: 'runtime-run', text, data };

@@ -87,7 +87,6 @@ export function parseCgroupHost(mountinfo: string, procSelfCgroup: string, unifi
 }
 
 let cached: Promise<CgroupHost> | undefined;
-let selfProc = 'self';
 
 /**
  * /proc/<pid>/cgroup of a process that is alive. An exiting task is moved to the root cgroup of
@@ -110,24 +109,15 @@ export function readLiveProcCgroup(pid: number | string): string {
 }
 
 /**
- * Take the cgroups of process `pid` as this process's own ("self" in CgroupHost): the warm
- * server's worker runs a berth command for a client, whose cgroups relative paths (e.g.
- * `--cgroup-parent`) are relative to, as they would be had the client run the command itself.
- * Call it before the first detectCgroupHost().
- */
-export function setCgroupSelf(pid: number): void {
-  selfProc = String(pid);
-  cached = undefined;
-}
-
-/**
- * Detects the host's cgroup layout once per process (the result is cached).
+ * Detects the host's cgroup layout once per process (the result is cached), with this process's
+ * own cgroups as `self`. A command run for another process (a client of the warm server) places
+ * relative paths below that process's cgroups instead: see cgroupHostOf (runtime/create.ts).
  * @example const host = await detectCgroupHost(); host.mode // 'hybrid' on this machine
  */
 export async function detectCgroupHost(): Promise<CgroupHost> {
   cached ??= Promise.resolve().then(() => {
     const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
-    const procCgroup = readLiveProcCgroup(selfProc);
+    const procCgroup = readFileSync('/proc/self/cgroup', 'utf8');
     const { unified } = parseMountinfo(mountinfo);
     const ctrls = unified ? readOpt(unified.mountPoint, 'cgroup.controllers') : undefined;
     return parseCgroupHost(mountinfo, procCgroup, ctrls);

@@ -56,9 +56,9 @@ export type UpdateFields = Partial<Pick<HostConfig, 'Memory' | 'MemorySwap' | 'M
  * `update`: validate the merged HostConfig as `create` would, write the changed limits to a
  * running container's cgroup, and keep them in the record and the bundle for the next start.
  */
-export async function updateEngineContainer(paths: EnginePaths, id: string, fields: UpdateFields): Promise<EngineRecord> {
+export async function updateEngineContainer(paths: EnginePaths, id: string, fields: UpdateFields, cgroupOf?: number): Promise<EngineRecord> {
   const store = new EngineStore(paths);
-  const host = await engineHost();
+  const host = await engineHost(cgroupOf);
   return store.locked(id, async () => {
     const r = store.load(id);
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);

@@ -10,6 +10,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError } from '../util/errors.js';
+import { programs } from '../util/programs.js';
+import type { EngineCaller } from './caller.js';
 import type { CreateRequest } from './config.js';
 import { engineHost, ownBoundingCaps, statDevice } from './host.js';
 import { HOST_SYSTEM_DIRS, prepareHostRootfs } from './hostfs.js';
@@ -26,9 +28,11 @@ import { adaptHostConfig, validateHostConfig } from './validate.js';
 
 /**
  * Create a container from a request; returns its record. `warn` receives Docker-style warnings;
- * `pullOutput` the progress of an image pulled because it was missing.
+ * `pullOutput` the progress of an image pulled because it was missing; `caller` what comes from
+ * the command's caller (its cgroup, its image and storage settings).
  */
-export async function createEngineContainer(paths: EnginePaths, req: CreateRequest, warn: (msg: string) => void = () => {}, pullOutput: PullOutput = {}): Promise<EngineRecord> {
+export async function createEngineContainer(paths: EnginePaths, req: CreateRequest, warn: (msg: string) => void = () => {}, pullOutput: PullOutput = {},
+  caller: EngineCaller = {}): Promise<EngineRecord> {
   const config = structuredClone(req.config);
   const hc = structuredClone(req.hostConfig);
   if (req.rootfs) {
@@ -37,7 +41,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     if (!ok) throw new BerthError('EINVALID_ARG', `invalid --rootfs ${req.rootfs}: not a directory`);
     config.Image = '';
   }
-  const host = await engineHost();
+  const host = await engineHost(caller.cgroupOf);
   for (const w of adaptHostConfig(hc, host)) warn(w);
   validateHostConfig(hc, host);
   checkNamespaceConflicts(hc, config.Hostname);
@@ -45,7 +49,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   // With an image, the root filesystem's layers are id-mapped for the mapping (image-rootfs.ts).
   const idMaps = parseUsernsMapping(hc.UsernsMode);
   // An image: found or pulled, its config merged under the flags (image-config.ts).
-  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput) : undefined;
+  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput, caller.image) : undefined;
   if (image) {
     applyImageConfig(config, image.raw.config ?? {});
     await sweepOrphans(paths).catch(() => []);
@@ -63,7 +67,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     // Crash safety (image-rootfs.ts sweepOrphans): who is creating this directory, until
     // container.json exists. A create killed before that leaves a directory `rm -f NAME` removes.
     writeFileSync(join(dir, 'creating'), `${process.pid} ${pidStartTime(process.pid) ?? ''}\n`);
-    const fromImage = image ? await prepareImageContainer(paths, id, dir, image, config, hc) : undefined;
+    const fromImage = image ? await prepareImageContainer(paths, id, dir, image, config, hc, caller.storageDriver) : undefined;
     const rootPath = req.rootfs ?? fromImage?.rootPath ?? join(dir, 'rootfs');
     const hostMounts = req.rootfs || fromImage ? [] : prepareHostRootfs(rootPath);
     // The container's own part of a host root (its /tmp, /root …) belongs to its mapped root, or
@@ -103,9 +107,9 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   }
 }
 
-/** native/build/berth-init of this package (BERTH_INIT overrides), or undefined when missing. */
+/** native/build/berth-init of this package (the process's BERTH_INIT overrides, util/programs.ts), or undefined when missing. */
 function initBinary(): string | undefined {
-  const path = process.env.BERTH_INIT || fileURLToPath(new URL('../../../native/build/berth-init', import.meta.url));
+  const path = programs().init || fileURLToPath(new URL('../../../native/build/berth-init', import.meta.url));
   return existsSync(path) ? path : undefined;
 }
 

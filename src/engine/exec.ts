@@ -25,8 +25,10 @@ export interface ExecRequest {
   workdir?: string;
   /** Start it and return at once (exit code 0). */
   detach?: boolean;
-  /** -t: a pty, proxied to this process's terminal by the helper (foreground only). */
+  /** -t: a pty, proxied to the caller's terminal by the helper (foreground only). */
   tty?: boolean;
+  /** With -t: the caller's terminal size, the pty's first. */
+  consoleSize?: { rows: number; columns: number };
   stdio: HelperOptions['stdio'];
   /** How to get the helper (default: spawn it); in the warm server the berth client is the helper. */
   launch?: HelperLauncher;
@@ -41,7 +43,7 @@ export function execProcess(spec: Spec, rec: EngineRecord, req: Omit<ExecRequest
     throw new BerthError('EINVALID_ARG', `invalid --workdir ${JSON.stringify(req.workdir)}: the working directory must be an absolute path`);
   }
   const proc: Process = { ...base, terminal: req.tty === true, args: [...req.cmd], env: mergeEnv(base.env ?? [], req.env ?? []), cwd: req.workdir || base.cwd };
-  if (proc.terminal && process.stdout.columns) proc.consoleSize = { height: process.stdout.rows, width: process.stdout.columns };
+  if (proc.terminal && req.consoleSize?.columns) proc.consoleSize = { height: req.consoleSize.rows, width: req.consoleSize.columns };
   else delete proc.consoleSize;
   if (proc.terminal && !proc.env?.some((e) => e.startsWith('TERM='))) proc.env = mergeEnv(proc.env ?? [], ['TERM=xterm']);
   if (req.user) {

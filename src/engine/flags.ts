@@ -22,11 +22,20 @@ const b = (f: FlagValues, k: string): boolean => f[k] === true;
 const n = (f: FlagValues, k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
 const l = (f: FlagValues, k: string): string[] => (Array.isArray(f[k]) ? (f[k] as string[]) : []);
 
+/** Who typed the flags: `-e KEY` is taken from `env`, relative paths (`--env-file`, `--rootfs`, `seccomp=FILE`) from `cwd`. */
+export interface FlagCaller {
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}
+
 /**
  * Build a CreateRequest from `docker run` flags and the command line after them. `image` is
- * `host` (or undefined) for the host root filesystem; `env` resolves `-e KEY` (default process.env).
+ * `host` (or undefined) for the host root filesystem; `caller` resolves `-e KEY` and relative
+ * paths (default: no environment, relative to /).
  */
-export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: string[], env: NodeJS.ProcessEnv = process.env): CreateRequest {
+export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: string[], caller: FlagCaller = { env: {}, cwd: '/' }): CreateRequest {
+  const { env } = caller;
+  const at = (p: string) => resolve(caller.cwd, p);
   const config = defaultContainerConfig();
   const hc = defaultHostConfig();
   config.Image = image ?? 'host';
@@ -45,7 +54,7 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
   config.AttachStdin = config.OpenStdin && !b(f, 'detach');
   config.StdinOnce = config.AttachStdin;
   config.Tty = b(f, 'tty');
-  config.Env = [...l(f, 'env-file').flatMap((file) => readEnvFile(file, env)), ...l(f, 'env').flatMap((e) => envEntry(e, env))];
+  config.Env = [...l(f, 'env-file').flatMap((file) => readEnvFile(at(file), env, file)), ...l(f, 'env').flatMap((e) => envEntry(e, env))];
   for (const lab of l(f, 'label')) {
     const eq = lab.indexOf('=');
     config.Labels[eq < 0 ? lab : lab.slice(0, eq)] = eq < 0 ? '' : lab.slice(eq + 1);
@@ -59,7 +68,7 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
   hc.Init = b(f, 'init');
   hc.CapAdd = l(f, 'cap-add');
   hc.CapDrop = l(f, 'cap-drop');
-  hc.SecurityOpt = l(f, 'security-opt').map(securityOpt);
+  hc.SecurityOpt = l(f, 'security-opt').map((o) => securityOpt(o, at));
   hc.CgroupParent = s(f, 'cgroup-parent') ?? '';
   hc.CgroupnsMode = s(f, 'cgroupns') ?? '';
   hc.PidMode = s(f, 'pid') ?? '';
@@ -118,7 +127,7 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
     if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --cgroup-conf ${JSON.stringify(kv)}: use KEY=VALUE, e.g. memory.high=64m`);
     hc.CgroupConf[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  return { name: s(f, 'name'), rootfs: s(f, 'rootfs') ? resolve(s(f, 'rootfs')!) : undefined, report: b(f, 'report'), config, hostConfig: hc };
+  return { name: s(f, 'name'), rootfs: s(f, 'rootfs') ? at(s(f, 'rootfs')!) : undefined, report: b(f, 'report'), config, hostConfig: hc };
 }
 
 /** `--cpus 1.5` → 1.5e9 nano-CPUs (Docker's NanoCPUs.Set, exact to 9 decimals). */
@@ -133,19 +142,23 @@ export function parseCpus(text: string): number {
 }
 
 /** `-e KEY=VALUE` is kept; `-e KEY` takes KEY from the environment, or is dropped when unset. */
-function envEntry(e: string, env: NodeJS.ProcessEnv): string[] {
+function envEntry(e: string, env: Readonly<Record<string, string | undefined>>): string[] {
   if (e === '' || e.startsWith('=')) throw new BerthError('EINVALID_ARG', `invalid environment variable ${JSON.stringify(e)}: use KEY=VALUE or KEY`);
   if (e.includes('=')) return [e];
   return env[e] !== undefined ? [`${e}=${env[e]}`] : [];
 }
 
-/** `--env-file FILE`: one KEY=VALUE (or KEY) per line; blank lines and `#` comments skipped. */
-export function readEnvFile(file: string, env: NodeJS.ProcessEnv = process.env): string[] {
+/**
+ * `--env-file FILE`: one KEY=VALUE (or KEY, taken from `env`) per line; blank lines and `#`
+ * comments skipped. `file` is read as given (absolute, or relative to this process's directory);
+ * `typed` is how the caller wrote it, for the error.
+ */
+export function readEnvFile(file: string, env: Readonly<Record<string, string | undefined>>, typed = file): string[] {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new BerthError('EINVALID_ARG', `cannot read --env-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new BerthError('EINVALID_ARG', `cannot read --env-file ${typed}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
   return text.split('\n').map((line) => line.replace(/^\s+/, '').replace(/\r$/, ''))
     .filter((line) => line !== '' && !line.startsWith('#'))
@@ -161,7 +174,7 @@ export function restartPolicy(text: string): { Name: string; MaximumRetryCount: 
 }
 
 /** `--security-opt`: `seccomp=FILE` is read and embedded (the Docker CLI does the same). */
-function securityOpt(opt: string): string {
+function securityOpt(opt: string, at: (p: string) => string): string {
   const eq = opt.indexOf('=');
   const key = eq < 0 ? opt : opt.slice(0, eq);
   const value = eq < 0 ? '' : opt.slice(eq + 1);
@@ -172,7 +185,7 @@ function securityOpt(opt: string): string {
     if (!value) throw new BerthError('EINVALID_ARG', 'invalid --security-opt seccomp=: give a profile file, unconfined or builtin');
     let text: string;
     try {
-      text = readFileSync(value, 'utf8');
+      text = readFileSync(at(value), 'utf8');
     } catch (err) {
       throw new BerthError('EINVALID_ARG', `opening seccomp profile ${value} failed: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

@@ -7,6 +7,7 @@ import { availableParallelism, hostname } from 'node:os';
 import { join } from 'node:path';
 import { detectCgroupHost } from '../cgroups/index.js';
 import { dirInMount } from '../cgroups/host.js';
+import { cgroupHostOf } from '../runtime/create.js';
 import { capabilityNames } from '../oci/capabilities.js';
 import type { HostInfo } from './validate.js';
 import type { DeviceInfo } from './spec.js';
@@ -21,9 +22,9 @@ function readTrim(path: string): string | undefined {
   try { return readFileSync(path, 'utf8').trim(); } catch { return undefined; }
 }
 
-/** Detect the host. */
-export async function engineHost(): Promise<EngineHost> {
-  const cg = await detectCgroupHost();
+/** Detect the host, as the caller `cgroupOf` (a pid; absent: this process) sees its cgroups. */
+export async function engineHost(cgroupOf?: number): Promise<EngineHost> {
+  const cg = cgroupHostOf(await detectCgroupHost(), cgroupOf);
   let swapAccounting: boolean;
   let cpus: string | undefined;
   let mems: string | undefined;

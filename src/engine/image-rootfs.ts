@@ -20,14 +20,14 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { chown, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { pull, resolveImage, type EngineImage } from '../image/index.js';
+import { pull, resolveImage, type EngineImage, type ImageOptions } from '../image/index.js';
 import { resolveInRoot } from '../image/config.js';
 import { readFileInRoot } from '../util/inroot.js';
 import type { ProgressFn } from '../image/progress.js';
 import { familiarName, parseReference } from '../image/reference.js';
 import type { Mount } from '../oci/spec.js';
 import { isSameProcess, pidStartTime } from '../runtime/proc.js';
-import { prepareRootfs, type RootfsIdmap } from '../storage/index.js';
+import { prepareRootfs, type Driver, type RootfsIdmap } from '../storage/index.js';
 import { mapToHost, parseUsernsMapping } from './namespaces.js';
 import { releaseImageResources } from './image-release.js';
 
@@ -51,7 +51,7 @@ export interface PullOutput {
  * The local image `ref`, pulled first when there is none (Docker's `--pull missing`): "Unable to
  * find image … locally", the layers' progress, then "Status: Downloaded newer image for …".
  */
-export async function findOrPullImage(paths: EnginePaths, ref: string, out: PullOutput = {}): Promise<EngineImage> {
+export async function findOrPullImage(paths: EnginePaths, ref: string, out: PullOutput = {}, opts: Pick<ImageOptions, 'configDir' | 'retry'> = {}): Promise<EngineImage> {
   try {
     return await resolveImage(ref, { root: paths.dataRoot });
   } catch (err) {
@@ -61,7 +61,7 @@ export async function findOrPullImage(paths: EnginePaths, ref: string, out: Pull
   const name = familiarName(parsed);
   out.say?.(`Unable to find image '${name}' locally`);
   out.say?.(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.repository}`);
-  const img = await pull(ref, { root: paths.dataRoot, ...(out.progress ? { progress: out.progress } : {}) });
+  const img = await pull(ref, { ...(opts.configDir ? { configDir: opts.configDir } : {}), ...(opts.retry ? { retry: opts.retry } : {}), root: paths.dataRoot, ...(out.progress ? { progress: out.progress } : {}) });
   out.say?.(`Digest: ${img.manifest}`);
   out.say?.(`Status: Downloaded newer image for ${name}`);
   return img;
@@ -110,9 +110,10 @@ function rootfsIdmap(hc: HostConfig): RootfsIdmap | undefined {
  * Makes container `id`'s root filesystem from `img` and everything the image asks of it (user,
  * working directory, volumes). `config` is already merged with the image (applyImageConfig).
  */
-export async function prepareImageContainer(paths: EnginePaths, id: string, containerDir: string, img: EngineImage, config: ContainerConfig, hc: HostConfig): Promise<ImageContainer> {
+export async function prepareImageContainer(paths: EnginePaths, id: string, containerDir: string, img: EngineImage, config: ContainerConfig, hc: HostConfig,
+  driver?: Driver): Promise<ImageContainer> {
   const idmap = rootfsIdmap(hc);
-  const fs = await prepareRootfs(id, img, { root: paths.dataRoot, ...(idmap ? { idmap } : {}) });
+  const fs = await prepareRootfs(id, img, { root: paths.dataRoot, ...(idmap ? { idmap } : {}), ...(driver !== undefined ? { driver } : {}) });
   const owner = idmap ? { uid: mapToHost(idmap.uidMappings, 0)!, gid: mapToHost(idmap.gidMappings, 0)! } : undefined;
   const user = resolveUserIn(config.User, await readDb(fs.path, '/etc/passwd'), await readDb(fs.path, '/etc/group'));
   if (config.WorkingDir) await mkdirInRoot(fs.path, config.WorkingDir, owner);

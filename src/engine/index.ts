@@ -13,6 +13,7 @@ import { createEngineContainer } from './create.js';
 import { launch } from './launch.js';
 import { sparingLauncher } from '../runtime/helper-pool.js';
 import type { Report } from './report.js';
+import { callerFromEnv } from './caller.js';
 import { defaultDataRoot, defaultRuntimeRoot, EngineStore, type EnginePaths } from './store.js';
 
 export type { Report } from './report.js';
@@ -57,12 +58,18 @@ export interface RunOptions {
   hostConfig?: Partial<CreateRequest['hostConfig']>;
   /** Where records and runtime state live (defaults: BERTH_DATA_ROOT or /var/lib/berth, /run/berth/engine). */
   paths?: Partial<EnginePaths>;
+  /**
+   * The environment the defaults come from (BERTH_DATA_ROOT, BERTH_RUNTIME_ROOT, and for an
+   * image BERTH_STORAGE_DRIVER, BERTH_CONFIG_DIR, BERTH_REGISTRY_*): this process's by default.
+   * (`env` is the container's.)
+   */
+  settingsEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Run a container to completion, removing it afterwards; resolves with what happened. */
 export async function runContainer(opts: RunOptions): Promise<Report> {
   const paths = runPaths(opts);
-  const rec = await createEngineContainer(paths, runRequest(opts));
+  const rec = await createEngineContainer(paths, runRequest(opts), undefined, undefined, callerFromEnv(apiEnv(opts)));
   let launched;
   try {
     launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs, launcher: sparingLauncher, log: false });
@@ -78,9 +85,18 @@ export async function runContainer(opts: RunOptions): Promise<Report> {
   return report;
 }
 
+/**
+ * The environment of the TypeScript API's defaults: the caller's `settingsEnv` option, else this
+ * process's (the API is a front end, as the command lines are: its caller is the program it runs in).
+ */
+function apiEnv(opts: Pick<RunOptions, 'settingsEnv'>): Readonly<Record<string, string | undefined>> {
+  return opts.settingsEnv ?? process.env;
+}
+
 /** Where runContainer keeps records and runtime state. */
-export function runPaths(opts: Pick<RunOptions, 'paths'>): EnginePaths {
-  return { dataRoot: opts.paths?.dataRoot ?? defaultDataRoot(), runtimeRoot: opts.paths?.runtimeRoot ?? defaultRuntimeRoot() };
+export function runPaths(opts: Pick<RunOptions, 'paths' | 'settingsEnv'>): EnginePaths {
+  const env = apiEnv(opts);
+  return { dataRoot: opts.paths?.dataRoot ?? defaultDataRoot(env), runtimeRoot: opts.paths?.runtimeRoot ?? defaultRuntimeRoot(env) };
 }
 
 /** The create request runContainer makes of its options (the benchmark runs crun on its spec). */

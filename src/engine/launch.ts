@@ -27,6 +27,8 @@ export interface LaunchOptions {
   timeoutMs?: number;
   /** Warnings (hooks, cleanup). */
   warn?: (msg: string) => void;
+  /** The caller's pid: a relative --cgroup-parent goes below its cgroups (default: this process's). */
+  cgroupOf?: number;
   /**
    * How to get the helper (default: spawn it). In the warm server the berth client becomes the
    * helper (src/server/engine-worker.ts): the container's stdio is then the client's, not `stdio`.
@@ -87,6 +89,8 @@ export interface StartRuntimeOptions {
   launcher?: HelperLauncher;
   /** Start only if the record (under the lock) passes; otherwise fail with code ECANCELLED. */
   onlyIf?: (r: EngineRecord) => boolean;
+  /** See LaunchOptions.cgroupOf. */
+  cgroupOf?: number;
 }
 
 /**
@@ -105,7 +109,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     try {
       // Created and started in one step (no exec fifo): nothing can happen in between here.
       held.created = await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true,
-        parentOps: opts.parentOps, launch: opts.launcher, start: true, warn: opts.warn });
+        parentOps: opts.parentOps, launch: opts.launcher, start: true, warn: opts.warn, cgroupOf: opts.cgroupOf });
     } catch (err) {
       held.created?.session.kill();
       await deleteContainer(paths.runtimeRoot, id, true, opts.warn).catch(() => undefined);
@@ -143,7 +147,7 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
     parentOps.push({ op: 'detach-keys', keys: opts.detachKeys, exitFile: store.exitPath(id), stdinFifo }, { op: 'exit-exec', args: cleanupCommand(paths, id) },
       { op: 'winsize-file', path: winsizePath(store, id) });
   }
-  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps, launcher: opts.launcher });
+  const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps, launcher: opts.launcher, cgroupOf: opts.cgroupOf });
   const session = created.session;
   const startedAt = new Date(rec.State.StartedAt);
   let timer: NodeJS.Timeout | undefined;

@@ -22,6 +22,9 @@ import { BerthError } from '../util/errors.js';
 import { startRuntime } from './launch.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
+/** Where system tools (mkfifo) are looked up: a fixed PATH, not a caller's. */
+export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 /** The berth CLI entry, exec'd by the monitor as the cleanup command. */
 const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 
@@ -40,7 +43,7 @@ export function prepareStdinFifo(path: string): string {
 function makeStdinFifo(path: string): void {
   rmSync(path, { force: true });
   try {
-    execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
+    execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore', env: { PATH: SYSTEM_PATH } });
   } catch (err) {
     throw new BerthError('EHELPER', `cannot create the stdin fifo ${path}: ${(err as Error).message}`);
   }
@@ -62,9 +65,12 @@ export function winsizePath(store: EngineStore, id: string): string {
   return join(store.dir(id), 'winsize');
 }
 
-/** Start a created or exited container in the background, watched by the native helper. */
+/**
+ * Start a created or exited container in the background, watched by the native helper.
+ * `cgroupOf`: the caller's pid, below whose cgroups a relative --cgroup-parent goes (default: this process's).
+ */
 export async function startDetached(paths: EnginePaths, id: string, warn: (msg: string) => void = () => {},
-  onlyIf?: (r: EngineRecord) => boolean): Promise<void> {
+  onlyIf?: (r: EngineRecord) => boolean, cgroupOf?: number): Promise<void> {
   const store = new EngineStore(paths);
   const rec = store.load(id);
   if (!rec) throw new BerthError('ENOT_FOUND', `no such container: ${id}`);
@@ -79,7 +85,7 @@ export async function startDetached(paths: EnginePaths, id: string, warn: (msg: 
   if (rec.Config.Tty) attachOps.push({ op: 'winsize-file', path: winsizePath(store, id) });
   try {
     const { created } = await startRuntime(paths, id, {
-      stdio, monitor: 'helper', warn, onlyIf,
+      stdio, monitor: 'helper', warn, onlyIf, cgroupOf,
       parentOps: [
         { op: 'daemon' },
         { op: 'log-file', path: store.logPath(id) },

@@ -15,7 +15,7 @@ import { isSameProcess, pidStartTime } from '../runtime/proc.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { applyOutcome, collectOutcome } from './launch.js';
-import { cleanupCommand, startDetached } from './monitor.js';
+import { cleanupCommand, startDetached, SYSTEM_PATH } from './monitor.js';
 import { decodeWaitStatus } from './report.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
@@ -96,7 +96,7 @@ export async function reapExited(paths: EnginePaths, id: string, warn: (msg: str
 function spawnWaiter(paths: EnginePaths, id: string, delayMs: number): number {
   const child = spawn(helperPath(), ['delay-exec', String(delayMs), ...cleanupCommand(paths, id), 'restart'], {
     detached: true, stdio: 'ignore', cwd: '/',
-    env: { PATH: process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+    env: { PATH: SYSTEM_PATH },
   });
   child.unref();
   if (!child.pid) throw new BerthError('EHELPER', `cannot start ${helperPath()} delay-exec`);

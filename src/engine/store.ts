@@ -90,13 +90,13 @@ export interface EnginePaths {
   runtimeRoot: string;
 }
 
-/** Default data root, overridable by BERTH_DATA_ROOT. */
-export function defaultDataRoot(env: NodeJS.ProcessEnv = process.env): string {
+/** Default data root, overridable by BERTH_DATA_ROOT in the caller's environment `env`. */
+export function defaultDataRoot(env: Readonly<Record<string, string | undefined>>): string {
   return env.BERTH_DATA_ROOT || '/var/lib/berth';
 }
 
-/** Default runtime root for engine containers (separate from berth-runtime's /run/berth). */
-export function defaultRuntimeRoot(env: NodeJS.ProcessEnv = process.env): string {
+/** Default runtime root for engine containers (separate from berth-runtime's /run/berth), overridable by BERTH_RUNTIME_ROOT. */
+export function defaultRuntimeRoot(env: Readonly<Record<string, string | undefined>>): string {
   return env.BERTH_RUNTIME_ROOT || '/run/berth/engine';
 }
 

@@ -22,6 +22,7 @@ import { MT, hostPlatform, parseConfig, type ImageConfigFile, type Manifest, typ
 import type { ProgressFn } from './progress.js';
 import { formatReference, parseReference } from './reference.js';
 import { RegistryClient } from './registry/client.js';
+import type { RetryPolicy } from './registry/retry.js';
 import { getCredentials, removeCredentials, saveCredentials } from './registry/credentials.js';
 import { eachLimit, pullBlobs } from './registry/pull.js';
 import { pushImage, type PushOptions, type Pushed } from './registry/push.js';
@@ -29,9 +30,9 @@ import { pushImage, type PushOptions, type Pushed } from './registry/push.js';
 export { containerDefaults, resolveUser, type ContainerDefaults, type ResolvedUser } from './config.js';
 export type { LayerRef } from '../storage/rootfs.js';
 
-/** Berth's data directory, the engine's: $BERTH_DATA_ROOT (or the older $BERTH_DATA), else /var/lib/berth. */
-export function dataRoot(): string {
-  return process.env.BERTH_DATA_ROOT || process.env.BERTH_DATA || '/var/lib/berth';
+/** Berth's data directory, the engine's: $BERTH_DATA_ROOT (or the older $BERTH_DATA) of the caller's environment `env`, else /var/lib/berth. */
+export function dataRoot(env: Readonly<Record<string, string | undefined>> = {}): string {
+  return env.BERTH_DATA_ROOT || env.BERTH_DATA || '/var/lib/berth';
 }
 
 /** Options shared by the image functions. */
@@ -42,6 +43,8 @@ export interface ImageOptions {
   insecure?: string[];
   /** Where config.json with credentials lives (default: see credentials.ts). */
   configDir?: string;
+  /** How registry requests are retried (default: retry.ts's; the CLI's from BERTH_REGISTRY_*). */
+  retry?: RetryPolicy;
   platform?: Platform;
   progress?: ProgressFn;
 }
@@ -104,7 +107,7 @@ export async function pull(ref: string, opts: ImageOptions = {}): Promise<Engine
   const s = stores(opts.root);
   const r = parseReference(ref);
   const credentials = await getCredentials(r.registry, opts.configDir);
-  const client = new RegistryClient(r.registry, r.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}) });
+  const client = new RegistryClient(r.registry, r.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}), ...(opts.retry ? { retry: opts.retry } : {}) });
   // each layer is unpacked as soon as it is stored, while the others still download
   const unpacks: Promise<unknown>[] = [];
   let configDoc: Promise<ImageConfigFile> | undefined;
@@ -143,7 +146,7 @@ export async function push(ref: string, opts: ImageOptions & Omit<PushOptions, '
   const img = await s.db.resolve(ref);
   const target = parseReference(opts.as ?? ref);
   const credentials = await getCredentials(target.registry, opts.configDir);
-  const client = new RegistryClient(target.registry, target.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}) });
+  const client = new RegistryClient(target.registry, target.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}), ...(opts.retry ? { retry: opts.retry } : {}) });
   const manifestData = await s.blobs.get(img.record.manifest, 'manifest');
   return pushImage(client, s.blobs, { manifestData, mediaType: img.record.mediaType, config: img.manifest.config, layers: img.manifest.layers, digest: img.record.manifest }, target.digest ? undefined : target.tag, {
     ...(opts.progress ? { progress: opts.progress } : {}), ...(opts.chunkSize ? { chunkSize: opts.chunkSize } : {}), ...(opts.mountFrom ? { mountFrom: opts.mountFrom } : {}),
@@ -152,7 +155,7 @@ export async function push(ref: string, opts: ImageOptions & Omit<PushOptions, '
 
 /** Checks credentials against a registry and stores them (`berth login`). */
 export async function login(registry: string, username: string, password: string, opts: ImageOptions = {}): Promise<void> {
-  const client = new RegistryClient(registry, 'library/x', { credentials: { username, password }, ...(opts.insecure ? { insecure: opts.insecure } : {}) });
+  const client = new RegistryClient(registry, 'library/x', { credentials: { username, password }, ...(opts.insecure ? { insecure: opts.insecure } : {}), ...(opts.retry ? { retry: opts.retry } : {}) });
   await client.ping();
   await saveCredentials(registry, { username, password }, opts.configDir);
 }

@@ -2,7 +2,6 @@
  * Progress of pulls, pushes and loads: events from the library, and a renderer that draws bars
  * on a terminal and prints one plain line per step otherwise (logs, CI, pipes).
  */
-import type { Writable } from 'node:stream';
 
 /** One step of one blob. */
 export interface ProgressEvent {
@@ -22,7 +21,7 @@ const mb = (n: number): string => `${(n / 1e6).toFixed(1)}MB`;
  * A ProgressFn writing to `out`: on a TTY, one redrawn line per blob with a bar; otherwise a
  * line per state change (no byte counts, so logs stay short).
  */
-export function progressPrinter(out: Writable & { isTTY?: boolean }): ProgressFn {
+export function progressPrinter(out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }): ProgressFn {
   if (!out.isTTY) {
     return (e) => { if (e.action !== 'downloading' && e.action !== 'uploading') out.write(`${e.id}: ${e.action}\n`); };
   }

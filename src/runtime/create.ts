@@ -32,7 +32,7 @@ export interface CreateOptions {
   stdio?: HelperOptions['stdio'];
   /** Keep the helper as the container's parent and monitor (`run` in the foreground). */
   monitor?: boolean;
-  /** Where a failing poststop hook's warning goes when create fails (default: stderr). */
+  /** Where warnings go (a failing poststart or poststop hook): the caller's stderr (default: nowhere). */
   warn?: (msg: string) => void;
   /**
    * Extra parent ops placed first in the plan, before any `setns` (their paths are host paths):
@@ -103,7 +103,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     forced = new BerthError('EBAD_STATE', `container ${id} was removed by delete --force while it was being created`);
     session?.abort(forced);
   });
-  const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));
+  const warn = opts.warn ?? (() => {});
   try {
     store.save(record);
     cgroup.create();

@@ -8,13 +8,14 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../util/errors.js';
+import { programs } from '../util/programs.js';
 import { encodeMessage, MessageDecoder } from './protocol.js';
 import { opFields, type Op } from '../native/ops.js';
 import { HelperError } from '../native/helper-error.js';
 
-/** Where the helper binary is: `BERTH_HELPER`, or native/build/berth-helper of this package. */
+/** Where the helper binary is: the process's `BERTH_HELPER` (util/programs.ts), or native/build/berth-helper of this package. */
 export function helperPath(): string {
-  const fromEnv = process.env.BERTH_HELPER;
+  const fromEnv = programs().helper;
   if (fromEnv) return fromEnv;
   const path = fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
   if (!existsSync(path)) {

@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { helperPath, HelperSession, type HelperOptions } from './helper.js';
+import { programs } from '../util/programs.js';
 
 /** The stdio of a helper the spawner can make: each pipe becomes a connection to this process. */
 export type SpawnerStdio = ('pipe' | 'ignore')[];
@@ -52,7 +53,7 @@ export class Spawner {
     this.server.on('error', () => this.close());
     this.server.listen(address); // bound by the time listen returns: requests may follow at once
     this.server.unref();
-    this.proc = spawn(helperPath(), ['spawner', `@${address.slice(1)}`], { stdio: ['pipe', 'pipe', process.env.BERTH_SPAWNER_DEBUG ? 'inherit' : 'ignore'], env: {} });
+    this.proc = spawn(helperPath(), ['spawner', `@${address.slice(1)}`], { stdio: ['pipe', 'pipe', programs().spawnerDebug ? 'inherit' : 'ignore'], env: {} });
     this.proc.on('error', () => this.close());
     this.proc.on('exit', () => {
       this.close();

@@ -5,18 +5,19 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Env } from '../cli/io.js';
 
 /** The default socket: next to the default state root, like runc's /run/runc. */
 export const DEFAULT_SOCKET = '/run/berth/runtime.sock';
 
-/** The server's socket: `BERTH_RUNTIME_SOCKET`, or /run/berth/runtime.sock. */
-export function socketPath(): string {
-  return process.env.BERTH_RUNTIME_SOCKET || DEFAULT_SOCKET;
+/** The server's socket: `BERTH_RUNTIME_SOCKET` of `env` (the server's, or its starter's), or /run/berth/runtime.sock. */
+export function socketPath(env: Env): string {
+  return env.BERTH_RUNTIME_SOCKET || DEFAULT_SOCKET;
 }
 
 /** How long an idle server (no connection, no request in flight) stays: `BERTH_SERVER_IDLE_MS`, default 60 s. */
-export function idleMs(): number {
-  const v = Number(process.env.BERTH_SERVER_IDLE_MS);
+export function idleMs(env: Env): number {
+  const v = Number(env.BERTH_SERVER_IDLE_MS);
   return Number.isFinite(v) && v > 0 ? v : 60_000;
 }
 
@@ -27,7 +28,7 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 export const serverEntry = join(repoRoot, 'dist/src/server/main.js');
 
 /** The log of a server started by the cold path: next to its socket. */
-export function serverLogPath(socket = socketPath()): string {
+export function serverLogPath(socket: string): string {
   return join(dirname(socket), 'runtime-server.log');
 }
 
@@ -49,13 +50,13 @@ export const CODE_FILES = [
  * CODE_FILES plus the paths in `BERTH_SERVER_WATCH` (colon separated): more files whose change
  * makes the server stale (a test's own file, so it need not touch the checkout's).
  */
-export function watchedFiles(): string[] {
-  return [...CODE_FILES, ...(process.env.BERTH_SERVER_WATCH ?? '').split(':').filter((f) => f !== '')];
+export function watchedFiles(env: Env): string[] {
+  return [...CODE_FILES, ...(env.BERTH_SERVER_WATCH ?? '').split(':').filter((f) => f !== '')];
 }
 
-/** The mtimes of the watched files (0 for a missing file), as one comparable string. */
-export function codeFingerprint(): string {
-  return watchedFiles().map((f) => {
+/** The mtimes of the files `watched` (0 for a missing file), as one comparable string. */
+export function codeFingerprint(watched: string[]): string {
+  return watched.map((f) => {
     try { return String(statSync(f).mtimeMs); } catch { return '0'; }
   }).join(' ');
 }

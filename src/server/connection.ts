@@ -10,6 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import { main, COLD } from '../cli/runtime/main.js';
+import { noInput, noSignals, relayOutput } from '../cli/io.js';
 import { HelperSession, type HelperLauncher } from '../runtime/helper.js';
 import { encodeMessage, MessageDecoder, type Field } from '../runtime/protocol.js';
 import { BerthError } from '../util/errors.js';
@@ -207,12 +208,18 @@ export class ClientConnection {
   }
 }
 
-/** Run one request to its end. Never throws: a failure is the client's "err" and "done" 1. */
-export async function serveRequest(conn: ClientConnection, req: Request): Promise<void> {
+/**
+ * Run one berth-runtime request to its end. Never throws: a failure is the client's "err" and
+ * "done" 1. `umask` is the one files made for the caller get (the request carries none: the
+ * server's own).
+ */
+export async function serveRequest(conn: ClientConnection, req: Request, umask: number): Promise<void> {
   try {
+    // The caller's signals reach its client, which is the container's monitor: none come here.
     const code = await main(req.argv, {
-      cwd: req.cwd, callerPid: req.pid, launch: conn.launch,
-      out: (t) => conn.out(t), err: (t) => conn.err(t),
+      cwd: req.cwd, env: {}, umask, stdin: noInput(), signals: noSignals,
+      stdout: relayOutput((d) => conn.out(d)), stderr: relayOutput((d) => conn.err(d)),
+      callerPid: req.pid, launch: conn.launch, served: true,
     });
     if (code === COLD) conn.finish('cold');
     else conn.finish('done', code);

@@ -1,60 +1,68 @@
 /**
  * A warm engine worker (see pool.ts): a Node process started by the runtime server with berth's
- * code loaded, which runs exactly one berth command for one client and exits. It becomes the
- * caller as far as the command can tell: the caller's working directory, environment, umask and
- * cgroups (for relative `--cgroup-parent`), its output relayed over the connection as "out"/"err"
- * (terminal or not, and its width, as the client saw them), and a foreground container's helper
- * is the client itself ("launch": the container gets the caller's own stdio, and the caller's
- * signals reach it through the helper, as with a spawned one). Commands that read the caller's
- * stdin from Node say so (Command.warm) and are sent back to the cold path.
+ * code loaded, which runs one berth command for one client and exits. It runs the command for
+ * the caller without becoming it: the command gets a CommandIO (src/cli/io.ts) made from the
+ * request — the caller's working directory, environment, umask and cgroups (for a relative
+ * `--cgroup-parent`), its output relayed over the connection as "out"/"err" (terminal or not, and
+ * its width, as the client saw them), and the client itself as a foreground container's helper
+ * ("launch": the container gets the caller's own stdio, and the caller's signals reach it through
+ * the helper, as with a spawned one). Nothing of the process is changed for the caller (no chdir,
+ * environment, umask, stdout or cgroup of its own), so one process could serve several commands
+ * at once (test/integration/engine-io.test.ts); the pool still gives each client a fresh worker.
+ * Commands that read the caller's stdin from Node say so (Command.warm) and are sent back to the
+ * cold path.
  */
 import { writeSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { setCgroupSelf } from '../cgroups/host.js';
+import { noInput, processIO, processSignals, relayOutput, type CommandIO } from '../cli/io.js';
 import { main, COLD } from '../cli/berth/main.js';
 import { loadAll } from '../cli/berth/commands.js';
 import { MessageDecoder } from '../runtime/protocol.js';
+import { programsFromEnv, usePrograms } from '../util/programs.js';
 import { ClientConnection, type Request } from './connection.js';
 import { READY } from './pool.js';
 import { rehearse } from './rehearse.js';
 
-// Straight to fd 2 (the server's log): process.stderr becomes the client's relay once serving.
+// Straight to fd 2 (the server's log): a command's output goes to its client.
 const log = (msg: string) => {
   try { writeSync(2, `${new Date().toISOString()} berth engine worker ${process.pid}: ${msg}\n`); } catch { /* no log then */ }
 };
 
-/** Make process.stdout or process.stderr a relay to the client, with the client's terminal facts. */
-function relay(stream: NodeJS.WriteStream, send: (data: string | Buffer) => void, tty: boolean, columns: number, rows: number): void {
-  const write = (chunk: string | Uint8Array, enc?: BufferEncoding | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): boolean => {
-    const done = typeof enc === 'function' ? enc : cb;
-    send(typeof chunk === 'string' ? (typeof enc === 'string' && enc !== 'utf8' ? Buffer.from(chunk, enc) : chunk) : Buffer.from(chunk));
-    if (done) process.nextTick(done);
-    return true;
-  };
-  stream.write = write as typeof stream.write;
-  const s = stream as { isTTY?: boolean; columns?: number; rows?: number };
-  s.isTTY = tty || undefined;
-  if (tty && columns) {
-    s.columns = columns;
-    s.rows = rows;
-  }
-}
-
-/** Take on the caller's directory, environment and umask. */
-function becomeCaller(req: Request): void {
+/**
+ * The client's caller as a CommandIO: its directory, environment, umask and cgroups (its pid),
+ * its output relayed over the connection with its terminal's facts, its client as the helper of
+ * a foreground container. Nothing of this process changes: the command takes all of it from here.
+ */
+export function callerIO(req: Request, conn: ClientConnection, gone: AbortSignal): CommandIO {
   const caller = req.engine!;
-  process.chdir(req.cwd);
-  for (const k of Object.keys(process.env)) delete process.env[k];
+  const env: Record<string, string> = {};
   for (const e of caller.env) {
     const i = e.indexOf('=');
-    if (i > 0) process.env[e.slice(0, i)] = e.slice(i + 1);
+    if (i > 0) env[e.slice(0, i)] = e.slice(i + 1);
   }
-  process.umask(caller.umask);
-  setCgroupSelf(req.pid);
+  const term = (fd: 1 | 2) => ({ isTTY: caller.ttys[fd], columns: caller.columns, rows: caller.rows });
+  return {
+    cwd: req.cwd, env, umask: caller.umask,
+    // Commands that read the caller's stdin in Node run cold (Command.warm); a container's stdin
+    // is the client's own (launch).
+    stdin: noInput(),
+    stdout: relayOutput((d) => conn.out(d), term(1)),
+    stderr: relayOutput((d) => conn.err(d), term(2)),
+    callerPid: req.pid,
+    // The caller's signals reach its client (the helper); this process's own, should any come,
+    // go to the command as before: it is the only one here.
+    signals: processSignals,
+    launch: conn.launch,
+    served: true,
+    gone,
+  };
 }
 
 /** Run the client's command, answer, and exit. */
 async function serve(req: Request, socket: Socket): Promise<void> {
+  // Which worker serves which client (its pid), for whoever reads the log; never the arguments,
+  // which may hold a password (`login -p`).
+  log(`serves client ${req.pid}`);
   const conn = new ClientConnection(socket, new MessageDecoder());
   // The client left (Ctrl-C on a `logs -f`, the client killed): the command ends at its next
   // wait for something outside (`gone`: events, logs -f, wait, stats, stop -t -1), never in the
@@ -69,11 +77,7 @@ async function serve(req: Request, socket: Socket): Promise<void> {
   });
   let code: number;
   try {
-    const caller = req.engine!;
-    becomeCaller(req);
-    relay(process.stdout, (d) => conn.out(d), caller.ttys[1], caller.columns, caller.rows);
-    relay(process.stderr, (d) => conn.err(d), caller.ttys[2], caller.columns, caller.rows);
-    code = await main(req.argv, { launch: conn.launch, gone: gone.signal });
+    code = await main(req.argv, callerIO(req, conn, gone.signal));
   } catch (err) {
     conn.err(`berth: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
     code = 1;
@@ -99,6 +103,8 @@ process.on('message', (msg: { request?: Request }, handle: unknown) => {
 // The server went away before giving this worker a client: nothing to do.
 process.on('disconnect', () => { if (!served) process.exit(0); });
 
+// The installation's programs come from this process's environment (the server's), once.
+usePrograms(programsFromEnv(process.env));
 await loadAll();
-await rehearse(log);
+await rehearse(log, processIO());
 process.send?.(READY);

@@ -4,9 +4,10 @@
  * Environment: BERTH_RUNTIME_SOCKET (default /run/berth/runtime.sock), BERTH_SERVER_IDLE_MS
  * (default 60000), BERTH_SERVER_WORKERS (idle engine workers for berth clients, default 1).
  */
-import { idleMs, socketPath } from './config.js';
+import { idleMs, socketPath, watchedFiles } from './config.js';
 import { RuntimeServer } from './server.js';
 import { poolSize } from './pool.js';
+import { programsFromEnv, usePrograms } from '../util/programs.js';
 
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} berth-runtime server ${process.pid}: ${msg}\n`);
 
@@ -17,9 +18,13 @@ process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Er
 // Relative paths come with each request; the server itself holds no directory.
 process.chdir('/');
 
+// The server's settings, and the installation's programs (BERTH_HELPER ...), from its own environment.
+const env = { ...process.env };
+usePrograms(programsFromEnv(env));
+const socket = socketPath(env);
 const server = new RuntimeServer({
-  socket: socketPath(), idleMs: idleMs(), log, onExit: () => process.exit(0),
-  workers: poolSize(), prestart: process.env._BERTH_SERVER_FOR === 'berth',
+  socket, idleMs: idleMs(env), watched: watchedFiles(env), umask: process.umask(), log, onExit: () => process.exit(0),
+  workers: poolSize(env), prestart: env._BERTH_SERVER_FOR === 'berth',
 });
 delete process.env._BERTH_SERVER_FOR;
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
@@ -31,10 +36,10 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
 }
 server.listen().then((listening) => {
   if (!listening) {
-    log(`another server answers on ${socketPath()}`);
+    log(`another server answers on ${socket}`);
     process.exit(0);
   }
 }, (err: Error) => {
-  log(`cannot listen on ${socketPath()}: ${err.message}`);
+  log(`cannot listen on ${socket}: ${err.message}`);
   process.exit(1);
 });

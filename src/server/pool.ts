@@ -13,13 +13,14 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from './config.js';
 import type { Request } from './connection.js';
+import type { Env } from '../cli/io.js';
 
 /** The worker's entry script. */
 export const workerEntry = join(repoRoot, 'dist/src/server/engine-worker.js');
 
 /** How many idle workers to keep: `BERTH_SERVER_WORKERS`, default 1 (0 turns the engine path off). */
-export function poolSize(): number {
-  const v = Number(process.env.BERTH_SERVER_WORKERS);
+export function poolSize(env: Env): number {
+  const v = Number(env.BERTH_SERVER_WORKERS);
   return Number.isInteger(v) && v >= 0 && v <= 8 ? v : 1;
 }
 

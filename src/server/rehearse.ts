@@ -8,19 +8,22 @@
  * means the first real command compiles what it needs itself. `BERTH_WORKER_REHEARSE=0` skips it.
  */
 import { mkdtempSync, rmdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detectCgroupHost, dirInMount, resetCgroupHostCache } from '../cgroups/host.js';
+import { detectCgroupHost, dirInMount } from '../cgroups/host.js';
+import type { CommandIO } from '../cli/io.js';
 import { main } from '../cli/berth/main.js';
 
-/** Run the rehearsal container and remove everything it made. Never throws. */
-export async function rehearse(log: (msg: string) => void): Promise<void> {
-  if (process.env.BERTH_WORKER_REHEARSE === '0') return;
-  const dir = mkdtempSync(join(tmpdir(), 'berth-worker-'));
+/**
+ * Run the rehearsal container as the caller `io` (the worker itself: its output is the server's
+ * log) and remove everything it made. Never throws.
+ */
+export async function rehearse(log: (msg: string) => void, io: CommandIO): Promise<void> {
+  if (io.env.BERTH_WORKER_REHEARSE === '0') return;
+  const dir = mkdtempSync(join(io.env.TMPDIR || '/tmp', 'berth-worker-'));
   const parent = `berth-worker-${process.pid}`;
   try {
     const code = await main(['--data-root', join(dir, 'data'), '--root', join(dir, 'run'),
-      'run', '--rm', '--network', 'none', '--cgroup-parent', parent, '--', '/bin/true']);
+      'run', '--rm', '--network', 'none', '--cgroup-parent', parent, '--', '/bin/true'], io);
     if (code !== 0) log(`rehearsal container exited ${code}`);
   } catch (err) {
     log(`rehearsal failed: ${(err as Error).message}`);
@@ -35,7 +38,6 @@ export async function rehearse(log: (msg: string) => void): Promise<void> {
         try { rmdirSync(dirInMount(host.unified, join(host.selfUnified ?? '/', parent))); } catch { /* not made */ }
       }
     } catch { /* no cgroups to clean */ }
-    resetCgroupHostCache();
     rmSync(dir, { recursive: true, force: true });
   }
 }

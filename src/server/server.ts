@@ -29,6 +29,10 @@ export function serverAlive(path: string): Promise<boolean> {
 export interface ServerOptions {
   socket: string;
   idleMs: number;
+  /** The files whose mtimes make the server's code (config.ts watchedFiles): a change makes it stale. */
+  watched: string[];
+  /** The umask of a file made for a berth-runtime caller (`--pid-file`, `--log`): the server's own, as before. */
+  umask: number;
   /** A line for the server's log. */
   log(msg: string): void;
   /** Called once the server has stopped listening and its last connection closed. */
@@ -42,7 +46,7 @@ export interface ServerOptions {
 /** A listening runtime server. */
 export class RuntimeServer {
   private readonly server: Server;
-  private readonly fingerprint = codeFingerprint();
+  private readonly fingerprint: string;
   /** What this server is and sees, measured as a client measures itself (caller.ts). */
   private readonly self = measureSelf(HELPER_BINARY);
   private connections = 0;
@@ -58,6 +62,7 @@ export class RuntimeServer {
   private readonly pool: WorkerPool;
 
   constructor(private readonly opts: ServerOptions) {
+    this.fingerprint = codeFingerprint(opts.watched);
     this.server = createServer((s) => this.accept(s));
     this.pool = new WorkerPool(opts.workers, opts.log);
   }
@@ -130,7 +135,7 @@ export class RuntimeServer {
       return;
     }
     const conn = new ClientConnection(socket, decoder);
-    const stale = this.closing || codeFingerprint() !== this.fingerprint;
+    const stale = this.closing || codeFingerprint(this.opts.watched) !== this.fingerprint;
     const verdict = judgeCaller(hello.caller, this.self);
     if (verdict.kind === 'cold') {
       // Not "stale" even when stale: a caller's cold path would start a server in its own view.
@@ -156,7 +161,7 @@ export class RuntimeServer {
       return;
     }
     if (req.engine) await this.handEngine(conn, req, socket, release);
-    else await serveRequest(conn, req);
+    else await serveRequest(conn, req, this.opts.umask);
   }
 
   /** A berth client: its connection goes to a warm engine worker (or back to the cold path). */

@@ -8,22 +8,25 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { serverEntry, serverLogPath, socketPath } from './config.js';
+import type { Env } from '../cli/io.js';
 
 /**
  * Start a detached runtime server unless disabled; never throws (the command must go on).
- * `forBerth`: started by berth's cold path, so the server starts its engine worker at once.
+ * `env` is the cold command's (the server gets it: its socket, its settings). `forBerth`:
+ * started by berth's cold path, so the server starts its engine worker at once.
  */
-export function startServerDetached(forBerth = false): void {
-  if (process.env.BERTH_RUNTIME_SERVER === '0') return;
+export function startServerDetached(processEnv: Env, forBerth = false): void {
+  if (processEnv.BERTH_RUNTIME_SERVER === '0') return;
   // The socket is root's (/run/berth): another user's server could not be reached anyway.
   if (process.getuid?.() !== 0) return;
+  const socket = socketPath(processEnv);
   let log: number | 'ignore' = 'ignore';
   try {
-    mkdirSync(dirname(socketPath()), { recursive: true, mode: 0o711 });
-    log = openSync(serverLogPath(), 'a', 0o600);
+    mkdirSync(dirname(socket), { recursive: true, mode: 0o711 });
+    log = openSync(serverLogPath(socket), 'a', 0o600);
   } catch { /* no log then */ }
   try {
-    const env = { ...process.env };
+    const env: Record<string, string | undefined> = { ...processEnv };
     delete env._BERTH_FROM_CLIENT;
     if (forBerth) env._BERTH_SERVER_FOR = 'berth';
     const child = spawn(process.execPath, [serverEntry], { detached: true, stdio: ['ignore', log, log], env, cwd: '/' });

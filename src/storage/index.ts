@@ -30,7 +30,7 @@ export interface RootfsOptions extends ImageOptions {
  */
 export async function prepareRootfs(containerId: string, image: { layers: LayerRef[] }, opts: RootfsOptions = {}): Promise<Rootfs> {
   const s = stores(opts.root);
-  const driver = opts.driver ?? (process.env.BERTH_STORAGE_DRIVER as Driver | undefined) ?? 'auto';
+  const driver = opts.driver ?? 'auto';
   if (driver !== 'copy') await ensureLayers(image, opts);
   return createRootfs(s.root, containerId, image.layers, s, driver, opts.idmap);
 }

@@ -11,7 +11,7 @@
  */
 import * as assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -221,12 +221,13 @@ describe('berth through a warm engine worker', { skip }, () => {
         c.on('error', () => { /* reported by the worker search */ });
         clients.push(c);
       }
-      // A worker takes on its client's directory: that finds it among the processes.
-      const workerIn = (d: string) => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((p) => {
-        try { return readlinkSync(`/proc/${p}/cwd`) === d && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('engine-worker.js'); } catch { return false; }
-      });
+      // A worker says in the log which client (pid) it serves: that finds it.
+      const workerOf = (client: number | undefined) => {
+        const m = new RegExp(`berth engine worker (\\d+): serves client ${client}\n`).exec(log);
+        return m ? Number(m[1]) : undefined;
+      };
       for (const [i, [args]] of cases.entries()) {
-        const w = await until(() => workerIn(dirs[i]!), 30_000);
+        const w = await until(() => workerOf(clients[i]!.pid), 30_000);
         assert.ok(w, `no engine worker runs "berth ${args.join(' ')}"; server log:\n${log}`);
         workers.push(w);
       }

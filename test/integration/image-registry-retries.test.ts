@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { listImages, load, pull, push, resolveImage } from '../../src/image/index.js';
-import type { RetryNotice } from '../../src/image/registry/retry.js';
+import { retryPolicy, type RetryNotice } from '../../src/image/registry/retry.js';
 import { processTag, whyNotRoot } from '../support/bundle.js';
 import { startRegistry, whyNoRegistry, type TestRegistry } from '../support/registry.js';
 import { startProxy, type FaultProxy } from '../support/registry-proxy.js';
@@ -29,7 +29,9 @@ const skip = whyNotRoot() ?? whyNoRegistry();
 const noOpenssl = existsSync('/usr/bin/openssl') ? undefined : 'openssl not installed (apt-get install openssl)';
 // backoff 2 ms doubling, each wait at most 50 ms (Retry-After included): five attempts take
 // well under a second, and a Retry-After that is honoured shows as a 50 ms wait
+// (in-process calls take it as an option; BerthCli's commands from their environment)
 process.env.BERTH_REGISTRY_BACKOFF_MS = '2,50';
+const retry = retryPolicy({ BERTH_REGISTRY_BACKOFF_MS: '2,50' });
 
 describe('registry retries', { skip }, () => {
   let reg: TestRegistry;
@@ -57,7 +59,7 @@ describe('registry retries', { skip }, () => {
     const name = `${reg.host}/berth-test/three:v1`;
     await writeThreeLayerImage(join(work, 'layout'), name);
     await load(join(work, 'layout'), { root: join(work, 'src') });
-    await push(name, { root: join(work, 'src') });
+    await push(name, { retry, root: join(work, 'src') });
     const img = await resolveImage(name, { root: join(work, 'src') });
     layers = img.layers.map((l) => l.digest);
     config = img.id;
@@ -77,7 +79,7 @@ describe('registry retries', { skip }, () => {
 
   test('the three layers download at once', async () => {
     proxy.holdBlobs(layers, 3);
-    const img = await pull(ref(), { root });
+    const img = await pull(ref(), { retry, root });
     assert.equal(img.layers.length, 3);
     assert.equal(proxy.maxBlobsInFlight, 3, 'three layer requests in flight together');
     for (const l of layers) assert.equal(proxy.count('GET', `/blobs/${l}`), 1);
@@ -89,7 +91,7 @@ describe('registry retries', { skip }, () => {
       { method: 'GET', path: `/blobs/${config}`, times: 1, fault: { status: 429, retryAfter: '30' } },
       { method: 'GET', path: `/blobs/${layers[0]}`, times: 3, fault: { status: 502 } },
     ]);
-    const img = await pull(ref(), { root });
+    const img = await pull(ref(), { retry, root });
     assert.equal(img.id, config);
     assert.equal(proxy.count('GET', '/manifests/v1'), 3);
     assert.equal(proxy.count('GET', `/blobs/${config}`), 2);
@@ -107,7 +109,7 @@ describe('registry retries', { skip }, () => {
       { method: 'GET', path: `/blobs/${layers[1]}`, times: 1, fault: { truncate: true } },
     ]);
     const events: string[] = [];
-    const img = await pull(ref(), { root, progress: (e) => events.push(`${e.id}:${e.action}`) });
+    const img = await pull(ref(), { retry, root, progress: (e) => events.push(`${e.id}:${e.action}`) });
     assert.equal(img.layers.length, 3);
     assert.equal(proxy.count('GET', '/manifests/v1'), 2);
     assert.equal(proxy.count('GET', `/blobs/${layers[0]}`), 3);
@@ -121,7 +123,7 @@ describe('registry retries', { skip }, () => {
 
   test('a registry that always fails gives a clear error after five attempts', async () => {
     proxy.reset([{ fault: { status: 503 } }]);
-    await assert.rejects(pull(ref(), { root }), (err: Error & { code?: string }) => {
+    await assert.rejects(pull(ref(), { retry, root }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'EREGISTRY');
       assert.match(err.message, /^GET http:\/\/127\.0\.0\.1:\d+\/v2\/berth-test\/three\/manifests\/v1: 503 UNAVAILABLE: injected 503 \(gave up after 5 attempts\)$/);
       return true;
@@ -151,11 +153,11 @@ describe('registry retries', { skip }, () => {
   test('404, 401 and 403 are not retried', async () => {
     for (const status of [404, 401, 403]) {
       proxy.reset([{ method: 'GET', path: '/manifests/', fault: { status } }]);
-      await assert.rejects(pull(ref(), { root }), status === 404 ? /manifest .* not found/ : new RegExp(`: ${status} `));
+      await assert.rejects(pull(ref(), { retry, root }), status === 404 ? /manifest .* not found/ : new RegExp(`: ${status} `));
       assert.equal(proxy.seen.length, 1, `${status}: ${JSON.stringify(proxy.seen)}`);
     }
     proxy.reset([{ method: 'GET', path: `/blobs/${layers[1]}`, fault: { status: 404 } }]);
-    await assert.rejects(pull(ref(), { root }), new RegExp(`blob ${layers[1]} not found`));
+    await assert.rejects(pull(ref(), { retry, root }), new RegExp(`blob ${layers[1]} not found`));
     assert.equal(proxy.count('GET', `/blobs/${layers[1]}`), 1);
     assert.deepEqual(notices, []);
     await storeIsClean(root);
@@ -164,7 +166,7 @@ describe('registry retries', { skip }, () => {
   test('a blob whose content does not match its digest is fetched once more, then fails, and is not stored', async () => {
     const bad = layers[1] as string;
     proxy.reset([{ method: 'GET', path: `/blobs/${bad}`, fault: { corrupt: true } }]);
-    await assert.rejects(pull(ref(), { root }), (err: Error & { code?: string }) => {
+    await assert.rejects(pull(ref(), { retry, root }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'EDIGEST_MISMATCH');
       assert.match(err.message, new RegExp(`^blob ${bad}: content has digest sha256:[a-f0-9]{64}`));
       return true;
@@ -174,7 +176,7 @@ describe('registry retries', { skip }, () => {
     await storeIsClean(root);
     // once only: a good second copy is accepted
     proxy.reset([{ method: 'GET', path: `/blobs/${bad}`, times: 1, fault: { corrupt: true } }]);
-    const img = await pull(ref(), { root });
+    const img = await pull(ref(), { retry, root });
     assert.equal(img.id, config);
     assert.equal(proxy.count('GET', `/blobs/${bad}`), 2);
   });
@@ -190,19 +192,19 @@ describe('registry retries', { skip }, () => {
       { method: 'PUT', path: '/manifests/v1', times: 1, fault: { status: 503 } },
     ]);
     // 256 KiB chunks: the busybox layer goes in PATCHes, the small ones whole
-    const pushed = await push(`${reg.host}/berth-test/three:v1`, { root: src, as: target, chunkSize: 256 << 10 });
+    const pushed = await push(`${reg.host}/berth-test/three:v1`, { retry, root: src, as: target, chunkSize: 256 << 10 });
     assert.equal(pushed.uploaded.length, 4);
     assert.equal(proxy.count('PUT', '/manifests/v1'), 2);
     assert.equal(proxy.count('POST', '/blobs/uploads/'), 4 + 2 + 1 + 1); // 4 blobs, 2 refused, restarts after the PUT and the PATCH
     assert.ok(notices.length >= 6, JSON.stringify(notices));
     // what the registry has is the image
-    const img = await pull(`${reg.host}/berth-test/pushed:v1`, { root });
+    const img = await pull(`${reg.host}/berth-test/pushed:v1`, { retry, root });
     assert.equal(img.id, config);
   });
 
   test('push to a registry that always fails stops after five attempts', async () => {
     proxy.reset([{ method: 'POST', fault: { status: 503 } }]);
-    await assert.rejects(push(`${reg.host}/berth-test/three:v1`, { root: join(work, 'src'), as: `${proxy.host}/berth-test/down:v1` }), /503 .*\(gave up after 5 attempts\)/);
+    await assert.rejects(push(`${reg.host}/berth-test/three:v1`, { retry, root: join(work, 'src'), as: `${proxy.host}/berth-test/down:v1` }), /503 .*\(gave up after 5 attempts\)/);
     // the three layers go at once, five attempts each; the config is not tried
     assert.equal(proxy.count('POST', '/blobs/uploads/'), 15);
     assert.equal(proxy.count('PUT', '/manifests/'), 0);
@@ -225,7 +227,7 @@ describe('token server retries', { skip: skip ?? noOpenssl }, () => {
       const configDir = join(work, 'cfg');
       await saveCredentials(reg.host, { username: 'bob', password: 'hunter2' }, configDir);
       tproxy.reset([{ path: '/token', times: 2, fault: { status: 503 } }, { path: '/token', times: 1, fault: { status: 429, retryAfter: '1' } }]);
-      const pushed = await push(name, { root: join(work, 'src'), configDir });
+      const pushed = await push(name, { retry, root: join(work, 'src'), configDir });
       assert.equal(pushed.uploaded.length, 4);
       assert.ok(tproxy.count('GET', '/token') >= 4, JSON.stringify(tproxy.seen));
       // three layers start at once, each meeting the challenge: their token requests interleave
@@ -235,7 +237,7 @@ describe('token server retries', { skip: skip ?? noOpenssl }, () => {
       // refused credentials: one token request, no retry
       await saveCredentials(reg.host, { username: 'bob', password: 'nope' }, configDir);
       tproxy.reset();
-      await assert.rejects(pull(name, { root: join(work, 'data'), configDir }), /authentication failed \(token server said 401\)/);
+      await assert.rejects(pull(name, { retry, root: join(work, 'data'), configDir }), /authentication failed \(token server said 401\)/);
       assert.equal(tproxy.count('GET', '/token'), 1);
     } finally {
       unsubscribe('berth:registry:retry', onRetry);

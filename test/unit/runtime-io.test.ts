@@ -9,20 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { COLD, main } from '../../src/cli/runtime/main.js';
-import type { RuntimeIO } from '../../src/cli/runtime/context.js';
+import { CollectOutput, noInput, noSignals, type CommandIO } from '../../src/cli/io.js';
 import type { HelperLauncher } from '../../src/runtime/helper.js';
 
 const dir = mkdtempSync(join(tmpdir(), `berth-test-${process.pid}-io-`));
 const noLaunch: HelperLauncher = () => { throw new Error('no helper in this test'); };
 
-function io(extra: Partial<RuntimeIO> = {}): RuntimeIO & { stdout: string; stderr: string } {
-  const r = {
-    cwd: dir, stdout: '', stderr: '',
-    out(t: string) { r.stdout += t; },
-    err(t: string) { r.stderr += t; },
+function io(extra: Partial<Omit<CommandIO, 'stdout' | 'stderr'>> = {}): CommandIO & { stdout: CollectOutput; stderr: CollectOutput } {
+  return {
+    cwd: dir, env: {}, umask: 0o022, stdin: noInput(), signals: noSignals,
+    stdout: new CollectOutput(), stderr: new CollectOutput(),
     ...extra,
   };
-  return r;
 }
 
 describe('berth-runtime main with a caller IO', () => {
@@ -31,15 +29,15 @@ describe('berth-runtime main with a caller IO', () => {
   it('writes --version to the IO', async () => {
     const c = io();
     assert.equal(await main(['--version'], c), 0);
-    assert.match(c.stdout, /^berth-runtime version \d/);
-    assert.equal(c.stderr, '');
+    assert.match(c.stdout.text, /^berth-runtime version \d/);
+    assert.equal(c.stderr.text, '');
   });
 
   it('reports an error as one line on the IO\'s stderr, status 1', async () => {
     const c = io();
     assert.equal(await main(['--root', 'state-root', 'state', 'nope'], c), 1);
-    assert.equal(c.stderr, 'berth-runtime: container nope does not exist\n');
-    assert.equal(c.stdout, '');
+    assert.equal(c.stderr.text, 'berth-runtime: container nope does not exist\n');
+    assert.equal(c.stdout.text, '');
   });
 
   it('takes relative --log and spec --bundle from the caller\'s cwd', async () => {
@@ -53,18 +51,18 @@ describe('berth-runtime main with a caller IO', () => {
   });
 
   it('answers COLD in the server for events without --stats and update -r -', async () => {
-    const c = io({ launch: noLaunch, callerPid: process.pid });
+    const c = io({ launch: noLaunch, callerPid: process.pid, served: true });
     assert.equal(await main(['events', 'x'], c), COLD);
     assert.equal(await main(['update', '-r', '-', 'x'], c), COLD);
-    assert.equal(c.stdout + c.stderr, '');
+    assert.equal(c.stdout.text + c.stderr.text, '');
     // Served in-process: the same command fails normally.
     assert.equal(await main(['--root', 'state-root', 'events', '--stats', 'x'], c), 1);
-    assert.match(c.stderr, /container x does not exist/);
+    assert.match(c.stderr.text, /container x does not exist/);
   });
 
   it('runs cold-only commands normally outside the server', async () => {
     const c = io();
     assert.equal(await main(['--root', 'state-root', 'update', '-r', 'missing.json', 'x'], c), 1);
-    assert.match(c.stderr, /--resources missing\.json/);
+    assert.match(c.stderr.text, /--resources missing\.json/);
   });
 });

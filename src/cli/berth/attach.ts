@@ -39,30 +39,32 @@ export const attach: Command = {
     const tty = rec.Config.Tty;
     let detached = false;
     let stdin: StdinWriter | undefined;
-    const raw = tty && process.stdin.isTTY === true;
-    if (rec.Config.OpenStdin && !bool(p, 'no-stdin')) {
+    const raw = tty && ctx.stdin.isTTY;
+    // The caller's stdin, read here (attach is never served warm: Command.warm is absent).
+    const input = rec.Config.OpenStdin && !bool(p, 'no-stdin') ? ctx.stdin.stream() : undefined;
+    if (input) {
       stdin = await openStdinWriter(ctx.paths, rec.Id);
       // With a tty the container's pty does the line editing and turns ^C into SIGINT.
-      if (raw) process.stdin.setRawMode(true);
+      if (raw) input.setRawMode?.(true);
       // Docker watches for the detach keys only with a tty.
       const filter = tty ? new DetachFilter(keys) : undefined;
-      process.stdin.on('data', (chunk: Buffer) => {
+      input.on('data', (chunk: Buffer) => {
         if (detached) return;
         const { pass, detach } = filter ? filter.push(chunk) : { pass: chunk, detach: false };
         if (pass.length) stdin?.write(pass);
         if (detach) detached = true;
       });
-      process.stdin.on('end', () => { void stdin?.end(); });
+      input.on('end', () => { void stdin?.end(); });
     }
-    const resize = () => { void resizeDetached(ctx.paths, rec, process.stdout.rows, process.stdout.columns).catch(() => undefined); };
-    if (tty && process.stdout.isTTY) {
+    const resize = () => { void resizeDetached(ctx.paths, rec, ctx.stdout.rows ?? 0, ctx.stdout.columns ?? 0).catch(() => undefined); };
+    if (tty && ctx.stdout.isTTY) {
       resize();
-      process.stdout.on('resize', resize);
+      ctx.stdout.on('resize', resize);
     }
     // Docker proxies signals only without a tty (with one, ^C reaches the pty as a byte).
     const proxy = p.flags['sig-proxy'] !== false && !tty;
     const forward = (sig: NodeJS.Signals) => { void killEngineContainer(ctx.paths, rec.Id, sig, 'berth attach').catch(() => undefined); };
-    if (proxy) for (const sig of PROXIED) process.on(sig, forward);
+    const unproxy = proxy ? PROXIED.map((sig) => ctx.signals.on(sig, forward)) : [];
     await readLog(store.logPath(rec.Id), {
       tail: 0, follow: true,
       done: async () => {
@@ -70,15 +72,15 @@ export const attach: Command = {
         const r = store.load(rec.Id);
         return !r || !(await refresh(ctx.paths, r))?.State.Running;
       },
-    }, (e) => { if (!detached) (e.stream === 'stderr' ? process.stderr : process.stdout).write(e.log); });
-    if (proxy) for (const sig of PROXIED) process.off(sig, forward);
-    process.stdout.off('resize', resize);
-    if (raw && stdin) process.stdin.setRawMode(false);
-    process.stdin.destroy();
+    }, (e) => { if (!detached) (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(e.log); });
+    for (const off of unproxy) off();
+    ctx.stdout.removeListener('resize', resize);
+    if (raw && stdin) input?.setRawMode?.(false);
+    (input as { destroy?: () => void } | undefined)?.destroy?.();
     await stdin?.end();
     if (detached) {
       // Docker's message; the container goes on, the attach ends successfully.
-      process.stderr.write('read escape sequence\n');
+      ctx.stderr.write('read escape sequence\n');
       return 0;
     }
     const after = store.load(rec.Id);

@@ -1,32 +1,29 @@
 /**
- * What every berth command gets (the engine's paths, a warning printer) and the shape of a
- * command: its flags, usage and action, returning the exit code.
+ * What every berth command gets (its caller, the engine's paths, a warning printer) and the
+ * shape of a command: its flags, usage and action, returning the exit code.
  */
 import type { FlagSpec, Parsed } from '../args.js';
+import type { CommandIO } from '../io.js';
+import type { EngineCaller } from '../../engine/caller.js';
 import type { EnginePaths } from '../../engine/store.js';
-import type { HelperLauncher } from '../../runtime/helper.js';
 
-/** Global state of one berth invocation. */
-export interface BerthContext {
+export { CALLER_GONE } from '../io.js';
+
+/**
+ * One berth invocation: its caller (CommandIO: directory, environment, umask, stdio, cgroup,
+ * signals, the helper launcher, `gone`) and what the global flags and the environment make of it.
+ */
+export interface BerthContext extends CommandIO {
   paths: EnginePaths;
+  /** What the engine takes from the caller (its cgroup, image and storage settings). */
+  caller: EngineCaller;
   /** Docker prints warnings as `WARNING: ...` on stderr. */
   warn(msg: string): void;
-  /**
-   * Set in the warm server (src/server/engine-worker.ts): the berth client becomes the helper of
-   * a foreground container, whose stdio is then the client's own.
-   */
-  launch?: HelperLauncher;
-  /**
-   * Set in the warm server: aborted when the berth client went away (killed, or Ctrl-C). A
-   * command ends at its next wait for something outside (new events, log lines, a container's
-   * end) as a process of its own would end on the signal; it never stops half-way through a
-   * change. A cold command is its own process and just dies with the caller's signal.
-   */
-  gone?: AbortSignal;
+  /** A path of the command line, made absolute against the caller's directory. */
+  path(p: string): string;
+  /** The command's own arguments as typed, after its name (`run` splits image and command by them). */
+  argv: string[];
 }
-
-/** The exit code of a command that ended because its client went away: 128 + SIGINT, as for Ctrl-C. */
-export const CALLER_GONE = 130;
 
 /** A berth command. */
 export interface Command {

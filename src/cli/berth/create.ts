@@ -7,7 +7,6 @@ import { requestFromFlags } from '../../engine/flags.js';
 import { pullOutput } from './image-output.js';
 import type { Command } from './context.js';
 import { CREATE_FLAGS, imageAndCommand } from './run-flags.js';
-import { rawArgv } from './run.js';
 
 export const create: Command = {
   name: 'create',
@@ -19,9 +18,9 @@ export const create: Command = {
   args: [0, -1],
   stopAtPositional: true,
   async run(ctx, p) {
-    const { image, cmd } = imageAndCommand(rawArgv.value, p);
-    const rec = await createEngineContainer(ctx.paths, requestFromFlags(p.flags, image, cmd), ctx.warn, pullOutput());
-    process.stdout.write(`${rec.Id}\n`);
+    const { image, cmd } = imageAndCommand(ctx.argv, p);
+    const rec = await createEngineContainer(ctx.paths, requestFromFlags(p.flags, image, cmd, ctx), ctx.warn, pullOutput(ctx.stderr), ctx.caller);
+    ctx.stdout.write(`${rec.Id}\n`);
     return 0;
   },
 };

@@ -51,7 +51,7 @@ export const events: Command = {
     const show = (ev: EngineEvent) => {
       if (!eventMatches(ev, f)) return;
       const line = format === 'json' ? JSON.stringify(ev) : format ? renderTemplate(format, ev) : formatEvent(ev);
-      process.stdout.write(`${line}\n`);
+      ctx.stdout.write(`${line}\n`);
     };
     let offset = 0;
     for (;;) {

@@ -8,6 +8,7 @@ import { execEngine } from '../../engine/exec.js';
 import { readEnvFile } from '../../engine/flags.js';
 import { startFailureCode } from '../../engine/launch.js';
 import { BerthError } from '../../util/errors.js';
+import { containerStdio } from '../io.js';
 import type { Command } from './context.js';
 
 export const exec: Command = {
@@ -35,17 +36,17 @@ export const exec: Command = {
     if (bool(p, 'privileged')) throw new BerthError('EUNSUPPORTED', '--privileged is not supported by exec yet');
     const [ref, ...cmd] = p.positional;
     const rec = await findContainer(ctx.paths, ref!);
-    const env = [...list(p, 'env-file').flatMap((f) => readEnvFile(f)), ...list(p, 'env').map((e) => (e.includes('=') ? e : `${e}=${process.env[e] ?? ''}`))];
+    const env = [...list(p, 'env-file').flatMap((f) => readEnvFile(ctx.path(f), ctx.env, f)), ...list(p, 'env').map((e) => (e.includes('=') ? e : `${e}=${ctx.env[e] ?? ''}`))];
     const detach = bool(p, 'detach');
     try {
       return await execEngine(ctx.paths, rec, {
         cmd, env, user: str(p, 'user'), workdir: str(p, 'workdir'), detach, tty: bool(p, 'tty'),
-        stdio: [(bool(p, 'interactive') || bool(p, 'tty')) && !detach ? 'inherit' : 'ignore', detach ? 'ignore' : 'inherit', detach ? 'ignore' : 'inherit'],
-        launch: ctx.launch,
+        stdio: containerStdio(ctx, [(bool(p, 'interactive') || bool(p, 'tty')) && !detach, !detach, !detach]),
+        launch: ctx.launch, consoleSize: ctx.stdout.columns ? { rows: ctx.stdout.rows ?? 0, columns: ctx.stdout.columns } : undefined,
       });
     } catch (err) {
       if (!(err instanceof BerthError) || err.code !== 'EHELPER') throw err;
-      process.stderr.write(`berth: exec failed: ${err.message}\n`);
+      ctx.stderr.write(`berth: exec failed: ${err.message}\n`);
       return startFailureCode(err);
     }
   },

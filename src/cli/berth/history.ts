@@ -44,11 +44,11 @@ export const history: Command = {
       };
     });
     const format = str(p, 'format') ?? 'table';
-    if (bool(p, 'quiet')) process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
-    else if (format === 'json') process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    if (bool(p, 'quiet')) ctx.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+    else if (format === 'json') ctx.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     else if (format === 'table') {
-      process.stdout.write(formatTable([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])], 10, 3));
-    } else process.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
+      ctx.stdout.write(formatTable([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])], 10, 3));
+    } else ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
     return 0;
   },
 };

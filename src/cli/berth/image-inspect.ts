@@ -48,13 +48,13 @@ export const imageInspect: Command = {
     let failed = 0;
     for (const ref of p.positional) {
       try { docs.push(await imageInspectDocument(ref, imageOptions(ctx))); } catch (err) {
-        process.stderr.write(`berth: ${(err as Error).message}\n`);
+        ctx.stderr.write(`berth: ${(err as Error).message}\n`);
         failed++;
       }
     }
     const format = str(p, 'format');
-    if (format) process.stdout.write(docs.map((d) => `${renderTemplate(format, d)}\n`).join(''));
-    else process.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
+    if (format) ctx.stdout.write(docs.map((d) => `${renderTemplate(format, d)}\n`).join(''));
+    else ctx.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
     return failed ? 1 : 0;
   },
 };

@@ -7,20 +7,23 @@ import { progressPrinter } from '../../image/progress.js';
 import type { ImageOptions } from '../../image/index.js';
 import type { PullOutput } from '../../engine/image-rootfs.js';
 import type { BerthContext } from './context.js';
+import type { CommandOutput } from '../io.js';
 
 /**
  * Progress and status lines of a pull: on stderr for `run`/`create` (the container owns stdout),
  * on stdout for `berth pull` (as Docker prints them).
  */
-export function pullOutput(out: NodeJS.WriteStream = process.stderr, quiet = false): PullOutput {
+export function pullOutput(out: CommandOutput, quiet = false): PullOutput {
   if (quiet) return {};
   return { progress: progressPrinter(out), say: (line) => out.write(`${line}\n`) };
 }
 
-/** The image options of a berth invocation. */
+/**
+ * The image options of a berth invocation: the engine's data root, and the caller's credentials
+ * directory, insecure registries and retry policy (engine/caller.ts).
+ */
 export function imageOptions(ctx: BerthContext, extra: Partial<ImageOptions> = {}): ImageOptions {
-  const insecure = (process.env.BERTH_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
-  return { root: ctx.paths.dataRoot, ...(insecure.length ? { insecure } : {}), ...extra };
+  return { root: ctx.paths.dataRoot, ...ctx.caller.image, ...extra };
 }
 
 /** go-units HumanSize as `docker images` prints sizes: "4.26MB", "1.2GB", "512B" (powers of 1000). */

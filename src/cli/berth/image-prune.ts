@@ -35,9 +35,9 @@ export const imagePrune: Command = {
     const sizes = new Map((await s.blobs.list()).map((d) => [d, (() => { try { return statSync(s.blobs.path(d)).size; } catch { return 0; } })()]));
     const gone = await prune(opts);
     const reclaimed = gone.blobs.reduce((n, d) => n + (sizes.get(d) ?? 0), 0);
-    if (deleted.length) process.stdout.write(`Deleted Images:\n${deleted.map((l) => `${l}\n`).join('')}\n`);
-    if (gone.layers.length) process.stdout.write(`Deleted Layers:\n${gone.layers.map((l) => `${l}\n`).join('')}\n`);
-    process.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
+    if (deleted.length) ctx.stdout.write(`Deleted Images:\n${deleted.map((l) => `${l}\n`).join('')}\n`);
+    if (gone.layers.length) ctx.stdout.write(`Deleted Layers:\n${gone.layers.map((l) => `${l}\n`).join('')}\n`);
+    ctx.stdout.write(`Total reclaimed space: ${humanSize(reclaimed)}\n`);
     return 0;
   },
 };

@@ -68,18 +68,18 @@ export const images: Command = {
     }
     const format = str(p, 'format') ?? 'table';
     if (bool(p, 'quiet')) {
-      process.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
+      ctx.stdout.write([...new Set(rows.map((r) => r.ID))].map((id) => `${id}\n`).join(''));
     } else if (format === 'json') {
-      process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      ctx.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     } else if (format === 'table') {
       const header = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-      process.stdout.write(formatTable([header, ...rows.map((r) => [r.Repository!, r.Tag!, r.ID!, r.CreatedSince!, r.Size!])], 10, 3));
+      ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.Repository!, r.Tag!, r.ID!, r.CreatedSince!, r.Size!])], 10, 3));
     } else if (format.startsWith('table ')) {
       const tpl = format.slice(6);
       const keys = Object.keys(rows[0] ?? { Repository: '', Tag: '', ID: '' });
-      process.stdout.write(`${renderTemplate(tpl, Object.fromEntries(keys.map((k) => [k, k.toUpperCase()])))}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`);
+      ctx.stdout.write(`${renderTemplate(tpl, Object.fromEntries(keys.map((k) => [k, k.toUpperCase()])))}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`);
     } else {
-      process.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
+      ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
     }
     return 0;
   },

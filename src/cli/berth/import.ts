@@ -56,19 +56,19 @@ export const importCmd: Command = {
   ],
   args: [1, 2],
   async run(ctx, p) {
-    let file = p.positional[0]!;
+    let file = p.positional[0] === '-' ? '-' : ctx.path(p.positional[0]!);
     let staged: string | undefined;
     if (file === '-') {
       await mkdir(join(ctx.paths.dataRoot, 'tmp'), { recursive: true });
       staged = tempNameFor(join(ctx.paths.dataRoot, 'tmp', 'import.tar'));
-      await pipeline(process.stdin, createWriteStream(staged, { flags: 'wx' }));
+      await pipeline(ctx.stdin.stream(), createWriteStream(staged, { flags: 'wx' }));
       file = staged;
     }
     try {
       const changes: ImageRunConfig = { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] };
       for (const c of list(p, 'change')) applyChange(changes, c);
       const img = await importRootfs(file, p.positional[1], { ...imageOptions(ctx), changes });
-      process.stdout.write(`${img.id}\n`);
+      ctx.stdout.write(`${img.id}\n`);
     } finally {
       if (staged) await rm(staged, { force: true });
     }

@@ -24,13 +24,13 @@ export const inspect: Command = {
         docs.push(inspectDocument(await findContainer(ctx.paths, ref), ctx.paths));
       } catch (err) {
         if (!(err instanceof BerthError)) throw err;
-        process.stderr.write(`berth: ${err.message}\n`);
+        ctx.stderr.write(`berth: ${err.message}\n`);
         code = 1;
       }
     }
     const format = str(p, 'format');
-    if (format && format !== 'json') process.stdout.write(docs.map((d) => `${renderTemplate(format, d)}\n`).join(''));
-    else if (docs.length || code === 0) process.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
+    if (format && format !== 'json') ctx.stdout.write(docs.map((d) => `${renderTemplate(format, d)}\n`).join(''));
+    else if (docs.length || code === 0) ctx.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
     return code;
   },
 };

@@ -18,7 +18,7 @@ export const kill: Command = {
   args: [1, -1],
   run(ctx, p) {
     const signal = str(p, 'signal') ?? 'KILL';
-    return eachContainer(p.positional, async (ref) => {
+    return eachContainer(ctx, p.positional, async (ref) => {
       const rec = await findContainer(ctx.paths, ref);
       await killEngineContainer(ctx.paths, rec.Id, signal, 'berth kill');
     });

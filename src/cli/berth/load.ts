@@ -27,22 +27,23 @@ export const load: Command = {
   ],
   args: [0, 0],
   async run(ctx, p) {
-    let input = str(p, 'input');
+    const typed = str(p, 'input');
+    let input = typed ? ctx.path(typed) : typed;
     let staged: string | undefined;
     if (!input) {
-      if (process.stdin.isTTY) throw new (await import('../../util/errors.js')).BerthError('EINVALID_ARG', 'requested load from stdin, but stdin is empty: use -i FILE or redirect a tarball');
+      if (ctx.stdin.isTTY) throw new (await import('../../util/errors.js')).BerthError('EINVALID_ARG', 'requested load from stdin, but stdin is empty: use -i FILE or redirect a tarball');
       await mkdir(join(ctx.paths.dataRoot, 'tmp'), { recursive: true });
       staged = tempNameFor(join(ctx.paths.dataRoot, 'tmp', 'load.tar'));
-      await pipeline(process.stdin, createWriteStream(staged, { flags: 'wx' }));
+      await pipeline(ctx.stdin.stream(), createWriteStream(staged, { flags: 'wx' }));
       input = staged;
     }
     try {
       const quiet = bool(p, 'quiet');
       // like docker load: progress bars on a terminal, only the result lines otherwise
-      const loaded = await loadImages(input, imageOptions(ctx, quiet || !process.stdout.isTTY ? {} : { progress: progressPrinter(process.stdout) }));
+      const loaded = await loadImages(input, imageOptions(ctx, quiet || !ctx.stdout.isTTY ? {} : { progress: progressPrinter(ctx.stdout) }));
       for (const l of loaded) {
-        if (l.names.length) for (const n of l.names) process.stdout.write(`Loaded image: ${familiarName(parseReference(n))}\n`);
-        else process.stdout.write(`Loaded image ID: ${l.id}\n`);
+        if (l.names.length) for (const n of l.names) ctx.stdout.write(`Loaded image: ${familiarName(parseReference(n))}\n`);
+        else ctx.stdout.write(`Loaded image ID: ${l.id}\n`);
       }
     } finally {
       if (staged) await rm(staged, { force: true });

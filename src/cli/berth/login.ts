@@ -17,9 +17,9 @@ export function registryHost(server: string | undefined): string {
   return ['index.docker.io', 'registry-1.docker.io', 'docker.io'].includes(host) ? 'docker.io' : host;
 }
 
-async function readStdin(): Promise<string> {
+async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   let text = '';
-  for await (const c of process.stdin) text += (c as Buffer).toString();
+  for await (const c of stdin) text += (c as Buffer).toString();
   return text.replace(/\r?\n$/, '');
 }
 
@@ -40,13 +40,13 @@ export const login: Command = {
     let password = str(p, 'password');
     if (bool(p, 'password-stdin')) {
       if (password !== undefined) throw new BerthError('EINVALID_ARG', '--password and --password-stdin are mutually exclusive');
-      password = await readStdin();
+      password = await readStdin(ctx.stdin.stream());
     } else if (password !== undefined) {
       ctx.warn('using --password via the CLI is insecure: use --password-stdin');
     }
     if (!password) throw new BerthError('EINVALID_ARG', 'login needs a password: use --password-stdin or -p');
     await loginRegistry(server, username, password, imageOptions(ctx));
-    process.stdout.write('Login Succeeded\n');
+    ctx.stdout.write('Login Succeeded\n');
     return 0;
   },
 };
@@ -60,8 +60,8 @@ export const logout: Command = {
   args: [0, 1],
   async run(ctx, p) {
     const server = registryHost(p.positional[0]);
-    if (await logoutRegistry(server, imageOptions(ctx))) process.stdout.write(`Removing login credentials for ${server}\n`);
-    else process.stdout.write(`Not logged in to ${server}\n`);
+    if (await logoutRegistry(server, imageOptions(ctx))) ctx.stdout.write(`Removing login credentials for ${server}\n`);
+    else ctx.stdout.write(`Not logged in to ${server}\n`);
     return 0;
   },
 };

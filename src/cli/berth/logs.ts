@@ -45,7 +45,7 @@ export const logs: Command = {
       },
     }, (e) => {
       const text = stamps ? `${fixedNanos(e.time)} ${e.log}` : e.log;
-      (e.stream === 'stderr' ? process.stderr : process.stdout).write(text);
+      (e.stream === 'stderr' ? ctx.stderr : ctx.stdout).write(text);
     });
     return ctx.gone?.aborted ? CALLER_GONE : 0;
   },

@@ -5,11 +5,13 @@
  * does when the engine, not the container, failed. A command's module is imported only when it
  * is the one run (commands.ts), so starting berth costs little more than starting Node.
  */
+import { resolve } from 'node:path';
 import { parseArgs, bool, str, type FlagSpec } from '../args.js';
+import type { CommandIO } from '../io.js';
+import { callerFromEnv } from '../../engine/caller.js';
 import { defaultDataRoot, defaultRuntimeRoot } from '../../engine/store.js';
 import { BerthError } from '../../util/errors.js';
 import type { BerthContext, Command } from './context.js';
-import type { HelperLauncher } from '../../runtime/helper.js';
 import { COMMAND_TABLE, loadAll, type CommandEntry } from './commands.js';
 
 export const VERSION = '0.1.0';
@@ -54,25 +56,25 @@ function findCommand(words: string[]): { entry: CommandEntry; rest: string[] } |
 /** Returned by main() in the warm server for an invocation that must run cold (Command.warm). */
 export const COLD = -1;
 
-/** How main() runs when it is not a process of its own (the warm server's worker). */
-export interface MainOptions {
-  /** The berth client becomes the helper of a foreground container (BerthContext.launch). */
-  launch?: HelperLauncher;
-  /** Aborted when the berth client went away (BerthContext.gone). */
-  gone?: AbortSignal;
-}
-
-/** Run berth with these arguments; resolves to the exit code (or COLD, see MainOptions). */
-export async function main(argv: string[], opts: MainOptions = {}): Promise<number> {
+/**
+ * Run berth with these arguments for the caller `io`; resolves to the exit code, or COLD for an
+ * invocation a served caller (`io.served`, the warm server) must run in a process of its own.
+ * Everything the command takes from outside comes from `io`: several main() calls may run at
+ * once in one process for different callers.
+ *
+ * @example
+ *   process.exitCode = await main(process.argv.slice(2), processIO()); // bin/berth.js
+ */
+export async function main(argv: string[], io: CommandIO): Promise<number> {
   let failCode = 1;
   try {
     const g = parseArgs(argv, GLOBAL_FLAGS, { stopAtPositional: true });
     if (bool(g, 'version')) {
-      process.stdout.write(`berth version ${VERSION}\n`);
+      io.stdout.write(`berth version ${VERSION}\n`);
       return 0;
     }
     if (!g.positional.length || bool(g, 'help') || g.positional[0] === 'help') {
-      process.stdout.write(await usage());
+      io.stdout.write(await usage());
       return g.positional.length || bool(g, 'help') ? 0 : 1;
     }
     const found = findCommand(g.positional);
@@ -82,25 +84,27 @@ export async function main(argv: string[], opts: MainOptions = {}): Promise<numb
     if (cmd.name === 'run' || cmd.name === 'create') failCode = 125;
     const p = parseArgs(rest, [...cmd.flags, { name: 'help', type: 'bool' }], { command: cmd.name, stopAtPositional: cmd.stopAtPositional });
     if (bool(p, 'help')) {
-      process.stdout.write(commandHelp(cmd));
+      io.stdout.write(commandHelp(cmd));
       return 0;
     }
-    if (opts.launch && !cmd.warm?.(p)) return COLD;
+    if (io.served && !cmd.warm?.(p)) return COLD;
     const [min, max] = cmd.args;
     if (p.positional.length < min || (max >= 0 && p.positional.length > max)) {
       throw new BerthError('EINVALID_ARG', `"berth ${cmd.name}" requires ${max < 0 ? `at least ${min} argument${min === 1 ? '' : 's'}` : max === 0 ? 'no arguments' : `${min} to ${max} arguments`}: usage: berth ${cmd.usage}`);
     }
-    if (cmd.name === 'run' || cmd.name === 'create') (await import('./run.js')).rawArgv.value = rest;
-    const ctx: BerthContext = {
-      paths: { dataRoot: str(g, 'data-root') ?? defaultDataRoot(), runtimeRoot: str(g, 'root') ?? defaultRuntimeRoot() },
-      warn: (msg) => process.stderr.write(`WARNING: ${msg}\n`),
-      launch: opts.launch,
-      gone: opts.gone,
-    };
+    const at = (path: string) => resolve(io.cwd, path);
+    // The caller's properties as they are (the cold path's stdout is a getter: taken on first use).
+    const ctx: BerthContext = Object.assign(Object.defineProperties({}, Object.getOwnPropertyDescriptors(io)) as CommandIO, {
+      paths: { dataRoot: at(str(g, 'data-root') ?? defaultDataRoot(io.env)), runtimeRoot: at(str(g, 'root') ?? defaultRuntimeRoot(io.env)) },
+      caller: { ...callerFromEnv(io.env), ...(io.callerPid !== undefined ? { cgroupOf: io.callerPid } : {}) },
+      warn: (msg: string) => { io.stderr.write(`WARNING: ${msg}\n`); },
+      path: at,
+      argv: rest,
+    });
     return await cmd.run(ctx, p);
   } catch (err) {
     const msg = err instanceof BerthError ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
-    process.stderr.write(`berth: ${msg}\n`);
+    io.stderr.write(`berth: ${msg}\n`);
     return failCode;
   }
 }

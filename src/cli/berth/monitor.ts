@@ -15,13 +15,17 @@ export const monitor: Command = {
   args: [1, 2],
   hidden: true,
   async run(ctx, p) {
-    // It must finish even if the terminal the container was started from goes away.
-    for (const sig of ['SIGINT', 'SIGHUP', 'SIGPIPE'] as const) process.on(sig, () => {});
-    // The monitor execs us with an empty environment; a restart may run mkfifo.
-    process.env.PATH ??= '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-    // `restart`: exec'd by the restart back-off's waiter (berth-helper delay-exec) once it slept.
-    if (p.positional[1] === 'restart') await restartNow(ctx.paths, p.positional[0]!, () => {});
-    else await reapExited(ctx.paths, p.positional[0]!, () => {});
+    // It must finish even if the terminal the container was started from goes away. (The
+    // monitor execs us with an empty environment: the tools a restart runs, mkfifo, are found
+    // on a fixed PATH, engine/monitor.ts.)
+    const offs = (['SIGINT', 'SIGHUP', 'SIGPIPE'] as const).map((sig) => ctx.signals.on(sig, () => {}));
+    try {
+      // `restart`: exec'd by the restart back-off's waiter (berth-helper delay-exec) once it slept.
+      if (p.positional[1] === 'restart') await restartNow(ctx.paths, p.positional[0]!, () => {});
+      else await reapExited(ctx.paths, p.positional[0]!, () => {});
+    } finally {
+      for (const off of offs) off();
+    }
     return 0;
   },
 };

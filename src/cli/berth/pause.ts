@@ -16,7 +16,7 @@ export const pause: Command = {
   flags: [],
   args: [1, -1],
   run(ctx, p) {
-    return eachContainer(p.positional, async (ref) => { await pauseEngineContainer(ctx.paths, (await findContainer(ctx.paths, ref)).Id, true); });
+    return eachContainer(ctx, p.positional, async (ref) => { await pauseEngineContainer(ctx.paths, (await findContainer(ctx.paths, ref)).Id, true); });
   },
 };
 
@@ -29,6 +29,6 @@ export const unpause: Command = {
   flags: [],
   args: [1, -1],
   run(ctx, p) {
-    return eachContainer(p.positional, async (ref) => { await pauseEngineContainer(ctx.paths, (await findContainer(ctx.paths, ref)).Id, false); });
+    return eachContainer(ctx, p.positional, async (ref) => { await pauseEngineContainer(ctx.paths, (await findContainer(ctx.paths, ref)).Id, false); });
   },
 };

@@ -16,14 +16,14 @@ export const prune: Command = {
   args: [0, 0],
   async run(ctx, p) {
     if (!bool(p, 'force')) {
-      const rl = createInterface({ input: process.stdin, output: process.stdout });
+      const rl = createInterface({ input: ctx.stdin.stream(), output: ctx.stdout });
       const answer = await rl.question('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
       rl.close();
       if (!/^y(es)?$/i.test(answer.trim())) return 0;
     }
     const ids = await pruneContainers(ctx.paths);
-    if (ids.length) process.stdout.write(`Deleted Containers:\n${ids.map((id) => `${id}\n`).join('')}\n`);
-    process.stdout.write('Total reclaimed space: 0B\n');
+    if (ids.length) ctx.stdout.write(`Deleted Containers:\n${ids.map((id) => `${id}\n`).join('')}\n`);
+    ctx.stdout.write('Total reclaimed space: 0B\n');
     return 0;
   },
 };

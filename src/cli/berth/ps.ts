@@ -49,18 +49,18 @@ export const ps: Command = {
     const rows = recs.map((r) => psObject(r, noTrunc));
     const format = str(p, 'format') ?? 'table';
     if (bool(p, 'quiet')) {
-      process.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
+      ctx.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
     } else if (format === 'json') {
-      process.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      ctx.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     } else if (format === 'table') {
       const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-      process.stdout.write(formatTable([header, ...rows.map((r) => [r.ID!, r.Image!, r.Command!, r.RunningFor!, r.Status!, r.Ports!, r.Names!])], 10, 3));
+      ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.ID!, r.Image!, r.Command!, r.RunningFor!, r.Status!, r.Ports!, r.Names!])], 10, 3));
     } else if (format.startsWith('table ')) {
       const tpl = format.slice(6);
       const header = renderTemplate(tpl, Object.fromEntries(Object.keys(rows[0] ?? psObject(recs[0] ?? ({} as EngineRecord), false)).map((k) => [k, k.toUpperCase()])));
-      process.stdout.write(`${header}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`);
+      ctx.stdout.write(`${header}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`);
     } else {
-      process.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
+      ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
     }
     return 0;
   },

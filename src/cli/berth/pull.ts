@@ -28,21 +28,21 @@ export const pull: Command = {
     const quiet = bool(p, 'quiet');
     const platform = str(p, 'platform');
     const before = await resolveImage(ref, imageOptions(ctx)).catch(() => undefined);
-    const draw = quiet ? undefined : progressPrinter(process.stdout);
+    const draw = quiet ? undefined : progressPrinter(ctx.stdout);
     let fetched = 0;
     const progress = (e: ProgressEvent): void => {
       if (e.action === 'downloaded') fetched++;
       draw?.(e);
     };
-    if (!quiet) process.stdout.write(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.repository}\n`);
+    if (!quiet) ctx.stdout.write(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.repository}\n`);
     const img = await pullImage(ref, imageOptions(ctx, { progress, ...(platform ? { platform: parsePlatform(platform) } : {}) }));
     const name = familiarName(parsed);
     if (!quiet) {
-      process.stdout.write(`Digest: ${img.pulledDigest ?? img.manifest}\n`);
+      ctx.stdout.write(`Digest: ${img.pulledDigest ?? img.manifest}\n`);
       const fresh = fetched > 0 || before?.id !== img.id;
-      process.stdout.write(`Status: ${fresh ? 'Downloaded newer image' : 'Image is up to date'} for ${name}\n`);
+      ctx.stdout.write(`Status: ${fresh ? 'Downloaded newer image' : 'Image is up to date'} for ${name}\n`);
     }
-    process.stdout.write(`${parsed.registry === 'docker.io' ? `docker.io/${parsed.repository}${parsed.tag ? `:${parsed.tag}` : ''}${parsed.digest ? `@${parsed.digest}` : ''}` : name}\n`);
+    ctx.stdout.write(`${parsed.registry === 'docker.io' ? `docker.io/${parsed.repository}${parsed.tag ? `:${parsed.tag}` : ''}${parsed.digest ? `@${parsed.digest}` : ''}` : name}\n`);
     return 0;
   },
 };

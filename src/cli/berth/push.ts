@@ -22,10 +22,10 @@ export const push: Command = {
     const ref = p.positional[0]!;
     const r = parseReference(ref);
     const quiet = bool(p, 'quiet');
-    if (!quiet) process.stdout.write(`The push refers to repository [${r.registry}/${r.repository}]\n`);
-    const pushed = await pushImage(ref, imageOptions(ctx, quiet ? {} : { progress: progressPrinter(process.stdout) }));
+    if (!quiet) ctx.stdout.write(`The push refers to repository [${r.registry}/${r.repository}]\n`);
+    const pushed = await pushImage(ref, imageOptions(ctx, quiet ? {} : { progress: progressPrinter(ctx.stdout) }));
     const size = (await stores(ctx.paths.dataRoot).blobs.get(pushed.digest)).length;
-    process.stdout.write(quiet ? `${r.registry}/${r.repository}:${r.tag ?? ''}\n` : `${r.tag ?? r.digest}: digest: ${pushed.digest} size: ${size}\n`);
+    ctx.stdout.write(quiet ? `${r.registry}/${r.repository}:${r.tag ?? ''}\n` : `${r.tag ?? r.digest}: digest: ${pushed.digest} size: ${size}\n`);
     return 0;
   },
 };

@@ -32,7 +32,7 @@ export const port: Command = {
   async run(ctx, p) {
     await findContainer(ctx.paths, p.positional[0]!);
     if (p.positional[1]) {
-      process.stderr.write(`berth: no public port '${p.positional[1]}' published for ${p.positional[0]}\n`);
+      ctx.stderr.write(`berth: no public port '${p.positional[1]}' published for ${p.positional[0]}\n`);
       return 1;
     }
     return 0;

@@ -18,6 +18,6 @@ export const rm: Command = {
   ],
   args: [1, -1],
   run(ctx, p) {
-    return eachContainer(p.positional, async (ref) => { await removeEngineContainer(ctx.paths, ref, bool(p, 'force'), { volumes: bool(p, 'volumes') }); });
+    return eachContainer(ctx, p.positional, async (ref) => { await removeEngineContainer(ctx.paths, ref, bool(p, 'force'), { volumes: bool(p, 'volumes') }); });
   },
 };

@@ -31,10 +31,10 @@ export const rmi: Command = {
     for (const ref of p.positional) {
       try {
         const r = await removeImage(ref, { ...imageOptions(ctx), inUse, force: bool(p, 'force') });
-        for (const n of r.untagged) process.stdout.write(`Untagged: ${show(n)}\n`);
-        for (const d of r.deleted) process.stdout.write(`Deleted: ${d}\n`);
+        for (const n of r.untagged) ctx.stdout.write(`Untagged: ${show(n)}\n`);
+        for (const d of r.deleted) ctx.stdout.write(`Deleted: ${d}\n`);
       } catch (err) {
-        process.stderr.write(`berth: ${(err as Error).message}\n`);
+        ctx.stderr.write(`berth: ${(err as Error).message}\n`);
         failed++;
       }
     }

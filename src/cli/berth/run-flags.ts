@@ -6,6 +6,7 @@ import type { FlagSpec } from '../args.js';
 import type { Parsed } from '../args.js';
 import type { Launched } from '../../engine/launch.js';
 import type { Report } from '../../engine/report.js';
+import type { SignalSource } from '../io.js';
 
 const f = (name: string, type: FlagSpec['type'], help: string, aliases?: string[]): FlagSpec => ({ name, type, help, aliases });
 
@@ -91,15 +92,16 @@ const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', '
 
 /**
  * A container in the foreground (`run`, `start -a`): like Docker's sig-proxy, signals sent to
- * berth go to the container's main process meanwhile. Resolves with the report, or undefined
- * when the user detached (the container goes on in the background).
+ * the caller (`signals`) go to the container's main process meanwhile; the handlers are removed
+ * when it ends. Resolves with the report, or undefined when the user detached (the container
+ * goes on in the background).
  */
-export async function waitForeground(launched: Launched): Promise<Report | undefined> {
+export async function waitForeground(launched: Launched, signals: SignalSource): Promise<Report | undefined> {
   const forward = (sig: NodeJS.Signals) => { try { process.kill(launched.pid, sig); } catch { /* exited */ } };
-  for (const sig of FORWARDED) process.on(sig, forward);
+  const offs = FORWARDED.map((sig) => signals.on(sig, forward));
   try {
     return await Promise.race([launched.exited, launched.detached.then(() => undefined)]);
   } finally {
-    for (const sig of FORWARDED) process.off(sig, forward);
+    for (const off of offs) off();
   }
 }

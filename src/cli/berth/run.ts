@@ -13,11 +13,9 @@ import { formatReport } from '../../engine/report.js';
 import { requestFromFlags } from '../../engine/flags.js';
 import { EngineStore } from '../../engine/store.js';
 import { pullOutput } from './image-output.js';
+import { containerStdio } from '../io.js';
 import type { Command } from './context.js';
 import { CREATE_FLAGS, imageAndCommand, waitForeground } from './run-flags.js';
-
-/** The raw argv of the command, for imageAndCommand (set by main before run()). */
-export const rawArgv: { value: string[] } = { value: [] };
 
 export const run: Command = {
   name: 'run',
@@ -34,37 +32,38 @@ export const run: Command = {
   args: [0, -1],
   stopAtPositional: true,
   async run(ctx, p) {
-    const { image, cmd } = imageAndCommand(rawArgv.value, p);
+    const { image, cmd } = imageAndCommand(ctx.argv, p);
     const keys = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
-    const req = requestFromFlags(p.flags, image, cmd);
-    const rec = await createEngineContainer(ctx.paths, req, ctx.warn, pullOutput());
+    const req = requestFromFlags(p.flags, image, cmd, ctx);
+    const rec = await createEngineContainer(ctx.paths, req, ctx.warn, pullOutput(ctx.stderr), ctx.caller);
     const store = new EngineStore(ctx.paths);
     if (bool(p, 'detach')) {
       try {
-        await startDetached(ctx.paths, rec.Id);
+        await startDetached(ctx.paths, rec.Id, undefined, undefined, ctx.caller.cgroupOf);
       } catch (err) {
         if (rec.HostConfig.AutoRemove) store.remove(rec);
         throw err;
       }
-      process.stdout.write(`${rec.Id}\n`);
+      ctx.stdout.write(`${rec.Id}\n`);
       return 0;
     }
     let launched;
     try {
       // Docker: the detach keys work with -i -t on a terminal.
-      const detachKeys = rec.Config.Tty && rec.Config.OpenStdin && process.stdin.isTTY ? keys : undefined;
+      const detachKeys = rec.Config.Tty && rec.Config.OpenStdin && ctx.stdin.isTTY ? keys : undefined;
       launched = await launch(ctx.paths, rec.Id, {
-        stdio: [rec.Config.OpenStdin || rec.Config.Tty ? 'inherit' : 'ignore', 'inherit', 'inherit'], warn: ctx.warn, detachKeys, launcher: ctx.launch,
+        stdio: containerStdio(ctx, [rec.Config.OpenStdin || rec.Config.Tty, true, true]), warn: ctx.warn, detachKeys, launcher: ctx.launch,
+        cgroupOf: ctx.caller.cgroupOf,
       });
     } catch (err) {
       if (rec.HostConfig.AutoRemove) store.remove(rec);
-      process.stderr.write(`berth: ${(err as Error).message}\n`);
+      ctx.stderr.write(`berth: ${(err as Error).message}\n`);
       return startFailureCode(err);
     }
-    const report = await waitForeground(launched);
+    const report = await waitForeground(launched, ctx.signals);
     if (!report) return 0; // detached: the container goes on in the background
-    if (bool(p, 'report')) process.stderr.write(formatReport(report));
-    else if (report.signal) process.stderr.write(`berth: container ${rec.Name} ${report.summary}\n`);
+    if (bool(p, 'report')) ctx.stderr.write(formatReport(report));
+    else if (report.signal) ctx.stderr.write(`berth: container ${rec.Name} ${report.summary}\n`);
     return report.exitCode;
   },
 };

@@ -5,7 +5,8 @@
  */
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { chmodForCaller } from '../io.js';
 import { pipeline } from 'node:stream/promises';
 import { str } from '../args.js';
 import { tempNameFor } from '../../image/atomic.js';
@@ -25,15 +26,18 @@ export const save: Command = {
   async run(ctx, p) {
     const out = str(p, 'output');
     if (out) {
-      await saveImages(p.positional, resolve(out), imageOptions(ctx));
+      const file = ctx.path(out);
+      await saveImages(p.positional, file, imageOptions(ctx));
+      // The archive is the caller's: the mode its umask gives (this process's may differ).
+      chmodForCaller(ctx, file);
       return 0;
     }
-    if (process.stdout.isTTY) throw new BerthError('EINVALID_ARG', 'cowardly refusing to save to a terminal: use the -o flag or redirect');
+    if (ctx.stdout.isTTY) throw new BerthError('EINVALID_ARG', 'cowardly refusing to save to a terminal: use the -o flag or redirect');
     await mkdir(join(ctx.paths.dataRoot, 'tmp'), { recursive: true });
     const tmp = tempNameFor(join(ctx.paths.dataRoot, 'tmp', 'save.tar'));
     try {
       await saveImages(p.positional, tmp, imageOptions(ctx));
-      await pipeline(createReadStream(tmp), process.stdout, { end: false });
+      await pipeline(createReadStream(tmp), ctx.stdout, { end: false });
     } finally {
       await rm(tmp, { force: true });
     }

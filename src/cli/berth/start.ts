@@ -11,6 +11,7 @@ import { launch } from '../../engine/launch.js';
 import { startDetached } from '../../engine/monitor.js';
 import { formatReport } from '../../engine/report.js';
 import { BerthError } from '../../util/errors.js';
+import { containerStdio } from '../io.js';
 import type { Command } from './context.js';
 import { eachContainer } from './each.js';
 import { waitForeground } from './run-flags.js';
@@ -31,21 +32,23 @@ export const start: Command = {
   async run(ctx, p) {
     const keys = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
     if (!bool(p, 'attach') && !bool(p, 'interactive')) {
-      return eachContainer(p.positional, async (ref) => {
+      return eachContainer(ctx, p.positional, async (ref) => {
         const rec = await findContainer(ctx.paths, ref);
-        if (!rec.State.Running) await startDetached(ctx.paths, rec.Id, ctx.warn);
+        if (!rec.State.Running) await startDetached(ctx.paths, rec.Id, ctx.warn, undefined, ctx.caller.cgroupOf);
       });
     }
     if (p.positional.length > 1) throw new BerthError('EINVALID_ARG', 'you cannot start and attach multiple containers at once');
     const rec = await findContainer(ctx.paths, p.positional[0]!);
     if (rec.State.Running) throw new BerthError('EBAD_STATE', `container ${rec.Name} is already running: use berth attach`);
-    const stdin = bool(p, 'interactive') || rec.Config.Tty ? 'inherit' : 'ignore';
     // Docker: the detach keys work when stdin (-i) is attached to a terminal and the container has one.
-    const detachKeys = rec.Config.Tty && bool(p, 'interactive') && process.stdin.isTTY ? keys : undefined;
-    const launched = await launch(ctx.paths, rec.Id, { stdio: [stdin, 'inherit', 'inherit'], warn: ctx.warn, detachKeys });
-    const report = await waitForeground(launched);
+    const detachKeys = rec.Config.Tty && bool(p, 'interactive') && ctx.stdin.isTTY ? keys : undefined;
+    const launched = await launch(ctx.paths, rec.Id, {
+      stdio: containerStdio(ctx, [bool(p, 'interactive') || rec.Config.Tty, true, true]), warn: ctx.warn, detachKeys, launcher: ctx.launch,
+      cgroupOf: ctx.caller.cgroupOf,
+    });
+    const report = await waitForeground(launched, ctx.signals);
     if (!report) return 0; // detached: the container goes on in the background
-    if (bool(p, 'report')) process.stderr.write(formatReport(report));
+    if (bool(p, 'report')) ctx.stderr.write(formatReport(report));
     return report.exitCode;
   },
 };

@@ -64,11 +64,11 @@ export const stats: Command = {
       prev = next;
       const text = render(rows, format);
       if (bool(p, 'no-stream')) {
-        process.stdout.write(text);
+        ctx.stdout.write(text);
         return 0;
       }
       // Clear the screen and home the cursor, as docker stats does on a terminal.
-      process.stdout.write(process.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
+      ctx.stdout.write(ctx.stdout.isTTY ? `\x1b[2J\x1b[H${text}` : text);
     }
   },
 };
@@ -84,7 +84,7 @@ export const top: Command = {
   stopAtPositional: true,
   async run(ctx, p) {
     const rec = await findContainer(ctx.paths, p.positional[0]!);
-    process.stdout.write(formatTable(await topRows(ctx.paths, rec, p.positional.slice(1)), 0, 3));
+    ctx.stdout.write(formatTable(await topRows(ctx.paths, rec, p.positional.slice(1)), 0, 3));
     return 0;
   },
 };

@@ -22,7 +22,7 @@ export const stop: Command = {
   args: [1, -1],
   run(ctx, p) {
     const signal = str(p, 'signal');
-    return eachContainer(p.positional, async (ref) => {
+    return eachContainer(ctx, p.positional, async (ref) => {
       if (signal) {
         const store = new EngineStore(ctx.paths);
         const rec = store.find(ref);

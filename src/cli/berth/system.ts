@@ -41,7 +41,7 @@ export const system: Command = {
   args: [1, 1],
   async run(ctx, p) {
     if (p.positional[0] !== 'df') {
-      process.stderr.write(`berth: unknown command "system ${p.positional[0]}": supported: system df, system events\n`);
+      ctx.stderr.write(`berth: unknown command "system ${p.positional[0]}": supported: system df, system events\n`);
       return 1;
     }
     const store = new EngineStore(ctx.paths);
@@ -55,7 +55,7 @@ export const system: Command = {
     }
     const active = all.filter((r) => r.State.Running).length;
     const pct = size ? ` (${Math.round((reclaimable / size) * 100)}%)` : '';
-    process.stdout.write(formatTable([
+    ctx.stdout.write(formatTable([
       ['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'],
       ['Images', '0', '0', '0B', '0B'],
       ['Containers', String(all.length), String(active), human(size), `${human(reclaimable)}${pct}`],

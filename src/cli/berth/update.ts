@@ -48,8 +48,8 @@ export const update: Command = {
     if (int(p, 'blkio-weight') !== undefined) f.BlkioWeight = int(p, 'blkio-weight');
     if (str(p, 'restart') !== undefined) f.RestartPolicy = restartPolicy(str(p, 'restart')!);
     if (!Object.keys(f).length) throw new BerthError('EINVALID_ARG', 'you must provide one or more flags when using this command: see berth update --help');
-    return eachContainer(p.positional, async (ref) => {
-      await updateEngineContainer(ctx.paths, (await findContainer(ctx.paths, ref)).Id, f);
+    return eachContainer(ctx, p.positional, async (ref) => {
+      await updateEngineContainer(ctx.paths, (await findContainer(ctx.paths, ref)).Id, f, ctx.caller.cgroupOf);
     });
   },
 };

@@ -34,11 +34,11 @@ export const wait: Command = {
         // Removed by --rm while we waited: Docker's wait still prints the code; here it comes
         // from the container's last `die` event.
         const exitCode = after?.State.ExitCode ?? lastExitCode(ctx.paths, rec.Id) ?? 0;
-        process.stdout.write(`${exitCode}\n`);
-        if (bool(p, 'report') && after?.Outcome) process.stderr.write(formatReport(after.Outcome));
+        ctx.stdout.write(`${exitCode}\n`);
+        if (bool(p, 'report') && after?.Outcome) ctx.stderr.write(formatReport(after.Outcome));
       } catch (err) {
         if (!(err instanceof BerthError)) throw err;
-        process.stderr.write(`berth: ${err.message}\n`);
+        ctx.stderr.write(`berth: ${err.message}\n`);
         code = 1;
       }
     }

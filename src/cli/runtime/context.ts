@@ -1,40 +1,17 @@
 /**
- * What every berth-runtime command gets: the global options and the logger.
+ * What every berth-runtime command gets: its caller (../io.ts), the global options and the logger.
  */
-import { appendFileSync } from 'node:fs';
-import type { HelperLauncher } from '../../runtime/helper.js';
 import type { FlagSpec, Parsed } from '../args.js';
+import { appendForCaller, type CommandIO } from '../io.js';
 
-/**
- * Where a command runs: the caller's working directory and output, and, in the runtime server
- * (src/server/), the caller's pid and the launcher that turns the caller's client into the helper.
- */
-export interface RuntimeIO {
-  /** The caller's working directory: relative paths on the command line are relative to it. */
-  cwd: string;
-  out(text: string): void;
-  err(text: string): void;
-  /** Set in the runtime server: the client's pid (its cgroup is the caller's). */
-  callerPid?: number;
-  /** Set in the runtime server: the helper is the client itself (HelperSession over the connection). */
-  launch?: HelperLauncher;
-}
-
-/** The IO of a berth-runtime process run directly (the cold path). */
-export function processIO(): RuntimeIO {
-  return {
-    cwd: process.cwd(),
-    out: (text) => { process.stdout.write(text); },
-    err: (text) => { process.stderr.write(text); },
-  };
-}
-
-export interface RuntimeContext extends RuntimeIO {
+/** A berth-runtime invocation: its caller (CommandIO) and its global options. */
+export interface RuntimeContext extends CommandIO {
   /** `--root`: the directory holding container state. */
   root: string;
   debug: boolean;
-  /** True in the runtime server: the process is shared, signals are not the caller's. */
-  server: boolean;
+  /** Text to the caller's stdout and stderr. */
+  out(text: string): void;
+  err(text: string): void;
   /** A command-line path made absolute against the caller's working directory. */
   path(p: string): string;
   /** Write a log entry to `--log` in the chosen format (and nothing when no log is set). */
@@ -59,8 +36,11 @@ export interface Command {
   coldOnly?(p: Parsed, ctx: RuntimeContext): boolean;
 }
 
-/** A logger like runc's logrus: `--log-format json` writes {"level","msg","time"} lines. */
-export function makeLogger(file: string | undefined, format: string, debug: boolean, err: RuntimeIO['err']): RuntimeContext['log'] {
+/**
+ * A logger like runc's logrus: `--log-format json` writes {"level","msg","time"} lines. A log
+ * file it makes gets the caller's umask.
+ */
+export function makeLogger(file: string | undefined, format: string, debug: boolean, err: (text: string) => void, umask: number): RuntimeContext['log'] {
   return (level, msg) => {
     if (level === 'debug' && !debug) return;
     if (!file) {
@@ -72,7 +52,7 @@ export function makeLogger(file: string | undefined, format: string, debug: bool
       ? JSON.stringify({ level, msg, time })
       : `time="${time}" level=${level} msg=${JSON.stringify(msg)}`;
     try {
-      appendFileSync(file, line + '\n');
+      appendForCaller({ umask }, file, line + '\n');
     } catch {
       // A log that cannot be written must not hide the error being logged.
     }

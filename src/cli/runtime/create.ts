@@ -1,6 +1,7 @@
 /** `berth-runtime create [flags] ID`: create a container from a bundle, blocked until `start`. */
 import { bool, int, str, type FlagSpec, type Parsed } from '../args.js';
 import { createContainer, type CreateOptions } from '../../runtime/create.js';
+import { chmodForCaller, containerStdio } from '../io.js';
 import type { Command, RuntimeContext } from './context.js';
 
 export const createFlags: FlagSpec[] = [
@@ -22,10 +23,21 @@ export function createOptions(ctx: RuntimeContext, p: Parsed): CreateOptions {
     noPivot: bool(p, 'no-pivot'),
     noNewKeyring: bool(p, 'no-new-keyring'),
     preserveFds: int(p, 'preserve-fds'),
+    stdio: containerStdio(ctx, [true, true, true]),
     launch: ctx.launch,
     cgroupOf: ctx.callerPid,
     warn: (m) => ctx.warn(m),
   };
+}
+
+/** The `--pid-file` just written gets the caller's umask (this process may have another). */
+export function pidFileForCaller(ctx: RuntimeContext, opts: CreateOptions): void {
+  if (!opts.pidFile) return;
+  try {
+    chmodForCaller(ctx, opts.pidFile);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; // the caller removed it already
+  }
 }
 
 export const create: Command = {
@@ -35,7 +47,9 @@ export const create: Command = {
   flags: [...createFlags],
   args: [1, 1],
   async run(ctx, p) {
-    const { session } = await createContainer(ctx.root, p.positional[0]!, createOptions(ctx, p));
+    const opts = createOptions(ctx, p);
+    const { session } = await createContainer(ctx.root, p.positional[0]!, opts);
+    pidFileForCaller(ctx, opts);
     session.detach();
     return 0;
   },

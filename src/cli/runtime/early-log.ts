@@ -7,7 +7,7 @@
 import { makeLogger, type RuntimeContext } from './context.js';
 
 /** A logger for `argv` as far as it can be made out, or undefined when there is no `--log`. */
-export function earlyLogger(argv: string[], at: (p: string) => string, err: (s: string) => void): RuntimeContext['log'] | undefined {
+export function earlyLogger(argv: string[], at: (p: string) => string, err: (s: string) => void, umask: number): RuntimeContext['log'] | undefined {
   let file: string | undefined;
   let format = 'text';
   for (let i = 0; i < argv.length; i++) {
@@ -18,5 +18,5 @@ export function earlyLogger(argv: string[], at: (p: string) => string, err: (s: 
     if (name === 'log' && value !== undefined) file = value;
     else if (name === 'log-format' && value === 'json') format = 'json';
   }
-  return file === undefined ? undefined : makeLogger(at(file), format, false, err);
+  return file === undefined ? undefined : makeLogger(at(file), format, false, err, umask);
 }

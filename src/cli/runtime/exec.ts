@@ -9,6 +9,7 @@ import { bool, int, list, str } from '../args.js';
 import { execInContainer } from '../../runtime/exec.js';
 import { openContainer } from '../../runtime/lifecycle.js';
 import { BerthError } from '../../util/errors.js';
+import { containerStdio } from '../io.js';
 import type { Command, RuntimeContext } from './context.js';
 
 export const exec: Command = {
@@ -45,6 +46,7 @@ export const exec: Command = {
       consoleSocket: path('console-socket'),
       preserveFds: int(p, 'preserve-fds'),
       cgroups: list(p, 'cgroup'),
+      stdio: containerStdio(ctx, [true, true, true]),
       launch: ctx.launch,
     });
   },

@@ -9,7 +9,8 @@ import { DEFAULT_ROOT } from '../../runtime/store.js';
 import { BerthError } from '../../util/errors.js';
 import { resolve } from 'node:path';
 import { earlyLogger } from './early-log.js';
-import { makeLogger, processIO, type Command, type RuntimeContext, type RuntimeIO } from './context.js';
+import { makeLogger, type Command, type RuntimeContext } from './context.js';
+import type { CommandIO } from '../io.js';
 import { create } from './create.js';
 import { start } from './start.js';
 import { run } from './run.js';
@@ -59,14 +60,19 @@ function commandHelp(c: Command): string {
 export const COLD = -1;
 
 /**
- * Run berth-runtime with these arguments; resolves to the exit code. `io` is the caller's side:
- * this process's own by default, a client's in the runtime server (src/server/), where the result
- * may also be COLD.
+ * Run berth-runtime with these arguments for the caller `io`; resolves to the exit code. `io` is
+ * this process's own in bin/berth-runtime.js (processIO), a client's in the runtime server
+ * (src/server/), where the result may also be COLD (`io.served`).
+ *
+ * @example
+ *   const code = await main(['--root', '/run/x', 'state', 'c1'], processIO());
  */
-export async function main(argv: string[], io: RuntimeIO = processIO()): Promise<number> {
+export async function main(argv: string[], io: CommandIO): Promise<number> {
   const noLog: RuntimeContext['log'] = () => {};
   let log = noLog;
   const at = (p: string) => resolve(io.cwd, p);
+  const out = (text: string) => { io.stdout.write(text); };
+  const errOut = (text: string) => { io.stderr.write(text); };
   try {
     const g = parseArgs(argv, GLOBAL_FLAGS, { stopAtPositional: true });
     const format = str(g, 'log-format') ?? 'text';
@@ -74,14 +80,14 @@ export async function main(argv: string[], io: RuntimeIO = processIO()): Promise
       throw new BerthError('EINVALID_ARG', `invalid log-format ${JSON.stringify(format)}: use text or json`);
     }
     const logFile = str(g, 'log');
-    log = makeLogger(logFile === undefined ? undefined : at(logFile), format, bool(g, 'debug'), io.err);
+    log = makeLogger(logFile === undefined ? undefined : at(logFile), format, bool(g, 'debug'), errOut, io.umask);
     if (bool(g, 'version')) {
-      io.out(`berth-runtime version ${VERSION}\nspec: 1.2.0\n`);
+      out(`berth-runtime version ${VERSION}\nspec: 1.2.0\n`);
       return 0;
     }
     const [name, ...rest] = g.positional;
     if (!name || bool(g, 'help') || name === 'help') {
-      io.out(usage());
+      out(usage());
       return name || bool(g, 'help') ? 0 : 1;
     }
     if (bool(g, 'systemd-cgroup')) {
@@ -94,7 +100,7 @@ export async function main(argv: string[], io: RuntimeIO = processIO()): Promise
       command: cmd.name, stopAtPositional: cmd.name === 'exec' || cmd.name === 'kill',
     });
     if (bool(p, 'help')) {
-      io.out(commandHelp(cmd));
+      out(commandHelp(cmd));
       return 0;
     }
     // exec and kill stop at the id; flags may still follow it for exec's own options.
@@ -113,20 +119,21 @@ export async function main(argv: string[], io: RuntimeIO = processIO()): Promise
       ...io,
       root: at(str(g, 'root') ?? DEFAULT_ROOT),
       debug: bool(g, 'debug'),
-      server: io.launch !== undefined,
       path: at,
+      out,
+      err: errOut,
       log,
-      warn: (msg) => { log('warning', msg); io.err(`warning: ${msg}\n`); },
+      warn: (msg) => { log('warning', msg); errOut(`warning: ${msg}\n`); },
     };
-    if (ctx.server && cmd.coldOnly?.(p, ctx)) return COLD;
+    if (io.served && cmd.coldOnly?.(p, ctx)) return COLD;
     log('debug', `${cmd.name} ${rest.join(' ')}`);
     return await cmd.run(ctx, p);
   } catch (err) {
     const msg = err instanceof BerthError ? err.message : `internal error: ${(err as Error)?.stack ?? String(err)}`;
     // The global flags themselves may be what failed: find --log by hand (early-log.ts).
-    if (log === noLog) log = earlyLogger(argv, at, io.err) ?? noLog;
+    if (log === noLog) log = earlyLogger(argv, at, errOut, io.umask) ?? noLog;
     log('error', msg);
-    io.err(`berth-runtime: ${msg}\n`);
+    errOut(`berth-runtime: ${msg}\n`);
     return 1;
   }
 }

@@ -7,7 +7,7 @@ import { bool } from '../args.js';
 import { createContainer } from '../../runtime/create.js';
 import { deleteContainer } from '../../runtime/lifecycle.js';
 import type { Command } from './context.js';
-import { createFlags, createOptions } from './create.js';
+import { createFlags, createOptions, pidFileForCaller } from './create.js';
 
 const FORWARDED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH'];
 
@@ -23,14 +23,16 @@ export const run: Command = {
     const detach = bool(p, 'detach');
     // Created and started in one step (no exec fifo): an init that fails on the way is
     // create's error, with the helper's account of it.
-    const { session, record } = await createContainer(ctx.root, id, { ...createOptions(ctx, p), monitor: !detach, start: true, warn: (m) => ctx.warn(m) });
-    // Run directly, this process receives the caller's signals and passes them to the init. In
-    // the runtime server the monitor is the caller's own berth-runtime process and forwards them.
+    const opts = createOptions(ctx, p);
+    const { session, record } = await createContainer(ctx.root, id, { ...opts, monitor: !detach, start: true, warn: (m) => ctx.warn(m) });
+    pidFileForCaller(ctx, opts);
+    // Run directly, this process receives the caller's signals (ctx.signals) and passes them to
+    // the init. In the runtime server the monitor is the caller's own berth-runtime process and
+    // forwards them (its ctx.signals never fire).
     const forward = (sig: NodeJS.Signals) => {
       try { process.kill(record.pid!, sig); } catch { /* it exited meanwhile */ }
     };
-    const forwarding = !detach && !ctx.server;
-    if (forwarding) for (const sig of FORWARDED) process.on(sig, forward);
+    const unforward = detach ? [] : FORWARDED.map((sig) => ctx.signals.on(sig, forward));
     try {
       if (detach) {
         session.detach();
@@ -48,7 +50,7 @@ export const run: Command = {
       if (!bool(p, 'keep')) await deleteContainer(ctx.root, id, true, (m) => ctx.warn(m));
       return code;
     } finally {
-      if (forwarding) for (const sig of FORWARDED) process.off(sig, forward);
+      for (const off of unforward) off();
     }
   },
 };

@@ -1,6 +1,7 @@
 /** `berth-runtime spec [--rootless] [--bundle DIR]`: write a default config.json, as runc does. */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chmodForCaller } from '../io.js';
 import { bool, str } from '../args.js';
 import { defaultSpec } from '../../oci/defaults.js';
 import { BerthError } from '../../util/errors.js';
@@ -18,7 +19,8 @@ export const spec: Command = {
   run(ctx, p) {
     const file = join(ctx.path(str(p, 'bundle') ?? '.'), 'config.json');
     if (existsSync(file)) throw new BerthError('EEXISTS', `file ${file} exists: remove it first`);
-    writeFileSync(file, JSON.stringify(defaultSpec({ rootless: bool(p, 'rootless') }), null, '\t') + '\n');
+    writeFileSync(file, JSON.stringify(defaultSpec({ rootless: bool(p, 'rootless') }), null, '\t') + '\n', { flag: 'wx' });
+    chmodForCaller(ctx, file);
     return 0;
   },
 };

@@ -39,7 +39,7 @@ export const update: Command = {
   // `-r -` reads the caller's stdin, which the runtime server does not have.
   coldOnly: (p) => str(p, 'resources') === '-',
   async run(ctx, p) {
-    await updateContainer(ctx.root, p.positional[0]!, resourcesFrom(p, ctx.path));
+    await updateContainer(ctx.root, p.positional[0]!, resourcesFrom(p, ctx.path, ctx.stdin.fd));
     return 0;
   },
 };
@@ -51,12 +51,13 @@ function num(p: Parsed, flag: string): number | undefined {
   return Number(v);
 }
 
-/** The resources an update asks for: the file's, or the flags'. */
-export function resourcesFrom(p: Parsed, at: (path: string) => string = (x) => x): LinuxResources {
+/** The resources an update asks for: the file's (`-`: the caller's stdin, fd `stdin`), or the flags'. */
+export function resourcesFrom(p: Parsed, at: (path: string) => string = (x) => x, stdin?: number): LinuxResources {
   const file = str(p, 'resources');
   if (file) {
     try {
-      return JSON.parse(readFileSync(file === '-' ? 0 : at(file), 'utf8')) as LinuxResources;
+      if (file === '-' && stdin === undefined) throw new Error('this caller\'s stdin cannot be read here');
+      return JSON.parse(readFileSync(file === '-' ? stdin! : at(file), 'utf8')) as LinuxResources;
     } catch (err) {
       throw new BerthError('EINVALID_ARG', `--resources ${file}: ${(err as Error).message}`);
     }

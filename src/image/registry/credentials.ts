@@ -6,7 +6,7 @@
  * "https://index.docker.io/v1/" as Docker does.
  */
 import { mkdir, readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../../util/errors.js';
 import { writeFileAtomic } from '../atomic.js';
@@ -19,9 +19,12 @@ export interface Credentials {
 
 interface ConfigFile { auths?: Record<string, { auth?: string; username?: string; password?: string }>; [k: string]: unknown }
 
-/** The directory holding config.json. */
-export function configDir(): string {
-  return process.env.BERTH_CONFIG_DIR ?? join(homedir(), '.config', 'berth');
+/**
+ * The directory holding config.json, for a caller with environment `env`: $BERTH_CONFIG_DIR, else
+ * $HOME/.config/berth (without HOME: the home directory of this process's user, from passwd).
+ */
+export function configDir(env: Readonly<Record<string, string | undefined>> = {}): string {
+  return env.BERTH_CONFIG_DIR ?? join(env.HOME || userInfo().homedir, '.config', 'berth');
 }
 
 const key = (registry: string): string => (registry === 'docker.io' ? 'https://index.docker.io/v1/' : registry);

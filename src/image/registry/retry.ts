@@ -36,8 +36,8 @@ export interface RetryPolicy {
   maxMs: number;
 }
 
-/** The default policy, adjusted by BERTH_REGISTRY_BACKOFF_MS and BERTH_REGISTRY_ATTEMPTS. */
-export function retryPolicy(env: NodeJS.ProcessEnv = process.env): RetryPolicy {
+/** The default policy, adjusted by BERTH_REGISTRY_BACKOFF_MS and BERTH_REGISTRY_ATTEMPTS of the caller's environment `env`. */
+export function retryPolicy(env: Readonly<Record<string, string | undefined>> = {}): RetryPolicy {
   const p: RetryPolicy = { attempts: 5, baseMs: 250, maxMs: 10_000 };
   const b = env.BERTH_REGISTRY_BACKOFF_MS;
   if (b) {

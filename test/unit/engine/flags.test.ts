@@ -28,7 +28,7 @@ test('bad sizes and cpus name the flag and value', () => {
 });
 
 test('-e KEY takes the value from the environment and drops unset keys', () => {
-  const r = requestFromFlags({ env: ['A=1', 'B', 'C'] }, undefined, ['true'], { B: 'two' });
+  const r = requestFromFlags({ env: ['A=1', 'B', 'C'] }, undefined, ['true'], { env: { B: 'two' }, cwd: '/' });
   assert.deepEqual(r.config.Env, ['A=1', 'B=two']);
 });
 

@@ -14,7 +14,7 @@ const IMAGE: ImageRunConfig = {
 };
 
 function merged(flags: FlagValues, cmd: string[] = []): ReturnType<typeof requestFromFlags>['config'] {
-  const c = requestFromFlags(flags, 'img', cmd, {}).config;
+  const c = requestFromFlags(flags, 'img', cmd, { env: {}, cwd: '/' }).config;
   applyImageConfig(c, IMAGE);
   return c;
 }
@@ -46,7 +46,7 @@ test('-e overrides by name, the flags first then the rest of the image env; -u, 
 });
 
 test('an image without config leaves Docker defaults', () => {
-  const c = requestFromFlags({}, 'img', ['true'], {}).config;
+  const c = requestFromFlags({}, 'img', ['true'], { env: {}, cwd: '/' }).config;
   applyImageConfig(c, {});
   assert.deepEqual([c.Entrypoint, c.Cmd, c.Env, c.User, c.WorkingDir, c.StopSignal, c.ExposedPorts, c.Volumes], [null, ['true'], [], '', '', undefined, undefined, undefined]);
 });

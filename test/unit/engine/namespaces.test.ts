@@ -16,7 +16,7 @@ const ctx: SpecContext = {
 };
 
 function spec(flags: Record<string, string>, joinPids: SpecContext['joinPids'] = {}) {
-  const r = requestFromFlags(flags, undefined, ['sh'], {});
+  const r = requestFromFlags(flags, undefined, ['sh'], { env: {}, cwd: '/' });
   adaptHostConfig(r.hostConfig, HOST);
   validateHostConfig(r.hostConfig, HOST);
   return buildSpec(r.config, r.hostConfig, { ...ctx, joinPids });
@@ -65,7 +65,7 @@ test('namespace flags: Docker-like one-line errors and conflicts', () => {
   assert.throws(() => spec({ network: 'bridge' }), /invalid --network "bridge": .*container:NAME \(bridge networks are not supported yet\)/);
   assert.throws(() => spec({ uts: 'container:' }), /invalid --uts "container:"/);
   assert.throws(() => spec({ userns: 'nope' }), /invalid --userns "nope"/);
-  const hc = requestFromFlags({ network: 'container:x' }, undefined, ['sh'], {}).hostConfig;
+  const hc = requestFromFlags({ network: 'container:x' }, undefined, ['sh'], { env: {}, cwd: '/' }).hostConfig;
   assert.throws(() => checkNamespaceConflicts(hc, 'myhost'), /^BerthError: conflicting options: --hostname and --network\/--uts container:NAME/);
   assert.throws(() => checkNamespaceConflicts({ ...hc, NetworkMode: 'host', UsernsMode: '0:100000:65536' }, ''), /--userns with a mapping and --network host/);
   assert.doesNotThrow(() => checkNamespaceConflicts(hc, ''));

@@ -19,7 +19,7 @@ const ctx: SpecContext = {
 };
 
 function spec(flags: Record<string, string | boolean | number | string[]>, cmd = ['sh']) {
-  const r = requestFromFlags(flags, undefined, cmd, {});
+  const r = requestFromFlags(flags, undefined, cmd, { env: {}, cwd: '/' });
   adaptHostConfig(r.hostConfig, { ncpu: 2, cpus: '0-1', mems: '0', swapAccounting: true });
   return buildSpec(r.config, r.hostConfig, ctx);
 }

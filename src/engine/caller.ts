@@ -1,0 +1,40 @@
+/**
+ * What the engine takes from the caller of a command besides its paths: the settings that came
+ * from the process itself before (its cgroup, its environment), so that one process can run
+ * commands for several callers. The CLI builds it from the command's CommandIO (src/cli/io.ts);
+ * the TypeScript API from its options. Everything is optional: absent means this process's own
+ * cgroup and the built-in defaults.
+ */
+import type { ImageOptions } from '../image/index.js';
+import type { Driver } from '../storage/index.js';
+import { retryPolicy } from '../image/registry/retry.js';
+import { configDir } from '../image/registry/credentials.js';
+
+/** The caller's side of an engine operation. */
+export interface EngineCaller {
+  /**
+   * The caller's pid: a relative cgroup path (`--cgroup-parent`) goes below its cgroups
+   * (/proc/<pid>/cgroup), as if it had run the engine itself. Absent: this process's.
+   */
+  cgroupOf?: number;
+  /** How an image is pulled for the caller: its credentials, insecure registries and retries. */
+  image?: Pick<ImageOptions, 'configDir' | 'insecure' | 'retry'>;
+  /** `BERTH_STORAGE_DRIVER`: how a container's root filesystem is made from an image. */
+  storageDriver?: Driver;
+}
+
+/**
+ * The settings a caller's environment gives the engine: BERTH_CONFIG_DIR (or HOME),
+ * BERTH_INSECURE_REGISTRIES, BERTH_REGISTRY_BACKOFF_MS / _ATTEMPTS, BERTH_STORAGE_DRIVER.
+ *
+ * @example
+ *   const caller = { cgroupOf: clientPid, ...callerFromEnv({ HOME: '/root', BERTH_STORAGE_DRIVER: 'copy' }) };
+ */
+export function callerFromEnv(env: Readonly<Record<string, string | undefined>>): EngineCaller {
+  const insecure = (env.BERTH_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
+  const driver = env.BERTH_STORAGE_DRIVER;
+  return {
+    image: { configDir: configDir(env), retry: retryPolicy(env), ...(insecure.length ? { insecure } : {}) },
+    ...(driver !== undefined ? { storageDriver: driver as Driver } : {}),
+  };
+}
