@@ -57,26 +57,22 @@ static void open_dirfile(struct dirfile *f, const char *op, char *path)
 	f->name = slash + 1;
 }
 
-/* Handle `stdin-fifo` and `winsize-file`; returns 0 for any other op. */
-int attach_parent_op(struct msg *m)
+/* `stdin-fifo`: the fifo `berth attach` writes to, and the pipe that becomes the child's stdin. */
+void op_stdin_fifo(struct plan *p, struct msg *m)
 {
-	const char *op = m->f[0];
-	if (!strcmp(op, "stdin-fifo")) {
-		NEED(m, 2, "stdin-fifo");
-		g_once = !strcmp(m->f[2], "1");
-		open_dirfile(&g_fifo, "stdin-fifo", m->f[1]);
-		g_in_fd = openat(g_fifo.dir, g_fifo.name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		if (g_in_fd < 0)
-			die_errno("stdin-fifo: open %s", g_fifo.name);
-		if (pipe2(g_in_pipe, O_CLOEXEC) < 0)
-			die_errno("stdin-fifo: pipe");
-	} else if (!strcmp(op, "winsize-file")) {
-		NEED(m, 1, "winsize-file");
-		open_dirfile(&g_size, "winsize-file", m->f[1]);
-	} else {
-		return 0;
-	}
-	return 1;
+	g_once = !strcmp(m->f[2], "1");
+	open_dirfile(&g_fifo, "stdin-fifo", m->f[1]);
+	g_in_fd = openat(g_fifo.dir, g_fifo.name, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (g_in_fd < 0)
+		die_errno("stdin-fifo: open %s", g_fifo.name);
+	if (pipe2(g_in_pipe, O_CLOEXEC) < 0)
+		die_errno("stdin-fifo: pipe");
+}
+
+/* `winsize-file`: where `berth attach` leaves the terminal's size before it sends SIGWINCH. */
+void op_winsize_file(struct plan *p, struct msg *m)
+{
+	open_dirfile(&g_size, "winsize-file", m->f[1]);
 }
 
 /* In the container's init, right after the clone: stdin becomes the pipe's read end. */

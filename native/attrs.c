@@ -24,9 +24,8 @@
  * it is set to "possessor: all, user: view|read|search|link" (runc's permission) so the
  * process still holds it fully after the switch to process.user.
  */
-void op_keyring(struct msg *m)
+void op_keyring(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "keyring");
 	long id = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, m->f[1], 0, 0, 0);
 	if (id < 0) {
 		if (errno == ENOSYS)
@@ -38,18 +37,16 @@ void op_keyring(struct msg *m)
 }
 
 /* `personality` <persona (decimal: domain | flags)>: personality(2). */
-void op_personality(struct msg *m)
+void op_personality(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "personality");
 	unsigned long persona = (unsigned long)parse_num("personality", m->f[1], 10);
 	if (personality(persona) < 0)
 		die_errno("personality %s", m->f[1]);
 }
 
 /* `ioprio` <class> <level>: ioprio_set(IOPRIO_WHO_PROCESS, 0, class << 13 | level). */
-void op_ioprio(struct msg *m)
+void op_ioprio(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "ioprio");
 	long cls = (long)parse_num("ioprio", m->f[1], 10);
 	long lvl = (long)parse_num("ioprio", m->f[2], 10);
 	if (syscall(SYS_ioprio_set, IOPRIO_WHO_PROCESS, 0, (int)(cls << 13 | lvl)) < 0)
@@ -79,9 +76,8 @@ static uint64_t parse_u64(const char *op, const char *s)
 }
 
 /* `sched` <policy> <flags> <nice> <priority> <runtime> <deadline> <period>: sched_setattr(2). */
-void op_sched(struct msg *m)
+void op_sched(struct plan *p, struct msg *m)
 {
-	NEED(m, 7, "sched");
 	struct sched_attr0 a = {
 		.size = sizeof(a),
 		.sched_policy = (uint32_t)parse_num("sched", m->f[1], 10),
@@ -107,9 +103,8 @@ void op_sched(struct msg *m)
  * and in the child after it was placed in its cgroup for execCPUAffinity.final (joining a v1
  * cpuset resets the affinity to the cpuset's CPUs, so final must come after that).
  */
-void op_affinity(struct msg *m)
+void op_affinity(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "affinity");
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	char *list = strdup(m->f[1]), *save = NULL;

@@ -126,9 +126,8 @@ void bpf_devices(const char *dir, const void *insns, size_t len)
 	close(dirfd);
 }
 
-void op_bpf_devices(struct msg *m)
+void op_bpf_devices(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "bpf-devices");
 	bpf_devices(m->f[1], m->f[2], m->len[2]);
 }
 

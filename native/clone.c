@@ -35,7 +35,6 @@
 /* `cgroup-fd` <dir>: keep an O_PATH fd of the cgroup v2 directory for CLONE_INTO_CGROUP. */
 void op_cgroup_fd(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "cgroup-fd");
 	if (p->cgroup_fd >= 0)
 		close(p->cgroup_fd);
 	p->cgroup_fd = open(m->f[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -78,10 +77,9 @@ void op_cgroup_enter(struct plan *p, struct msg *m)
  * a cgroup the helper did not enter, the v1 memory cgroup, where a tiny limit would OOM-kill
  * the helper itself.
  */
-void op_cgroup_self(struct msg *m)
+void op_cgroup_self(struct plan *p, struct msg *m)
 {
 	size_t bad;
-	NEED(m, 1, "cgroup-self");
 	if (move_self(m, &bad) < 0)
 		die_errno("cgroup-self: write 0 to %s/tasks", m->f[bad]);
 }
@@ -105,9 +103,8 @@ static int cgroup_leave(struct plan *p)
  * and makes the new one the one our children are born in (/proc/self/timens_offsets refers to
  * that one); the clone then freezes the offsets.
  */
-void op_timens(struct msg *m)
+void op_timens(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "timens");
 	if (unshare(CLONE_NEWTIME) < 0)
 		die_errno("timens: unshare time namespace");
 	if (m->len[1] == 0)

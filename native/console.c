@@ -33,7 +33,6 @@ static void send_fd(int sock, int fd, const char *name)
 
 void op_console(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "console");
 	if (p->console_fd < 0)
 		die("console: no console-socket in the plan");
 	/*

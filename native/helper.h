@@ -46,7 +46,26 @@ struct plan {
 	int front;       /* front mode (front.c): the helper runs in the berth-runtime client */
 	int front_rd;    /* front mode: the parent's end of the child's "ready" pipe, or -1 */
 	int front_wr;    /* front mode: the child's end, or -1 */
+	int monitor;     /* `monitor`: the parent stays as the child's parent */
+	long clone_flags; /* `clone`'s CLONE_NEW* flags; -1 until the op */
 };
+
+/* ops.c: the dispatch table generated from src/native/ops.ts (build/ops.gen.h) */
+#define OP_PARENT 1
+#define OP_CHILD 2
+struct op_def {
+	const char *name;
+	int side;  /* OP_PARENT, OP_CHILD or both */
+	int min;   /* fields after the name, at least */
+	int max;   /* at most; -1: a variadic list may follow */
+	void (*run)(struct plan *p, struct msg *m);
+};
+#include "build/ops.gen.h"
+extern const char *g_op;
+const struct op_def *op_find(const char *name);
+void op_check(const struct msg *m);
+void op_run(struct plan *p, struct msg *m, int side);
+int main_list_ops(void);
 
 /* proto.c */
 int write_all(int fd, const void *buf, size_t n); /* proto.c: 0, or -1 when the reader is gone */
@@ -57,6 +76,8 @@ void msg_free(struct msg *m);
 extern int g_sync_fd;
 __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
 __attribute__((noreturn, format(printf, 1, 2))) void die_errno(const char *fmt, ...);
+/* die() with an errno field but no strerror text appended (the message says it its own way) */
+__attribute__((noreturn, format(printf, 2, 3))) void die_with(int err, const char *fmt, ...);
 long long parse_num(const char *op, const char *s, int base);
 
 int proto_sendv(int fd, size_t n, const char *const *f, const size_t *len);
@@ -96,7 +117,6 @@ void cloexec_from(int first, int keep);
 void run_parent(struct plan *p);
 
 /* monitor.c: the detached monitor (log file, exit file, cleanup command) */
-int monitor_parent_op(struct msg *m);
 int monitor_detached_mode(void);
 int monitor_logging(void);
 const unsigned char *monitor_detach_keys(size_t *len);
@@ -105,7 +125,6 @@ int main_delay_exec(const char *ms, char **args);
 
 /* attach.c: the detached monitor's stdin fifo and terminal size, for `berth attach` */
 struct pollfd;
-int attach_parent_op(struct msg *m);
 void attach_child_stdio(void);
 void attach_begin(void);
 size_t attach_pollfds(struct pollfd *pf);
@@ -115,15 +134,10 @@ void monitor_child_stdio(void);
 __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs);
 
 /* clone.c */
-void op_cgroup_fd(struct plan *p, struct msg *m);
-void op_cgroup_enter(struct plan *p, struct msg *m);
-void op_cgroup_self(struct msg *m);
-void op_timens(struct msg *m);
 pid_t clone_child(struct plan *p, long flags, int *born_in);
 
 /* bpf.c */
 void bpf_devices(const char *dir, const void *insns, size_t len);
-void op_bpf_devices(struct msg *m);
 int main_bpf_devices(const char *dir);
 
 /* oom.c */
@@ -131,7 +145,6 @@ int main_oom_watch(const char *dir);
 
 /* fds.c: what the container's process may hold when the config's paths come into play */
 void seal_fds(struct plan *p);
-void op_chdir(struct plan *p, struct msg *m);
 
 /* child.c */
 __attribute__((noreturn)) void run_child(struct plan *p, size_t first_op);
@@ -143,17 +156,8 @@ int inroot_parent(struct plan *p, const char *path, int create, const char **las
 void fd_path(struct plan *p, int fd, const char *plain, char *buf, size_t n);
 
 /* mount.c */
-void op_rootfs(struct plan *p, struct msg *m);
-void op_mount(struct plan *p, struct msg *m);
-void op_propagation(struct plan *p, struct msg *m);
-void op_pivot(struct plan *p);
-void op_chroot(struct plan *p);
-void op_mask(struct plan *p, struct msg *m);
-void op_readonly(struct plan *p, struct msg *m);
-void op_remount(struct plan *p, struct msg *m);
 
 /* idmap.c: id-mapped mounts (detached trees made by the parent, attached by the child) */
-void op_idmap_tree(struct msg *m);
 void idmap_parent_close(void);
 int idmap_attach(const char *slot, int target_fd);
 int main_idmapped_overlay(const char *layers, const char *uidmap, const char *gidmap, const char *target, const char *options);
@@ -162,43 +166,22 @@ int main_idmapped_overlay(const char *layers, const char *uidmap, const char *gi
 void copy_tree(int from, int to);
 
 /* nodes.c */
-void op_mknod(struct plan *p, struct msg *m);
-void op_bind_dev(struct plan *p, struct msg *m);
-void op_symlink(struct plan *p, struct msg *m);
 
 /* process.c */
-void op_rlimit(struct msg *m);
-void op_bounding(struct msg *m);
-void op_user(struct msg *m);
-void op_caps(struct msg *m);
-void op_ambient(struct msg *m);
-void op_seccomp(struct msg *m);
-void op_sysctl(struct msg *m);
-__attribute__((noreturn)) void op_exec(struct plan *p, struct msg *m);
-void op_lookup(struct plan *p, struct msg *m);
 
 /* tty.c: receive the pty master sent by the child's `console` op (SCM_RIGHTS); -1 if none */
 int recv_pty_master(int sock);
 
 /* console.c */
-void op_console(struct plan *p, struct msg *m);
 
 /* hook.c */
-void op_hook(struct plan *p, struct msg *m);
 
 /* attrs.c: session keyring, personality, I/O priority, scheduler, CPU affinity */
-void op_keyring(struct msg *m);
-void op_personality(struct msg *m);
-void op_ioprio(struct msg *m);
-void op_sched(struct msg *m);
-void op_affinity(struct msg *m);
 
 /* tty.c: a terminal in the foreground (console-local + the proxying monitor) */
-void op_console_local(struct plan *p);
 int tty_local(void);
 int tty_take_peer(void); /* the console-local peer for the detached monitor (monitor.c), or -1 */
 __attribute__((noreturn)) void monitor_tty(struct plan *p, pid_t pid, const int *fwd, size_t nfwd);
 
-#define NEED(m, k, op) do { if ((m)->n < (size_t)(k) + 1) die("%s: expected %d fields, got %zu", op, k, (m)->n - 1); } while (0)
 
 #endif

@@ -14,7 +14,6 @@
 
 void op_hook(struct plan *p, struct msg *m)
 {
-	NEED(m, 3, "hook");
 	const char *path = m->f[1];
 	long timeout = (long)parse_num("hook", m->f[2], 10);
 	long argc = (long)parse_num("hook", m->f[3], 10);

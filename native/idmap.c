@@ -126,9 +126,8 @@ static int userns_fd(const char *what, const char *uidmap, const char *gidmap, c
  * `idmap-tree` <slot> <source> <rec clone 0|1> <rec attr 0|1> <uid_map text> <gid_map text>
  * <userns path or "">: parent op, before any setns (host paths, host privileges).
  */
-void op_idmap_tree(struct msg *m)
+void op_idmap_tree(struct plan *p, struct msg *m)
 {
-	NEED(m, 7, "idmap-tree");
 	long slot = (long)parse_num("idmap-tree", m->f[1], 10);
 	if (slot != nslots || slot >= MAX_SLOTS)
 		die("idmap-tree: slot %ld out of order (expected %d)", slot, nslots);

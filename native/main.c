@@ -48,6 +48,8 @@ int main(int argc, char **argv)
 			printf("berth-helper %s\n", BERTH_VERSION);
 			return 0;
 		}
+		if (!strcmp(argv[1], "--ops"))
+			return main_list_ops(); /* ops.c: the table compiled in */
 		/* One-shot modes: no plan, no container; errors go to stderr (there is no sync fd). */
 		if (!strcmp(argv[1], "bpf-devices") && argc == 3)
 			return main_bpf_devices(argv[2]);
@@ -87,7 +89,7 @@ int helper_launch(char **argv)
 int helper_run(int sync_fd, int preserve)
 {
 	struct plan p = { .fifo_fd = -1, .console_fd = -1, .root_fd = -1, .cgroup_fd = -1,
-			  .front_rd = -1, .front_wr = -1 };
+			  .front_rd = -1, .front_wr = -1, .clone_flags = -1 };
 	p.sync_fd = sync_fd;
 	p.preserve = preserve;
 	g_sync_fd = p.sync_fd;
@@ -122,6 +124,7 @@ int helper_run(int sync_fd, int preserve)
 			msg_free(&m);
 			continue;
 		}
+		op_check(&m); /* ops.c: a known op with its fields, or nothing is done */
 		p.ops = realloc(p.ops, (p.nops + 1) * sizeof(*p.ops));
 		if (!p.ops)
 			die_errno("read plan");

@@ -72,54 +72,60 @@ const unsigned char *monitor_detach_keys(size_t *len)
 	return g_detach_len ? g_detach_keys : NULL;
 }
 
-/* Handle the monitor's parent ops; returns 0 for an op that is not one of them. */
-int monitor_parent_op(struct msg *m)
+/* `daemon`: leave the starting command's session (a Ctrl-C on its terminal must not reach us). */
+void op_daemon(struct plan *p, struct msg *m)
 {
-	const char *op = m->f[0];
-	if (!strcmp(op, "daemon")) {
-		if (setsid() < 0)
-			die_errno("daemon: setsid");
-	} else if (!strcmp(op, "log-file")) {
-		NEED(m, 1, "log-file");
-		g_log_fd = open(m->f[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-		if (g_log_fd < 0)
-			die_errno("log-file: open %s", m->f[1]);
-		if (pipe2(g_out.pipe, O_CLOEXEC) < 0 || pipe2(g_err.pipe, O_CLOEXEC) < 0)
-			die_errno("log-file: pipe");
-	} else if (!strcmp(op, "exit-file")) {
-		NEED(m, 1, "exit-file");
-		char *slash = strrchr(m->f[1], '/');
-		if (!slash || !slash[1])
-			die("exit-file: %s is not an absolute file path", m->f[1]);
-		*slash = 0;
-		g_exit_dir = open(m->f[1][0] ? m->f[1] : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (g_exit_dir < 0)
-			die_errno("exit-file: open directory %s", m->f[1]);
-		g_exit_name = slash + 1;
-	} else if (!strcmp(op, "exit-exec")) {
-		NEED(m, 1, "exit-exec");
-		g_exit_exec = calloc(m->n, sizeof(char *));
-		if (!g_exit_exec)
-			die_errno("exit-exec");
-		for (size_t i = 1; i < m->n; i++)
-			g_exit_exec[i - 1] = m->f[i];
-	} else if (!strcmp(op, "detach-keys")) {
-		NEED(m, 3, "detach-keys");
-		g_detach_keys = (const unsigned char *)m->f[1];
-		g_detach_len = m->len[1];
-		char *slash = strrchr(m->f[2], '/');
-		if (!slash || !slash[1])
-			die("detach-keys: %s is not an absolute file path", m->f[2]);
-		*slash = 0;
-		g_detach_dir = open(m->f[2][0] ? m->f[2] : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-		if (g_detach_dir < 0)
-			die_errno("detach-keys: open directory %s", m->f[2]);
-		g_detach_name = slash + 1;
-		g_detach_stdin = m->f[3];
-	} else {
-		return attach_parent_op(m); /* stdin-fifo, winsize-file: attach.c */
-	}
-	return 1;
+	if (setsid() < 0)
+		die_errno("daemon: setsid");
+}
+
+/* `log-file`: the json-file log and the two pipes that become the child's stdout and stderr. */
+void op_log_file(struct plan *p, struct msg *m)
+{
+	g_log_fd = open(m->f[1], O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (g_log_fd < 0)
+		die_errno("log-file: open %s", m->f[1]);
+	if (pipe2(g_out.pipe, O_CLOEXEC) < 0 || pipe2(g_err.pipe, O_CLOEXEC) < 0)
+		die_errno("log-file: pipe");
+}
+
+/* `exit-file`: its directory is opened now, so a later `setns mnt` does not change it. */
+void op_exit_file(struct plan *p, struct msg *m)
+{
+	char *slash = strrchr(m->f[1], '/');
+	if (!slash || !slash[1])
+		die("exit-file: %s is not an absolute file path", m->f[1]);
+	*slash = 0;
+	g_exit_dir = open(m->f[1][0] ? m->f[1] : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (g_exit_dir < 0)
+		die_errno("exit-file: open directory %s", m->f[1]);
+	g_exit_name = slash + 1;
+}
+
+/* `exit-exec`: the command that replaces the detached monitor once the exit file is written. */
+void op_exit_exec(struct plan *p, struct msg *m)
+{
+	g_exit_exec = calloc(m->n, sizeof(char *));
+	if (!g_exit_exec)
+		die_errno("exit-exec");
+	for (size_t i = 1; i < m->n; i++)
+		g_exit_exec[i - 1] = m->f[i];
+}
+
+/* `detach-keys`: the foreground terminal proxy may become the detached monitor. */
+void op_detach_keys(struct plan *p, struct msg *m)
+{
+	g_detach_keys = (const unsigned char *)m->f[1];
+	g_detach_len = m->len[1];
+	char *slash = strrchr(m->f[2], '/');
+	if (!slash || !slash[1])
+		die("detach-keys: %s is not an absolute file path", m->f[2]);
+	*slash = 0;
+	g_detach_dir = open(m->f[2][0] ? m->f[2] : "/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (g_detach_dir < 0)
+		die_errno("detach-keys: open directory %s", m->f[2]);
+	g_detach_name = slash + 1;
+	g_detach_stdin = m->f[3];
 }
 
 /* True when the plan asked for the detached monitor (it then replaces the foreground one). */

@@ -63,7 +63,6 @@ static int remount_bind(struct plan *p, int fd, const char *path, unsigned long 
 
 void op_rootfs(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "rootfs");
 	p->root = m->f[1];
 	unsigned long prop = (unsigned long)parse_num("rootfs", m->f[2], 10);
 	/* Without this, our mounts would propagate back into the host's shared mounts. */
@@ -79,7 +78,6 @@ void op_rootfs(struct plan *p, struct msg *m)
 
 void op_mount(struct plan *p, struct msg *m)
 {
-	NEED(m, 7, "mount");
 	const char *src = m->f[1], *target = m->f[2], *type = m->f[3], *data = m->f[5];
 	unsigned long flags = (unsigned long)parse_num("mount", m->f[4], 10);
 	/* Propagation flags make mount(2) change propagation only; apply them after mounting. */
@@ -127,7 +125,6 @@ void op_mount(struct plan *p, struct msg *m)
 
 void op_propagation(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "propagation");
 	char tp[PATH_MAX];
 	unsigned long flags = (unsigned long)parse_num("propagation", m->f[2], 10);
 	int fd = inroot_open(p, m->f[1], O_PATH, NULL);
@@ -153,7 +150,7 @@ static void after_root_change(struct plan *p)
  * pivot_root(".", ".") stacks the old root on top of the new one at "/"; we then detach it. The
  * old root is made rslave first so the detach cannot propagate to the host's mounts.
  */
-void op_pivot(struct plan *p)
+void op_pivot(struct plan *p, struct msg *m)
 {
 	int old = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (old < 0 || fchdir(plan_root(p)) < 0)
@@ -173,7 +170,7 @@ void op_pivot(struct plan *p)
 }
 
 /* --no-pivot (e.g. on a ramfs root where pivot_root fails): move ROOT over / and chroot. */
-void op_chroot(struct plan *p)
+void op_chroot(struct plan *p, struct msg *m)
 {
 	if (fchdir(plan_root(p)) < 0)
 		die_errno("chroot: chdir %s", p->root);
@@ -188,7 +185,6 @@ void op_chroot(struct plan *p)
 
 void op_mask(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "mask");
 	char tp[PATH_MAX];
 	struct stat st;
 	int fd = inroot_open(p, m->f[1], O_PATH, NULL);
@@ -206,7 +202,6 @@ void op_mask(struct plan *p, struct msg *m)
 
 void op_readonly(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "readonly");
 	char tp[PATH_MAX];
 	int fd = inroot_open(p, m->f[1], O_PATH, NULL);
 	if (fd < 0 && errno == ENOENT)
@@ -225,7 +220,6 @@ void op_readonly(struct plan *p, struct msg *m)
 
 void op_remount(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "remount");
 	unsigned long flags = (unsigned long)parse_num("remount", m->f[2], 10);
 	int fd = inroot_open(p, m->f[1], O_PATH, NULL);
 	if (fd < 0 || remount_bind(p, fd, m->f[1], flags, NULL) < 0)

@@ -26,9 +26,8 @@ static const struct { const char *name; int flag; } ns_types[] = {
  * setns(CLONE_NEWPID) and setns(CLONE_NEWTIME) only affect children created afterwards, which
  * is exactly what the clone below gives us; the others take effect in this process at once.
  */
-static void op_setns(struct msg *m)
+void op_setns(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "setns");
 	int flag = -1;
 	for (size_t i = 0; i < sizeof(ns_types) / sizeof(ns_types[0]); i++)
 		if (!strcmp(ns_types[i].name, m->f[1]))
@@ -43,9 +42,8 @@ static void op_setns(struct msg *m)
 	close(fd);
 }
 
-static void op_exec_fifo(struct plan *p, struct msg *m)
+void op_exec_fifo(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "exec-fifo");
 	if (mkfifo(m->f[1], 0622) < 0 && errno != EEXIST)
 		die_errno("exec-fifo: mkfifo %s", m->f[1]);
 	/* mkfifo's mode is masked by the umask (0022 makes it 0600), but the child opens the fifo
@@ -70,7 +68,7 @@ static void op_exec_fifo(struct plan *p, struct msg *m)
  * client (front mode) of a container run without -i: the caller's stdin must not reach it, as it
  * would not had the runtime spawned the helper with stdin ignored.
  */
-static void op_stdin_null(void)
+void op_stdin_null(struct plan *p, struct msg *m)
 {
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || dup2(fd, 0) < 0)
@@ -78,9 +76,8 @@ static void op_stdin_null(void)
 	close(fd);
 }
 
-static void op_console_socket(struct plan *p, struct msg *m)
+void op_console_socket(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "console-socket");
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(m->f[1]) >= sizeof(sa.sun_path))
 		die("console-socket: path too long: %s", m->f[1]);
@@ -129,6 +126,27 @@ static __attribute__((noreturn)) void monitor(struct plan *p, pid_t pid, const s
 	_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
+/* `monitor`: stay as the child's parent (the modes below, after "pid"). */
+void op_monitor(struct plan *p, struct msg *m)
+{
+	p->monitor = 1;
+}
+
+/* `cgroup-leave`: the dirs the helper moves back to right after the clone (clone.c). */
+void op_cgroup_leave(struct plan *p, struct msg *m)
+{
+	p->cg_leave = m;
+}
+
+/* `clone`: the last parent op; its flags end the parent's part of the plan. */
+void op_clone(struct plan *p, struct msg *m)
+{
+	long flags = (long)parse_num("clone", m->f[1], 10);
+	if (flags < 0)
+		die("clone: invalid flags %s", m->f[1]);
+	p->clone_flags = flags;
+}
+
 /*
  * Run the parent ops, then clone. A raw clone() with a NULL stack behaves like fork() (the child
  * runs on a copy-on-write copy of our stack) but takes CLONE_NEW* flags, so the child is born in
@@ -137,45 +155,10 @@ static __attribute__((noreturn)) void monitor(struct plan *p, pid_t pid, const s
 void run_parent(struct plan *p)
 {
 	size_t i;
-	int mon = 0;
-	long flags = -1;
-	for (i = 0; i < p->nops && flags < 0; i++) {
-		struct msg *m = &p->ops[i];
-		const char *op = m->f[0];
-		if (!strcmp(op, "setns"))
-			op_setns(m);
-		else if (!strcmp(op, "exec-fifo"))
-			op_exec_fifo(p, m);
-		else if (!strcmp(op, "console-socket"))
-			op_console_socket(p, m);
-		else if (!strcmp(op, "stdin-null"))
-			op_stdin_null();
-		else if (!strcmp(op, "console-local"))
-			op_console_local(p); /* tty.c */
-		else if (!strcmp(op, "affinity"))
-			op_affinity(m); /* attrs.c: execCPUAffinity.initial, inherited by the child */
-		else if (!strcmp(op, "bpf-devices"))
-			op_bpf_devices(m);
-		else if (!strcmp(op, "cgroup-fd"))
-			op_cgroup_fd(p, m);
-		else if (!strcmp(op, "cgroup-enter"))
-			op_cgroup_enter(p, m); /* clone.c */
-		else if (!strcmp(op, "cgroup-leave"))
-			p->cg_leave = m;
-		else if (!strcmp(op, "idmap-tree"))
-			op_idmap_tree(m); /* idmap.c */
-		else if (!strcmp(op, "timens"))
-			op_timens(m);
-		else if (!strcmp(op, "monitor"))
-			mon = 1;
-		else if (monitor_parent_op(m))
-			; /* daemon, log-file, exit-file, exit-exec: monitor.c */
-		else if (!strcmp(op, "clone")) {
-			NEED(m, 1, "clone");
-			flags = (long)parse_num("clone", m->f[1], 10);
-		} else
-			die("%s: not a parent op (expected before clone)", op);
-	}
+	for (i = 0; i < p->nops && p->clone_flags < 0; i++)
+		op_run(p, &p->ops[i], OP_PARENT); /* ops.c */
+	long flags = p->clone_flags;
+	int mon = p->monitor;
 	if (flags < 0)
 		die("plan has no clone op");
 	sigset_t block, old;

@@ -44,9 +44,8 @@ static rlim_t parse_rlim(const char *s)
 	return (rlim_t)v;
 }
 
-void op_rlimit(struct msg *m)
+void op_rlimit(struct plan *p, struct msg *m)
 {
-	NEED(m, 3, "rlimit");
 	int res = (int)parse_num("rlimit", m->f[1], 10);
 	struct rlimit rl = { parse_rlim(m->f[2]), parse_rlim(m->f[3]) };
 	if (setrlimit(res, &rl) < 0)
@@ -54,9 +53,8 @@ void op_rlimit(struct msg *m)
 }
 
 /* PR_CAPBSET_DROP each capability the kernel knows (EINVAL marks the end) that is not kept. */
-void op_bounding(struct msg *m)
+void op_bounding(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "bounding");
 	uint64_t keep = parse_mask("bounding", m->f[1]);
 	for (int cap = 0; cap < 64; cap++) {
 		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0)
@@ -66,9 +64,8 @@ void op_bounding(struct msg *m)
 	}
 }
 
-void op_user(struct msg *m)
+void op_user(struct plan *p, struct msg *m)
 {
-	NEED(m, 3, "user");
 	uid_t uid = (uid_t)parse_num("user", m->f[1], 10);
 	gid_t gid = (gid_t)parse_num("user", m->f[2], 10);
 	gid_t groups[NGROUPS_MAX];
@@ -92,9 +89,8 @@ void op_user(struct msg *m)
 		die_errno("user: setresuid %u", uid);
 }
 
-void op_caps(struct msg *m)
+void op_caps(struct plan *p, struct msg *m)
 {
-	NEED(m, 3, "caps");
 	uint64_t e = parse_mask("caps", m->f[1]), pm = parse_mask("caps", m->f[2]), i = parse_mask("caps", m->f[3]);
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct d[2] = {
@@ -105,9 +101,8 @@ void op_caps(struct msg *m)
 		die_errno("caps: capset effective %s permitted %s inheritable %s", m->f[1], m->f[2], m->f[3]);
 }
 
-void op_ambient(struct msg *m)
+void op_ambient(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "ambient");
 	uint64_t mask = parse_mask("ambient", m->f[1]);
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
 		die_errno("ambient: clear");
@@ -116,9 +111,8 @@ void op_ambient(struct msg *m)
 			die_errno("ambient: raise capability %d", cap);
 }
 
-void op_seccomp(struct msg *m)
+void op_seccomp(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "seccomp");
 	unsigned flags = (unsigned)parse_num("seccomp", m->f[1], 10);
 	if (m->len[2] == 0 || m->len[2] % sizeof(struct sock_filter) || m->len[2] / sizeof(struct sock_filter) > 0xffff)
 		die("seccomp: program of %zu bytes is not a whole number of 8-byte instructions", m->len[2]);
@@ -127,9 +121,8 @@ void op_seccomp(struct msg *m)
 		die_errno("seccomp: load filter of %u instructions with flags %u", prog.len, flags);
 }
 
-void op_sysctl(struct msg *m)
+void op_sysctl(struct plan *p, struct msg *m)
 {
-	NEED(m, 2, "sysctl");
 	char path[PATH_MAX];
 	snprintf(path, sizeof(path), "/proc/sys/%s", m->f[1]);
 	for (char *c = path + 10; *c; c++)
@@ -156,7 +149,6 @@ static const char *env_path(char **env)
  */
 void op_lookup(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "lookup");
 	seal_fds(p); /* fds.c: the path is the config's */
 	const char *name = m->f[1];
 	struct stat st;
@@ -164,7 +156,7 @@ void op_lookup(struct plan *p, struct msg *m)
 		if (stat(name, &st) < 0)
 			die_errno("exec: %s", name);
 		if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0)
-			die("exec: %s: %s", name, strerror(S_ISDIR(st.st_mode) ? EISDIR : EACCES));
+			die_with(S_ISDIR(st.st_mode) ? EISDIR : EACCES, "exec: %s: %s", name, strerror(S_ISDIR(st.st_mode) ? EISDIR : EACCES));
 		return;
 	}
 	static char *noenv[] = { NULL };
@@ -178,7 +170,7 @@ void op_lookup(struct plan *p, struct msg *m)
 			return;
 		path += len + (end ? 1 : 0);
 	}
-	die("exec: %s: executable file not found in $PATH", name);
+	die_with(ENOENT, "exec: %s: executable file not found in $PATH", name);
 }
 
 /*
@@ -187,7 +179,6 @@ void op_lookup(struct plan *p, struct msg *m)
  */
 void op_exec(struct plan *p, struct msg *m)
 {
-	NEED(m, 1, "exec");
 	seal_fds(p); /* fds.c: the path is the config's */
 	static char *noenv[] = { NULL };
 	char **env = p->env ? p->env : noenv;

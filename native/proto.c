@@ -188,8 +188,13 @@ int proto_sendv(int fd, size_t n, const char *const *f, const size_t *len)
 	return r;
 }
 
-/* Report "error" <message> on the sync fd (stderr when there is none) and exit 1. */
-static void vdie(const char *fmt, va_list ap, int err)
+/*
+ * Report "error" <op> <errno> <message> on the sync fd (stderr when there is none) and exit 1.
+ * The op (g_op, ops.c: empty outside one) and the errno (0: none) are fields of their own, so
+ * the runtime branches on them, never on the text; `strerror` adds the errno's text to the
+ * message (die_errno), `show` 0 leaves it to the message (die_with).
+ */
+static void vdie(const char *fmt, va_list ap, int err, int show)
 {
 	char buf[4096];
 	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -197,11 +202,15 @@ static void vdie(const char *fmt, va_list ap, int err)
 		n = 0;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	if (err)
+	if (err && show)
 		n += snprintf(buf + n, sizeof(buf) - n, ": %s", strerror(err));
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
-	if (g_sync_fd < 0 || proto_send(g_sync_fd, "error", buf, (size_t)n) < 0)
+	char num[16];
+	snprintf(num, sizeof(num), "%d", err);
+	const char *f[] = { "error", g_op, num, buf };
+	size_t len[] = { 5, strlen(g_op), strlen(num), (size_t)n };
+	if (g_sync_fd < 0 || proto_sendv(g_sync_fd, 4, f, len) < 0)
 		fprintf(stderr, "berth-helper: %s\n", buf);
 	else if (g_front_pid > 0 && g_front_pid == getpid())
 		front_relay(g_sync_fd); /* front mode: the server answers with "err" and "done" */
@@ -212,7 +221,7 @@ void die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vdie(fmt, ap, 0);
+	vdie(fmt, ap, 0, 0);
 	va_end(ap);
 	_exit(1);
 }
@@ -222,7 +231,16 @@ void die_errno(const char *fmt, ...)
 	int err = errno;
 	va_list ap;
 	va_start(ap, fmt);
-	vdie(fmt, ap, err);
+	vdie(fmt, ap, err, 1);
+	va_end(ap);
+	_exit(1);
+}
+
+void die_with(int err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vdie(fmt, ap, err, 0);
 	va_end(ap);
 	_exit(1);
 }

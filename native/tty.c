@@ -28,7 +28,7 @@
 static int g_peer = -1; /* our end of the socketpair; the child's end is p->console_fd */
 
 /* `console-local`: a socketpair whose far end takes the place of a connected console socket. */
-void op_console_local(struct plan *p)
+void op_console_local(struct plan *p, struct msg *m)
 {
 	int sv[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)

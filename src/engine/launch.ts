@@ -14,6 +14,7 @@ import { pidStartTime } from '../runtime/proc.js';
 import { rmSync } from 'node:fs';
 import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor.js';
 import { BerthError } from '../util/errors.js';
+import { helperErrorOf } from '../native/helper-error.js';
 import { appendEvent } from './events.js';
 import { decodeWaitStatus, makeReport, readUsage, type Report, type Usage } from './report.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
@@ -63,10 +64,16 @@ export interface Launched {
   detached: Promise<void>;
 }
 
-/** Docker's exit codes for a command that could not be run: 127 not found, 126 not executable. */
-export function startFailureCode(msg: string): number {
-  if (/not found|no such file/i.test(msg)) return 127;
-  if (/permission denied|is a directory|exec format/i.test(msg)) return 126;
+/**
+ * Docker's exit code for a container that could not start: 127 when the command (or its
+ * directory) does not exist, 126 when it cannot be executed, 125 for anything else. Decided by
+ * the helper's errno (HelperError), never by the text.
+ */
+export function startFailureCode(err: unknown): number {
+  const e = helperErrorOf(err);
+  if (!e) return 125;
+  if (e.errnoName === 'ENOENT' || e.errnoName === 'ENOTDIR') return 127;
+  if (e.errnoName === 'EACCES' || e.errnoName === 'EISDIR' || e.errnoName === 'ENOEXEC') return 126;
   return 125;
 }
 
@@ -107,9 +114,9 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
       held.created?.session.kill();
       await deleteContainer(paths.runtimeRoot, id, true, opts.warn).catch(() => undefined);
       const msg = (err as Error).message;
-      r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(msg) };
+      r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(err) };
       store.save(r);
-      throw new BerthError((err as BerthError).code ?? 'EHELPER', `failed to start container ${r.Name}: ${msg}`);
+      throw new BerthError((err as BerthError).code ?? 'EHELPER', `failed to start container ${r.Name}: ${msg}`, { cause: err });
     }
     const now = new Date().toISOString();
     r.State = { ...r.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Pid: held.created!.record.pid ?? 0, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: r.State.FinishedAt };
@@ -132,13 +139,13 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
   // The helper tees the container's output into the json-file log, as for a detached container,
   // so `berth logs` works after a foreground run (native/monitor.c, `log-file` without `exit-file`).
   const store = new EngineStore(paths);
-  const parentOps: Op[] = opts.log === false ? [] : [['log-file', store.logPath(id)]];
+  const parentOps: Op[] = opts.log === false ? [] : [{ op: 'log-file', path: store.logPath(id) }];
   if (opts.detachKeys?.length) {
     // What the helper needs to become the detached monitor (native/monitor.c, `detach-keys`).
     const stdinFifo = store.load(id)?.Config.OpenStdin ? prepareStdinFifo(store.stdinPath(id)) : '';
     rmSync(store.exitPath(id), { force: true });
-    parentOps.push(['detach-keys', opts.detachKeys, store.exitPath(id), stdinFifo], ['exit-exec', ...cleanupCommand(paths, id)],
-      ['winsize-file', winsizePath(store, id)]);
+    parentOps.push({ op: 'detach-keys', keys: opts.detachKeys, exitFile: store.exitPath(id), stdinFifo }, { op: 'exit-exec', args: cleanupCommand(paths, id) },
+      { op: 'winsize-file', path: winsizePath(store, id) });
   }
   const { rec, created } = await startRuntime(paths, id, { stdio: opts.stdio, monitor: 'node', warn, parentOps, launcher: opts.launcher, cgroupOf: opts.cgroupOf });
   const session = created.session;

@@ -80,17 +80,17 @@ export async function startDetached(paths: EnginePaths, id: string, warn: (msg: 
   const attachOps: Op[] = [];
   if (rec.Config.OpenStdin && !rec.Config.Tty) {
     makeStdinFifo(store.stdinPath(id));
-    attachOps.push(['stdin-fifo', store.stdinPath(id), rec.Config.StdinOnce ? '1' : '0']);
+    attachOps.push({ op: 'stdin-fifo', path: store.stdinPath(id), once: rec.Config.StdinOnce === true });
   }
-  if (rec.Config.Tty) attachOps.push(['winsize-file', winsizePath(store, id)]);
+  if (rec.Config.Tty) attachOps.push({ op: 'winsize-file', path: winsizePath(store, id) });
   try {
     const { created } = await startRuntime(paths, id, {
       stdio, monitor: 'helper', warn, onlyIf, cgroupOf,
       parentOps: [
-        ['daemon'],
-        ['log-file', store.logPath(id)],
-        ['exit-file', store.exitPath(id)],
-        ['exit-exec', ...cleanupCommand(paths, id)],
+        { op: 'daemon' },
+        { op: 'log-file', path: store.logPath(id) },
+        { op: 'exit-file', path: store.exitPath(id) },
+        { op: 'exit-exec', args: cleanupCommand(paths, id) },
         ...attachOps,
       ],
     });

@@ -12,7 +12,7 @@
  */
 import type { Mount } from '../oci/spec.js';
 import { parseMountOptions } from '../oci/mountopts.js';
-import type { Op } from './plan.js';
+import type { Op } from '../native/ops.js';
 
 const MS_RDONLY = 0x1;
 const MS_NOSUID = 0x2;
@@ -54,20 +54,25 @@ export function cgroupMountOps(m: Mount, ctx: CgroupMountContext | undefined): O
     const h = ctx.hierarchies[0];
     if (!h) return [];
     ops.push(ctx.cgroupns
-      ? ['mount', 'cgroup2', dest, 'cgroup2', String(base), '', 'dir', '0']
-      : ['mount', h.hostDir, dest, '', String(MS_BIND | MS_REC | base), '', 'dir', '0']);
+      ? mount('cgroup2', dest, 'cgroup2', base)
+      : mount(h.hostDir, dest, '', MS_BIND | MS_REC | base));
     return ops;
   }
-  ops.push(['mount', 'tmpfs', dest, 'tmpfs', String(MS_NOSUID | MS_NODEV | MS_NOEXEC), 'mode=755', 'dir', '0']);
+  ops.push(mount('tmpfs', dest, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, 'mode=755'));
   for (const h of ctx.hierarchies) {
     const target = `${dest}/${h.name}`;
     if (ctx.cgroupns) {
-      ops.push(['mount', h.fstype, target, h.fstype, String(base), h.fstype === 'cgroup' ? h.options : '', 'dir', '0']);
+      ops.push(mount(h.fstype, target, h.fstype, base, h.fstype === 'cgroup' ? h.options : ''));
     } else {
-      ops.push(['mount', h.hostDir, target, '', String(MS_BIND | MS_REC | base), '', 'dir', '0']);
+      ops.push(mount(h.hostDir, target, '', MS_BIND | MS_REC | base));
     }
-    for (const link of h.links ?? []) ops.push(['symlink', h.name, `${dest}/${link}`]);
+    for (const link of h.links ?? []) ops.push({ op: 'symlink', target: h.name, linkpath: `${dest}/${link}` });
   }
-  if (ro) ops.push(['remount', dest, String(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)]);
+  if (ro) ops.push({ op: 'remount', path: dest, flags: MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC });
   return ops;
+}
+
+/** A plain mount with its target made as a directory. */
+function mount(source: string, target: string, fstype: string, flags: number, data = ''): Op {
+  return { op: 'mount', source, target, fstype, flags, data, mkdir: 'dir', srcflags: '0' };
 }

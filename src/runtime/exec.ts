@@ -50,28 +50,28 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
     // cgroup v2 (or hybrid's unified twin): the process is cloned straight into its cgroup
     // (CLONE_INTO_CGROUP), opened before any setns while the path is the host's.
     const dirs = c.cgroup?.exists() ? execCgroupDirs(c.cgroup, opts.cgroups ?? []) : undefined;
-    if (dirs?.['unified']) ops.push(['cgroup-fd', dirs['unified']]);
+    if (dirs?.['unified']) ops.push({ op: 'cgroup-fd', dir: dirs['unified'] });
     const affinity = execAffinityOps(opts.process);
     ops.push(...affinity.parent);
     // The console socket is a path in the caller's mount namespace: connect before setns(mnt)
     // makes the container's file system the one paths resolve in.
     if (opts.process.terminal) {
       // In the foreground without a console socket the monitor proxies the pty (native/tty.c).
-      if (opts.consoleSocket) ops.push(['console-socket', opts.consoleSocket]);
-      else if (!opts.detach) ops.push(['console-local']);
+      if (opts.consoleSocket) ops.push({ op: 'console-socket', path: opts.consoleSocket });
+      else if (!opts.detach) ops.push({ op: 'console-local' });
       else throw new BerthError('EINVALID_ARG', 'exec --tty --detach needs --console-socket');
     }
     for (const type of JOIN_ORDER) {
       if (spec.linux?.namespaces?.some((n) => n.type === type)) {
-        ops.push(['setns', NAMESPACES[type].setns, `/proc/${pid}/ns/${NAMESPACES[type].procFile}`]);
+        ops.push({ op: 'setns', type: NAMESPACES[type].setns, path: `/proc/${pid}/ns/${NAMESPACES[type].procFile}` });
       }
     }
-    if (!opts.detach) ops.push(['monitor']);
-    ops.push(['clone', '0']);
+    if (!opts.detach) ops.push({ op: 'monitor' });
+    ops.push({ op: 'clone', flags: 0 });
     ops.push(...affinity.child);
     if (opts.process.terminal) {
       const size = opts.process.consoleSize;
-      ops.push(['setsid'], ['console', String(size?.height ?? 0), String(size?.width ?? 0)]);
+      ops.push({ op: 'setsid' }, { op: 'console', rows: size?.height ?? 0, cols: size?.width ?? 0 });
     }
     ops.push(...processOps(spec, { keyring: c.record.noNewKeyring ? undefined : id }));
     session = (opts.launch ?? spawnHelper)({ stdio: opts.stdio ?? ['inherit', 'inherit', 'inherit'], preserveFds: opts.preserveFds });

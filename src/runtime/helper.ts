@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { BerthError } from '../util/errors.js';
 import { programs } from '../util/programs.js';
 import { encodeMessage, MessageDecoder } from './protocol.js';
-import type { Op } from './plan.js';
+import { opFields, type Op } from '../native/ops.js';
+import { HelperError } from '../native/helper-error.js';
 
 /** Where the helper binary is: the process's `BERTH_HELPER` (util/programs.ts), or native/build/berth-helper of this package. */
 export function helperPath(): string {
@@ -209,7 +210,7 @@ export class HelperSession {
 
   /** Send the whole plan followed by `end` (over a connection, `front` comes first). */
   sendPlan(ops: Op[]): void {
-    const parts = ops.map((op) => encodeMessage(op));
+    const parts = ops.map((op) => encodeMessage(opFields(op)));
     if (this.conn?.stdinNull) parts.unshift(encodeMessage(['stdin-null']));
     if (this.conn) parts.unshift(encodeMessage(['front']));
     parts.push(encodeMessage(['end']));
@@ -226,7 +227,7 @@ export class HelperSession {
 
   /**
    * Wait for a message of type `type` and return its fields after the type. An `error` message
-   * becomes an EHELPER error carrying the helper's text; an early end of stream, or the init's
+   * becomes a HelperError (EHELPER, with the op and errno as fields); an early end of stream, or the init's
    * `exit`, says so. The wait is bounded (`timeoutMs`, see HELPER_WAIT_MS): a helper that sends
    * nothing for that long is killed and the command fails naming what it waited for.
    */
@@ -253,7 +254,7 @@ export class HelperSession {
       throw new BerthError('EHELPER', `container init exited (status ${code ?? 'unknown'}) before it sent "${type}"`);
     }
     const [kind, ...rest] = msg.map((b) => b.toString());
-    if (kind === 'error') throw new BerthError('EHELPER', rest.join(' ') || 'container init failed');
+    if (kind === 'error') throw HelperError.fromFields(rest);
     if (kind === 'exit') {
       throw new BerthError('EHELPER', `container init exited (status ${waitCode(Number(rest[0]))}) before it sent "${type}"`);
     }

@@ -20,7 +20,7 @@
 import type { IDMapping, Mount, Spec } from '../oci/spec.js';
 import { parseMountOptions } from '../oci/mountopts.js';
 import { BerthError } from '../util/errors.js';
-import type { Op } from './plan.js';
+import type { Op } from '../native/ops.js';
 
 /** How one mount is id-mapped. */
 export interface IdmapMount {
@@ -81,8 +81,8 @@ export function idmapOps(spec: Spec, source: (m: Mount) => string): { ops: Op[];
       recursiveAttr: parsed.extensions.includes('ridmap'),
     };
     mounts.set(m, entry);
-    ops.push(['idmap-tree', String(entry.slot), source(m), entry.recursiveClone ? '1' : '0',
-      entry.recursiveAttr ? '1' : '0', uid, gid, path]);
+    ops.push({ op: 'idmap-tree', slot: entry.slot, source: source(m), recursiveClone: entry.recursiveClone,
+      recursiveIdmap: entry.recursiveAttr, uidMap: uid, gidMap: gid, userns: path });
   }
   return { ops, mounts };
 }

@@ -18,9 +18,11 @@ import { timeNamespaceOp } from './timens.js';
 import { cgroupMountOps, type CgroupMountContext } from './cgroup-mount.js';
 import { keyringOps, personalityOps, priorityOps } from './process-attrs.js';
 import { idmapOps, type IdmapMount } from './idmap.js';
+import type { Op } from '../native/ops.js';
 
-/** One helper operation: its name followed by its fields. */
-export type Op = [string, ...(string | Buffer)[]];
+/** One helper operation (src/native/ops.ts declares them all). */
+export type { Op };
+
 
 const MS_RDONLY = 0x1;
 const MS_BIND = 0x1000;
@@ -80,47 +82,47 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   // the device filter is attached and the cgroup fd (for CLONE_INTO_CGROUP) open before the
   // child exists. A new time namespace is made before the mount namespace is joined (the op
   // writes the host /proc's timens_offsets); see timens.ts.
-  if (opts.devices) ops.push(['bpf-devices', opts.devices.dir, Buffer.from(opts.devices.program)]);
-  if (opts.cgroupDir) ops.push(['cgroup-fd', opts.cgroupDir]);
+  if (opts.devices) ops.push({ op: 'bpf-devices', dir: opts.devices.dir, program: opts.devices.program });
+  if (opts.cgroupDir) ops.push({ op: 'cgroup-fd', dir: opts.cgroupDir });
   // Id-mapped mounts are made here, with host paths and host privileges (idmap.ts), and before
   // `cgroup-enter`: each may clone a short-lived process, which must not count in the
   // container's pids limit.
   const idmaps = idmapOps(spec, (m) => resolve(opts.bundle, m.source ?? ''));
   ops.push(...idmaps.ops);
   // Before `affinity`: entering a v1 cpuset resets the helper's CPU mask to the cpuset's.
-  if (opts.cgroupMoves?.enter.length) ops.push(['cgroup-enter', ...opts.cgroupMoves.enter], ['cgroup-leave', ...opts.cgroupMoves.leave]);
+  if (opts.cgroupMoves?.enter.length) ops.push({ op: 'cgroup-enter', dirs: opts.cgroupMoves.enter }, { op: 'cgroup-leave', dirs: opts.cgroupMoves.leave });
   // The exec fifo and the console socket are paths of the runtime's mount namespace: make and
   // connect them before a `setns` into a mount namespace given by path changes what paths mean.
-  if (opts.fifo) ops.push(['exec-fifo', opts.fifo]);
+  if (opts.fifo) ops.push({ op: 'exec-fifo', path: opts.fifo });
   if (spec.process?.terminal) {
     // Without a console socket, a monitored (foreground) container gets its pty master sent
     // to the monitor, which proxies it to the runtime's own terminal (native/tty.c).
-    if (opts.consoleSocket) ops.push(['console-socket', opts.consoleSocket]);
-    else if (opts.monitor) ops.push(['console-local']);
+    if (opts.consoleSocket) ops.push({ op: 'console-socket', path: opts.consoleSocket });
+    else if (opts.monitor) ops.push({ op: 'console-local' });
     else throw new BerthError('EINVALID_ARG', 'process.terminal is true: --console-socket is required when the container is detached');
   }
   const timens = timeNamespaceOp(linux);
   for (const type of JOIN_ORDER) {
     if (type === 'mount' && timens) ops.push(timens);
     const ns = nss.find((n) => n.type === type && n.path);
-    if (ns?.path) ops.push(['setns', NAMESPACES[type].setns, ns.path]);
+    if (ns?.path) ops.push({ op: 'setns', type: NAMESPACES[type].setns, path: ns.path });
   }
   let flags = 0;
   for (const ns of nss) if (!ns.path) flags |= NAMESPACES[ns.type].flag;
   const newCgroupns = (flags & CLONE_NEWCGROUP) !== 0;
   flags &= ~(CLONE_NEWCGROUP | CLONE_NEWTIME);
-  if (opts.monitor) ops.push(['monitor']);
-  ops.push(['clone', String(flags)]);
+  if (opts.monitor) ops.push({ op: 'monitor' });
+  ops.push({ op: 'clone', flags });
 
   // Child side. In a new user namespace the child still has host uid 0, which is not mapped
   // there; becoming the namespace's root first lets it create files and mount (runc does this).
   // The v1 memory cgroup is joined by the child itself (see cgroups/placement.ts), before
   // anything else and before a new cgroup namespace is made. A child in a new user namespace
   // has no right to write the host's cgroup files: the runtime places it instead (create.ts).
-  if (opts.cgroupMoves?.memory && !newUserns) ops.push(['cgroup-self', opts.cgroupMoves.memory]);
-  if (userns) ops.push(['user', '0', '0', '']);
-  if (newCgroupns) ops.push(['unshare', String(CLONE_NEWCGROUP)]);
-  ops.push(['setsid']);
+  if (opts.cgroupMoves?.memory && !newUserns) ops.push({ op: 'cgroup-self', dir: opts.cgroupMoves.memory });
+  if (userns) ops.push({ op: 'user', uid: 0, gid: 0, additionalGids: [] });
+  if (newCgroupns) ops.push({ op: 'unshare', flags: CLONE_NEWCGROUP });
+  ops.push({ op: 'setsid' });
   // Like runc, Berth needs a mount namespace: without one, the rootfs would be set up in the
   // host's mount table.
   if (!nss.some((n) => n.type === 'mount')) {
@@ -129,23 +131,23 @@ export function buildCreatePlan(spec: Spec, opts: PlanOptions): Op[] {
   ops.push(...rootfsOps(spec, opts, userns, idmaps.mounts));
   if (spec.process?.terminal) {
     const size = spec.process.consoleSize;
-    ops.push(['console', String(size?.height ?? 0), String(size?.width ?? 0)]);
+    ops.push({ op: 'console', rows: size?.height ?? 0, cols: size?.width ?? 0 });
   }
   for (const hook of spec.hooks?.createContainer ?? []) ops.push(hookOp(hook));
-  ops.push([opts.noPivot ? 'chroot' : 'pivot']);
+  ops.push({ op: opts.noPivot ? 'chroot' : 'pivot' });
   const prop = linux.rootfsPropagation;
   if (prop && PROPAGATION[prop] !== undefined && /shared|unbindable/.test(prop)) {
-    ops.push(['propagation', '/', String(PROPAGATION[prop])]);
+    ops.push({ op: 'propagation', target: '/', flags: PROPAGATION[prop]! });
   }
   // Sysctls are written before readonlyPaths make /proc/sys read-only (runc's order: hostname,
   // sysctls, readonly paths, masked paths, read-only root); podman always sets one
   // (net.ipv4.ping_group_range).
-  if (spec.hostname !== undefined && spec.hostname !== '') ops.push(['hostname', spec.hostname]);
-  if (spec.domainname !== undefined && spec.domainname !== '') ops.push(['domainname', spec.domainname]);
-  for (const [key, value] of Object.entries(linux.sysctl ?? {})) ops.push(['sysctl', key, value]);
-  for (const p of linux.maskedPaths ?? []) ops.push(['mask', p]);
-  for (const p of linux.readonlyPaths ?? []) ops.push(['readonly', p]);
-  if (spec.root?.readonly) ops.push(['remount', '/', String(MS_RDONLY)]);
+  if (spec.hostname !== undefined && spec.hostname !== '') ops.push({ op: 'hostname', name: spec.hostname });
+  if (spec.domainname !== undefined && spec.domainname !== '') ops.push({ op: 'domainname', name: spec.domainname });
+  for (const [key, value] of Object.entries(linux.sysctl ?? {})) ops.push({ op: 'sysctl', key, value });
+  for (const p of linux.maskedPaths ?? []) ops.push({ op: 'mask', path: p });
+  for (const p of linux.readonlyPaths ?? []) ops.push({ op: 'readonly', path: p });
+  if (spec.root?.readonly) ops.push({ op: 'remount', path: '/', flags: MS_RDONLY });
   ops.push(...processOps(spec, opts));
   return ops;
 }
@@ -165,7 +167,7 @@ function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean, idmaps: Map<M
   // always recursive: "private" or "slave" on / alone would leave a shared host mount below /
   // (the one holding the rootfs, say) shared, and the container's mounts would appear on the host.
   const initial = /shared|unbindable/.test(prop) ? MS_REC | MS_PRIVATE : rootProp | MS_REC;
-  const ops: Op[] = [['rootfs', root, String(initial)]];
+  const ops: Op[] = [{ op: 'rootfs', path: root, propagation: initial }];
   let devIsBound = false;
   let ptsMounted = false;
   for (const m of spec.mounts ?? []) {
@@ -186,20 +188,19 @@ function rootfsOps(spec: Spec, opts: PlanOptions, userns: boolean, idmaps: Map<M
     if (seen.has(d.path)) continue;
     seen.add(d.path);
     if (userns) {
-      ops.push(['bind-dev', d.path, d.path]);
+      ops.push({ op: 'bind-dev', path: d.path, hostPath: d.path });
     } else {
-      ops.push(['mknod', d.path, d.type, String(d.major ?? 0), String(d.minor ?? 0),
-        (d.fileMode ?? 0o666).toString(8), String(d.uid ?? 0), String(d.gid ?? 0)]);
+      ops.push({ op: 'mknod', path: d.path, type: d.type, major: d.major ?? 0, minor: d.minor ?? 0,
+        mode: d.fileMode ?? 0o666, uid: d.uid ?? 0, gid: d.gid ?? 0 });
     }
   }
   if (!devIsBound) {
-    ops.push(['symlink', '/proc/self/fd', '/dev/fd']);
-    ops.push(['symlink', '/proc/self/fd/0', '/dev/stdin']);
-    ops.push(['symlink', '/proc/self/fd/1', '/dev/stdout']);
-    ops.push(['symlink', '/proc/self/fd/2', '/dev/stderr']);
-    ops.push(['symlink', '/proc/kcore', '/dev/core']);
+    for (const [target, linkpath] of [['/proc/self/fd', '/dev/fd'], ['/proc/self/fd/0', '/dev/stdin'], ['/proc/self/fd/1', '/dev/stdout'],
+      ['/proc/self/fd/2', '/dev/stderr'], ['/proc/kcore', '/dev/core']] as const) {
+      ops.push({ op: 'symlink', target, linkpath });
+    }
   }
-  if (ptsMounted) ops.push(['symlink', 'pts/ptmx', '/dev/ptmx']);
+  if (ptsMounted) ops.push({ op: 'symlink', target: 'pts/ptmx', linkpath: '/dev/ptmx' });
   return ops;
 }
 
@@ -236,8 +237,8 @@ export function mountOps(m: Mount, bundle: string, idmap?: IdmapMount): Op[] {
     throw new BerthError('EINVALID_CONFIG', `config.json: mount ${m.destination}: id-mapped mounts are only supported for bind mounts (add "bind" or "rbind" to options)`);
   }
   const srcflags = idmap ? `idmap:${idmap.slot}` : copyup ? 'tmpcopyup' : '0';
-  const ops: Op[] = [['mount', source, m.destination, type === 'bind' ? '' : type, String(flags), parsed.data, mkdir, srcflags]];
-  for (const p of parsed.propagation) ops.push(['propagation', m.destination, String(p)]);
+  const ops: Op[] = [{ op: 'mount', source, target: m.destination, fstype: type === 'bind' ? '' : type, flags, data: parsed.data, mkdir, srcflags }];
+  for (const p of parsed.propagation) ops.push({ op: 'propagation', target: m.destination, flags: p });
   return ops;
 }
 
@@ -252,7 +253,7 @@ export function processOps(spec: Spec, opts: { fifo?: string; keyring?: string }
   for (const rl of proc.rlimits ?? []) {
     const num = rlimitNumber(rl.type);
     if (num === undefined) throw new BerthError('EINVALID_CONFIG', `config.json: process.rlimits type ${JSON.stringify(rl.type)} is not a known rlimit`);
-    ops.push(['rlimit', String(num), limitText(rl.soft), limitText(rl.hard)]);
+    ops.push({ op: 'rlimit', resource: num, soft: limitValue(rl.soft), hard: limitValue(rl.hard) });
   }
   const caps = proc.capabilities ?? {};
   const nnp = proc.noNewPrivileges === true;
@@ -260,42 +261,38 @@ export function processOps(spec: Spec, opts: { fifo?: string; keyring?: string }
   const compiled = seccomp ? compileSeccomp(seccomp) : undefined;
   // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the user switch below may
   // drop: load it first (runc does the same). With no_new_privs, load it as late as possible.
-  if (compiled && !nnp) ops.push(['seccomp', String(compiled.flags), compiled.program]);
-  ops.push(['keepcaps']);
-  ops.push(['bounding', hex(capabilityMask(caps.bounding ?? []))]);
+  if (compiled && !nnp) ops.push({ op: 'seccomp', flags: compiled.flags, program: compiled.program });
+  ops.push({ op: 'keepcaps' });
+  ops.push({ op: 'bounding', caps: capabilityMask(caps.bounding ?? []).mask });
   const u = proc.user;
-  ops.push(['user', String(u.uid), String(u.gid), (u.additionalGids ?? []).join(',')]);
-  ops.push(['umask', (u.umask ?? 0o022).toString(8)]);
-  ops.push(['caps', hex(capabilityMask(caps.effective ?? [])), hex(capabilityMask(caps.permitted ?? [])),
-    hex(capabilityMask(caps.inheritable ?? []))]);
+  ops.push({ op: 'user', uid: u.uid, gid: u.gid, additionalGids: u.additionalGids ?? [] });
+  ops.push({ op: 'umask', mode: u.umask ?? 0o022 });
+  ops.push({ op: 'caps', effective: capabilityMask(caps.effective ?? []).mask, permitted: capabilityMask(caps.permitted ?? []).mask,
+    inheritable: capabilityMask(caps.inheritable ?? []).mask });
   // The kernel raises an ambient capability only when it is permitted and inheritable; runc
   // ignores the failure for the others (and `runc spec` lists ambient caps without inheritable
   // ones), so only the raisable ones are asked for.
   const ambient = capabilityMask(caps.ambient ?? []).mask & capabilityMask(caps.permitted ?? []).mask
     & capabilityMask(caps.inheritable ?? []).mask;
-  if (ambient) ops.push(['ambient', ambient.toString(16)]);
-  ops.push(['chdir', proc.cwd]);
-  if (nnp) ops.push(['no-new-privs']);
-  if (compiled && nnp) ops.push(['seccomp', String(compiled.flags), compiled.program]);
+  if (ambient) ops.push({ op: 'ambient', caps: ambient });
+  ops.push({ op: 'chdir', path: proc.cwd });
+  if (nnp) ops.push({ op: 'no-new-privs' });
+  if (compiled && nnp) ops.push({ op: 'seccomp', flags: compiled.flags, program: compiled.program });
   if (!proc.args?.length) throw new BerthError('EINVALID_CONFIG', 'config.json: process.args must not be empty');
-  ops.push(['env', ...(proc.env ?? [])]);
-  ops.push(['lookup', proc.args[0]!]);
-  ops.push(['ready']);
-  if (opts.fifo) ops.push(['wait-fifo']);
+  ops.push({ op: 'env', vars: proc.env ?? [] });
+  ops.push({ op: 'lookup', name: proc.args[0]! });
+  ops.push({ op: 'ready' });
+  if (opts.fifo) ops.push({ op: 'wait-fifo' });
   for (const hook of spec.hooks?.startContainer ?? []) ops.push(hookOp(hook));
-  ops.push(['exec', ...proc.args]);
+  ops.push({ op: 'exec', args: proc.args });
   return ops;
 }
 
 function hookOp(h: { path: string; args?: string[]; env?: string[]; timeout?: number }): Op {
-  const args = h.args ?? [h.path];
-  return ['hook', h.path, String(h.timeout ?? 0), String(args.length), ...args, ...(h.env ?? [])];
+  return { op: 'hook', path: h.path, timeout: h.timeout ?? 0, args: h.args ?? [h.path], env: h.env ?? [] };
 }
 
-function limitText(v: number): string {
-  return v < 0 || v >= 2 ** 64 - 1 || !Number.isSafeInteger(v) ? '-1' : String(v);
-}
-
-function hex(m: { mask: bigint }): string {
-  return m.mask.toString(16);
+/** An rlimit value for the helper: -1 is RLIM_INFINITY (a negative or unrepresentable value too). */
+function limitValue(v: number): number {
+  return v < 0 || v >= 2 ** 64 - 1 || !Number.isSafeInteger(v) ? -1 : v;
 }

@@ -6,7 +6,7 @@
  */
 import type { Process, Spec } from '../oci/spec.js';
 import { BerthError } from '../util/errors.js';
-import type { Op } from './plan.js';
+import type { Op } from '../native/ops.js';
 
 /** Execution domains of linux.personality.domain (linux/personality.h). */
 export const PERSONALITY_DOMAINS: Record<string, number> = { LINUX: 0x0000, LINUX32: 0x0008 };
@@ -47,14 +47,14 @@ export function personalityOps(spec: Spec): Op[] {
   if (!p) return [];
   let persona = lookup(PERSONALITY_DOMAINS, p.domain, 'linux.personality.domain');
   (p.flags ?? []).forEach((f, i) => { persona |= lookup(PERSONALITY_FLAGS, f, `linux.personality.flags[${i}]`); });
-  return [['personality', String(persona >>> 0)]];
+  return [{ op: 'personality', persona: persona >>> 0 }];
 }
 
 /** `ioprio` and `sched` ops for process.ioPriority and process.scheduler (before the user switch). */
 export function priorityOps(proc: Process): Op[] {
   const ops: Op[] = [];
   if (proc.ioPriority) {
-    ops.push(['ioprio', String(lookup(IOPRIO_CLASSES, proc.ioPriority.class, 'process.ioPriority.class')), String(proc.ioPriority.priority)]);
+    ops.push({ op: 'ioprio', class: lookup(IOPRIO_CLASSES, proc.ioPriority.class, 'process.ioPriority.class'), level: proc.ioPriority.priority });
   }
   const s = proc.scheduler as {
     policy: string; nice?: number; priority?: number; flags?: string[]; runtime?: number; deadline?: number; period?: number;
@@ -62,8 +62,8 @@ export function priorityOps(proc: Process): Op[] {
   if (s) {
     let flags = 0;
     (s.flags ?? []).forEach((f, i) => { flags |= lookup(SCHED_FLAGS, f, `process.scheduler.flags[${i}]`); });
-    ops.push(['sched', String(lookup(SCHED_POLICIES, s.policy, 'process.scheduler.policy')), String(flags),
-      String(s.nice ?? 0), String(s.priority ?? 0), String(s.runtime ?? 0), String(s.deadline ?? 0), String(s.period ?? 0)]);
+    ops.push({ op: 'sched', policy: lookup(SCHED_POLICIES, s.policy, 'process.scheduler.policy'), flags,
+      nice: s.nice ?? 0, priority: s.priority ?? 0, runtime: s.runtime ?? 0, deadline: s.deadline ?? 0, period: s.period ?? 0 });
   }
   return ops;
 }
@@ -93,12 +93,12 @@ export function cpuListNumbers(text: string, field: string): string {
  */
 export function execAffinityOps(proc: Process): { parent: Op[]; child: Op[] } {
   const a = proc.execCPUAffinity;
-  const parent: Op[] = a?.initial ? [['affinity', cpuListNumbers(a.initial, 'process.execCPUAffinity.initial')]] : [];
-  const child: Op[] = a?.final ? [['affinity', cpuListNumbers(a.final, 'process.execCPUAffinity.final')]] : [];
+  const parent: Op[] = a?.initial ? [{ op: 'affinity', cpus: cpuListNumbers(a.initial, 'process.execCPUAffinity.initial') }] : [];
+  const child: Op[] = a?.final ? [{ op: 'affinity', cpus: cpuListNumbers(a.final, 'process.execCPUAffinity.final') }] : [];
   return { parent, child };
 }
 
 /** The `keyring` op: a new session keyring named after the container, unless --no-new-keyring. */
 export function keyringOps(id: string | undefined): Op[] {
-  return id ? [['keyring', id]] : [];
+  return id ? [{ op: 'keyring', name: id }] : [];
 }

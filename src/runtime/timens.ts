@@ -8,6 +8,7 @@
  * offsets, and then clones (the `timens` op); the clone flags must not contain CLONE_NEWTIME.
  */
 import type { Linux } from '../oci/spec.js';
+import type { OpOf } from '../native/ops.js';
 import { BerthError } from '../util/errors.js';
 
 /** The clocks a time namespace can offset, as named in /proc/<pid>/timens_offsets. */
@@ -19,7 +20,7 @@ const CLOCKS = ['monotonic', 'boottime'] as const;
  * with a joined time namespace are refused: that namespace's offsets were fixed by its first
  * process.
  */
-export function timeNamespaceOp(linux: Linux): [string, string] | undefined {
+export function timeNamespaceOp(linux: Linux): OpOf<'timens'> | undefined {
   const ns = (linux.namespaces ?? []).find((n) => n.type === 'time');
   const offsets = Object.entries(linux.timeOffsets ?? {});
   if (ns?.path && offsets.length) {
@@ -33,5 +34,5 @@ export function timeNamespaceOp(linux: Linux): [string, string] | undefined {
     }
     text += `${clock} ${Math.trunc(o.secs ?? 0)} ${Math.trunc(o.nanosecs ?? 0)}\n`;
   }
-  return ['timens', text];
+  return { op: 'timens', offsets: text };
 }

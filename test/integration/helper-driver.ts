@@ -126,5 +126,9 @@ export async function run(ops: Field[][], opts: RunOpts = {}): Promise<Result> {
 }
 
 /** The messages of the "error" messages of a run. */
-export const errors = (r: Result) => r.msgs.filter((m) => m[0] === 'error').map((m) => m[1]);
+/** The text of each `error` message (`error <op> <errno> <text>`). */
+export const errors = (r: Result) => helperErrors(r).map((e) => e.text);
+
+/** Each `error` message with its fields: the op, the errno (0: none) and the text. */
+export const helperErrors = (r: Result) => r.msgs.filter((m) => m[0] === 'error').map((m) => ({ op: m[1], errno: Number(m[2]), text: m[3] }));
 

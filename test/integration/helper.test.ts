@@ -5,12 +5,13 @@
 import * as assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { constants, existsSync, readlinkSync } from 'node:fs';
+import { constants as os } from 'node:os';
 import { mkdir, open, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { assertNoLeaks, processTag } from '../support/bundle.js';
 import {
-  errors, FLAGS, HELPER, killLeftovers, makeTmpRootfs, MS_BIND, MS_PRIVATE, MS_REC, RECVTTY, run, setup, skip, type Field,
+  errors, FLAGS, helperErrors, HELPER, killLeftovers, makeTmpRootfs, MS_BIND, MS_PRIVATE, MS_REC, RECVTTY, run, setup, skip, type Field,
 } from './helper-driver.js';
 
 describe('berth-helper', { skip, timeout: 60_000 }, () => {
@@ -107,7 +108,7 @@ describe('berth-helper', { skip, timeout: 60_000 }, () => {
 
   it('reports a failing mount with the op, the path and errno', async () => {
     const r = await run([['monitor'], ['clone', FLAGS], ...setup(rootfs, [['mount', 'none', '/mnt', 'berthnosuchfs', '0', '', 'dir', '0']])]);
-    assert.deepEqual(errors(r), [`mount none (berthnosuchfs) on ${rootfs}/mnt: No such device`]);
+    assert.deepEqual(helperErrors(r), [{ op: 'mount', errno: os.errno.ENODEV, text: `mount none (berthnosuchfs) on ${rootfs}/mnt: No such device` }]);
     assert.equal(r.code, 1);
   });
 

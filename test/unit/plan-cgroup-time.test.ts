@@ -7,6 +7,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Spec } from '../../src/oci/spec.js';
 import { buildCreatePlan } from '../../src/runtime/plan.js';
+import { opFields, type Op, type OpOf } from '../../src/native/ops.js';
 import { CLONE_NEWTIME } from '../../src/runtime/namespaces.js';
 
 function spec(mutate: (s: Spec) => void = () => {}): Spec {
@@ -20,17 +21,21 @@ function spec(mutate: (s: Spec) => void = () => {}): Spec {
   return s;
 }
 
-const parentOps = (ops: ReturnType<typeof buildCreatePlan>) => ops.slice(0, ops.findIndex((o) => o[0] === 'clone') + 1);
+/** An op and its first field, as on the wire: `setns user`. */
+const brief = (o: Op) => { const f = opFields(o); return `${f[0]} ${f[1] ?? ''}`; };
+
+const parentOps = (ops: ReturnType<typeof buildCreatePlan>) => ops.slice(0, ops.findIndex((o) => o.op === 'clone') + 1);
 
 describe('plan: cgroup and time parent ops', () => {
   it('puts bpf-devices and cgroup-fd first and timens before the clone without CLONE_NEWTIME', () => {
     const program = new Uint8Array([0x95, 0, 0, 0, 0, 0, 0, 0]);
     const ops = parentOps(buildCreatePlan(spec(), { bundle: '/b', monitor: false, devices: { dir: '/sys/fs/cgroup/c', program }, cgroupDir: '/sys/fs/cgroup/c' }));
-    assert.deepEqual(ops.map((o) => o[0]), ['bpf-devices', 'cgroup-fd', 'timens', 'clone']);
-    assert.deepEqual(ops[0]!.slice(1), ['/sys/fs/cgroup/c', Buffer.from(program)]);
-    assert.deepEqual(ops[2], ['timens', 'boottime 10 5\nmonotonic -3 0\n']);
-    assert.equal(Number(ops[3]![1]) & CLONE_NEWTIME, 0);
-    assert.notEqual(Number(ops[3]![1]), 0);
+    assert.deepEqual(ops.map((o) => o.op), ['bpf-devices', 'cgroup-fd', 'timens', 'clone']);
+    assert.deepEqual(ops[0], { op: 'bpf-devices', dir: '/sys/fs/cgroup/c', program });
+    assert.deepEqual(ops[2], { op: 'timens', offsets: 'boottime 10 5\nmonotonic -3 0\n' });
+    const clone = ops[3] as OpOf<'clone'>;
+    assert.equal(Number(clone.flags) & CLONE_NEWTIME, 0);
+    assert.notEqual(Number(clone.flags), 0);
   });
 
   it('makes the time namespace before joining a mount namespace and after joining a user namespace', () => {
@@ -38,7 +43,7 @@ describe('plan: cgroup and time parent ops', () => {
       s.linux!.namespaces = [{ type: 'user', path: '/proc/1/ns/user' }, { type: 'mount', path: '/proc/1/ns/mnt' }, { type: 'time' }];
       s.linux!.timeOffsets = {};
     }), { bundle: '/b', monitor: false }));
-    assert.deepEqual(ops.map((o) => o.slice(0, 2)), [['setns', 'user'], ['timens', ''], ['setns', 'mnt'], ['clone', '0']]);
+    assert.deepEqual(ops.map(brief), ['setns user', 'timens ', 'setns mnt', 'clone 0']);
   });
 
   it('refuses offsets for a joined time namespace, and joins it with setns', () => {
@@ -48,6 +53,6 @@ describe('plan: cgroup and time parent ops', () => {
       s.linux!.namespaces![2] = { type: 'time', path: '/proc/1/ns/time' };
       delete s.linux!.timeOffsets;
     }), { bundle: '/b', monitor: false }));
-    assert.deepEqual(ops.map((o) => o.slice(0, 2)), [['setns', 'time'], ['clone', String(0x20000 | 0x20000000)]]);
+    assert.deepEqual(ops.map(brief), ['setns time', `clone ${0x20000 | 0x20000000}`]);
   });
 });

@@ -7,7 +7,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Spec } from '../../src/oci/spec.js';
-import { buildCreatePlan, type Op } from '../../src/runtime/plan.js';
+import { buildCreatePlan } from '../../src/runtime/plan.js';
+import type { Op, OpOf } from '../../src/native/ops.js';
 
 function spec(mutate: (s: Spec) => void = () => {}): Spec {
   const s = {
@@ -25,7 +26,7 @@ function spec(mutate: (s: Spec) => void = () => {}): Spec {
   return s;
 }
 const plan = (s: Spec) => buildCreatePlan(s, { bundle: '/', monitor: false, cgroupMoves: { enter: ['/cg'], leave: ['/own'] } });
-const byName = (ops: Op[], name: string) => ops.filter((o) => o[0] === name);
+const byName = <N extends Op['op']>(ops: Op[], name: N) => ops.filter((o): o is OpOf<N> => o.op === name);
 
 describe('plan: id-mapped mounts', () => {
   it('makes the trees first, from the mapping of the mount or of the container', () => {
@@ -36,16 +37,16 @@ describe('plan: id-mapped mounts', () => {
         uidMappings: [{ containerID: 1000, hostID: 100000, size: 1 }], gidMappings: [{ containerID: 1000, hostID: 200000, size: 1 }] },
     )));
     assert.deepEqual(byName(ops, 'idmap-tree'), [
-      ['idmap-tree', '0', '/tmp', '0', '0', '0 100000 65536\n', '0 200000 65536\n', ''],
-      ['idmap-tree', '1', '/tmp', '1', '1', '1000 100000 1\n', '1000 200000 1\n', ''],
+      { op: 'idmap-tree', slot: 0, source: '/tmp', recursiveClone: false, recursiveIdmap: false, uidMap: '0 100000 65536\n', gidMap: '0 200000 65536\n', userns: '' },
+      { op: 'idmap-tree', slot: 1, source: '/tmp', recursiveClone: true, recursiveIdmap: true, uidMap: '1000 100000 1\n', gidMap: '1000 200000 1\n', userns: '' },
     ]);
-    const names = ops.map((o) => o[0]);
+    const names = ops.map((o) => o.op);
     assert.ok(names.lastIndexOf('idmap-tree') < names.indexOf('cgroup-enter'));
     assert.ok(names.lastIndexOf('idmap-tree') < names.indexOf('setns'));
     const mounts = byName(ops, 'mount');
-    assert.equal(mounts.find((m) => m[2] === '/a')?.[7], 'idmap:0');
-    assert.equal(mounts.find((m) => m[2] === '/p')?.[7], '0');
-    assert.equal(mounts.find((m) => m[2] === '/b')?.[7], 'idmap:1');
+    assert.equal(mounts.find((m) => m.target === '/a')?.srcflags, 'idmap:0');
+    assert.equal(mounts.find((m) => m.target === '/p')?.srcflags, '0');
+    assert.equal(mounts.find((m) => m.target === '/b')?.srcflags, 'idmap:1');
   });
 
   it('uses the joined user namespace by path when the mount has no mapping', () => {
@@ -55,7 +56,7 @@ describe('plan: id-mapped mounts', () => {
       delete s.linux!.gidMappings;
       s.mounts!.push({ destination: '/a', type: 'bind', source: '/tmp', options: ['rbind', 'idmap'] });
     }));
-    assert.deepEqual(byName(ops, 'idmap-tree'), [['idmap-tree', '0', '/tmp', '1', '0', '', '', '/proc/1/ns/user']]);
+    assert.deepEqual(byName(ops, 'idmap-tree'), [{ op: 'idmap-tree', slot: 0, source: '/tmp', recursiveClone: true, recursiveIdmap: false, uidMap: '', gidMap: '', userns: '/proc/1/ns/user' }]);
   });
 
   it('refuses an id-mapped mount that is not a bind mount, naming it', () => {

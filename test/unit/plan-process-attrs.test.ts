@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import type { Spec } from '../../src/oci/spec.js';
 import { parseConfig } from '../../src/oci/validate.js';
 import { buildCreatePlan } from '../../src/runtime/plan.js';
+import type { OpOf } from '../../src/native/ops.js';
 import { cpuListNumbers, execAffinityOps, IOPRIO_CLASSES, PERSONALITY_DOMAINS, priorityOps, SCHED_FLAGS, SCHED_POLICIES } from '../../src/runtime/process-attrs.js';
 
 function spec(mutate: (s: Spec) => void = () => {}): Spec {
@@ -20,19 +21,20 @@ function spec(mutate: (s: Spec) => void = () => {}): Spec {
   mutate(s);
   return s;
 }
-const names = (ops: ReturnType<typeof buildCreatePlan>) => ops.map((o) => o[0]);
+const names = (ops: ReturnType<typeof buildCreatePlan>) => ops.map((o) => o.op);
 
 describe('plan: process attributes', () => {
   it('accepts every validated name and maps it to the kernel number', () => {
     for (const policy of Object.keys(SCHED_POLICIES)) {
       const s = parseConfig(JSON.stringify(spec((x) => { x.process!.scheduler = { policy, flags: Object.keys(SCHED_FLAGS) }; })), '/b');
       const [op] = priorityOps(s.process!);
-      assert.equal(op![1], String(SCHED_POLICIES[policy]));
-      assert.equal(op![2], String(0x7f));
+      assert.equal(op?.op, 'sched');
+      assert.equal((op as OpOf<'sched'>).policy, SCHED_POLICIES[policy]);
+      assert.equal((op as OpOf<'sched'>).flags, 0x7f);
     }
     for (const cls of Object.keys(IOPRIO_CLASSES)) {
       const s = parseConfig(JSON.stringify(spec((x) => { x.process!.ioPriority = { class: cls, priority: 4 }; })), '/b');
-      assert.deepEqual(priorityOps(s.process!)[0], ['ioprio', String(IOPRIO_CLASSES[cls]), '4']);
+      assert.deepEqual(priorityOps(s.process!)[0], { op: 'ioprio', class: IOPRIO_CLASSES[cls], level: 4 });
     }
     for (const domain of Object.keys(PERSONALITY_DOMAINS)) parseConfig(JSON.stringify(spec((x) => { x.linux!.personality = { domain }; })), '/b');
   });
@@ -45,10 +47,10 @@ describe('plan: process attributes', () => {
       s.linux!.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
     }), { bundle: '/b', monitor: false, keyring: 'c1' });
     const n = names(ops);
-    const at = (op: string) => n.lastIndexOf(op);
-    assert.deepEqual(ops[at('keyring')], ['keyring', 'c1']);
-    assert.deepEqual(ops[at('personality')], ['personality', String(0x8 | 0x40000)]);
-    assert.deepEqual(ops[at('sched')], ['sched', '3', '0', '3', '0', '0', '0', '0']);
+    const at = (op: string) => (n as string[]).lastIndexOf(op);
+    assert.deepEqual(ops[at('keyring')], { op: 'keyring', name: 'c1' });
+    assert.deepEqual(ops[at('personality')], { op: 'personality', persona: 0x8 | 0x40000 });
+    assert.deepEqual(ops[at('sched')], { op: 'sched', policy: 3, flags: 0, nice: 3, priority: 0, runtime: 0, deadline: 0, period: 0 });
     for (const op of ['keyring', 'personality', 'ioprio', 'sched']) {
       assert.ok(at(op) < at('seccomp') && at(op) < at('user'), `${op} before seccomp and user: ${n.join(' ')}`);
     }
@@ -66,6 +68,6 @@ describe('plan: process attributes', () => {
     assert.equal(cpuListNumbers('0-2,5, 7', 'f'), '0,1,2,5,7');
     assert.throws(() => cpuListNumbers('3-1', 'process.execCPUAffinity.final'), /process\.execCPUAffinity\.final "3-1"/);
     const a = execAffinityOps({ args: ['x'], cwd: '/', user: { uid: 0, gid: 0 }, execCPUAffinity: { initial: '0-1', final: '1' } });
-    assert.deepEqual(a, { parent: [['affinity', '0,1']], child: [['affinity', '1']] });
+    assert.deepEqual(a, { parent: [{ op: 'affinity', cpus: '0,1' }], child: [{ op: 'affinity', cpus: '1' }] });
   });
 });

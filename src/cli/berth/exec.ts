@@ -47,7 +47,7 @@ export const exec: Command = {
     } catch (err) {
       if (!(err instanceof BerthError) || err.code !== 'EHELPER') throw err;
       ctx.stderr.write(`berth: exec failed: ${err.message}\n`);
-      return startFailureCode(err.message);
+      return startFailureCode(err);
     }
   },
 };

@@ -58,7 +58,7 @@ export const run: Command = {
     } catch (err) {
       if (rec.HostConfig.AutoRemove) store.remove(rec);
       ctx.stderr.write(`berth: ${(err as Error).message}\n`);
-      return startFailureCode((err as Error).message);
+      return startFailureCode(err);
     }
     const report = await waitForeground(launched, ctx.signals);
     if (!report) return 0; // detached: the container goes on in the background
