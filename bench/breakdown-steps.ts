@@ -11,7 +11,7 @@ import { cgroupManager, detectCgroupHost, resolveCgroupPath } from '../src/cgrou
 import { cgroupMountContext } from '../src/runtime/cgroup-context.js';
 import { createContainer, loadBundleSpec } from '../src/runtime/create.js';
 import { containerDeviceRules } from '../src/runtime/devices.js';
-import { HelperSession } from '../src/runtime/helper.js';
+import { HelperSession } from '../src/native/helper-session.js';
 import { deleteContainer, startContainer } from '../src/runtime/lifecycle.js';
 import { lockDir } from '../src/runtime/lock.js';
 import { buildCreatePlan } from '../src/runtime/plan.js';

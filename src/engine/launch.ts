@@ -5,7 +5,7 @@
  * container's helper writes an exit file instead (monitor.ts, reap.ts). Either way, before the
  * runtime deletes the container, the cgroup's counters are read into the outcome report.
  */
-import type { HelperLauncher, HelperOptions } from '../runtime/helper.js';
+import type { HelperLauncher, HelperOptions } from '../native/helper-session.js';
 import { createContainer, type Created } from '../runtime/create.js';
 import { deleteContainer, killContainer } from '../runtime/lifecycle.js';
 import type { Op } from '../runtime/plan.js';

@@ -16,7 +16,7 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HelperOptions } from '../runtime/helper.js';
+import type { HelperOptions } from '../native/helper-session.js';
 import type { Op } from '../runtime/plan.js';
 import { BerthError } from '../util/errors.js';
 import { startRuntime } from './launch.js';

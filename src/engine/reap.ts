@@ -8,9 +8,8 @@
  * container's lock and the exit file is removed in the same critical section, so exactly one
  * process reaps each run.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { helperPath } from '../runtime/helper.js';
+import { startDelayExec } from '../native/one-shot.js';
 import { isSameProcess, pidStartTime } from '../runtime/proc.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
@@ -94,13 +93,7 @@ export async function reapExited(paths: EnginePaths, id: string, warn: (msg: str
 
 /** Start the sleeping restarter: its own session, no stdio, not waited for. */
 function spawnWaiter(paths: EnginePaths, id: string, delayMs: number): number {
-  const child = spawn(helperPath(), ['delay-exec', String(delayMs), ...cleanupCommand(paths, id), 'restart'], {
-    detached: true, stdio: 'ignore', cwd: '/',
-    env: { PATH: SYSTEM_PATH },
-  });
-  child.unref();
-  if (!child.pid) throw new BerthError('EHELPER', `cannot start ${helperPath()} delay-exec`);
-  return child.pid;
+  return startDelayExec(delayMs, [...cleanupCommand(paths, id), 'restart'], { PATH: SYSTEM_PATH });
 }
 
 /**

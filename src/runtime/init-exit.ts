@@ -6,7 +6,7 @@
  */
 import { constants } from 'node:os';
 import { BerthError } from '../util/errors.js';
-import type { HelperSession } from './helper.js';
+import type { HelperSession } from '../native/helper-session.js';
 
 /** The name of signal `n` (`SIGKILL`), or `signal n`. */
 function signalName(n: number): string {

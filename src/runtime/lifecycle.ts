@@ -15,7 +15,7 @@ import { currentStatus, ociState, Store, type ContainerRecord } from './store.js
 import { destroyContainer, killUnlocked, waitGone } from './destroy.js';
 import { parseSignal } from './signals.js';
 import { containerDeviceRules } from './devices.js';
-import { attachDeviceFilter } from './helper-tools.js';
+import { attachDeviceFilter } from '../native/one-shot.js';
 
 /** A container opened for a command: its record, cgroup, status, and the lock to release. */
 export interface Opened {

@@ -25,7 +25,7 @@ import type { TarHeader } from '../image/tar/header.js';
 import type { Digest } from '../image/digest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { ancestors, classifyWhiteout, normalizeEntryPath, rejectEntry } from './entry-path.js';
-import { SysOps, xattrAllowed } from './sysops.js';
+import { SysOps } from '../native/fileops.js';
 
 /** Options for `unpackTar`. */
 export interface UnpackOptions {
@@ -294,4 +294,14 @@ export async function unpackTar(source: AsyncIterable<Buffer>, dir: string, opts
     throw new BerthError('EDIGEST_MISMATCH', `layer ${opts.what ?? ''}: uncompressed content has digest ${diffId}, the image config says ${opts.diffId}`.replace('layer  ', 'layer '));
   }
   return { diffId, entries, size };
+}
+
+/**
+ * Whether a layer's xattr may be applied: user.*, security.capability (file capabilities, e.g.
+ * ping's cap_net_raw) and trusted.* — except trusted.overlay.*, which would let a layer forge
+ * overlayfs metadata (redirects, opaque markers) and reach outside its own directory.
+ */
+export function xattrAllowed(name: string): boolean {
+  if (name.startsWith('trusted.overlay.')) return false;
+  return name.startsWith('user.') || name === 'security.capability' || name.startsWith('trusted.');
 }

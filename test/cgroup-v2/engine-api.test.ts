@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dropSpareHelpers, runContainer } from '../../src/engine/index.js';
-import { sharedSpawner } from '../../src/runtime/spawner.js';
+import { sharedSpawner } from '../../src/native/spawner.js';
 import { processTag } from '../support/bundle.js';
 
 const skip = process.env['V2VM'] === '1' ? false : 'runs only in the cgroup v2 VM (npm run test:cgroup-v2)';

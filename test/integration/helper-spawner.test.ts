@@ -11,8 +11,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runContainer, type EnginePaths } from '../../src/engine/index.js';
-import { dropSpareHelpers } from '../../src/runtime/helper-pool.js';
-import { sharedSpawner } from '../../src/runtime/spawner.js';
+import { dropSpareHelpers } from '../../src/native/helper-pool.js';
+import { sharedSpawner } from '../../src/native/spawner.js';
 import { assertNoLeaks, processTag, testCgroupParent, whyNotRoot } from '../support/bundle.js';
 
 const skip = whyNotRoot();

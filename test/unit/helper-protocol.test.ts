@@ -5,7 +5,7 @@
 import * as assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { encodeMessage, MessageDecoder, readMessages } from '../../src/runtime/protocol.js';
+import { encodeMessage, MessageDecoder, readMessages } from '../../src/native/protocol.js';
 
 const str = (m: Buffer[]) => m.map((b) => b.toString('latin1'));
 

@@ -3,26 +3,13 @@
  * launch plan, and walk through the handshake of native/PROTOCOL.md.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { BerthError } from '../util/errors.js';
-import { programs } from '../util/programs.js';
+import { helperPath } from './helper-path.js';
 import { encodeMessage, MessageDecoder } from './protocol.js';
-import { opFields, type Op } from '../native/ops.js';
-import { HelperError } from '../native/helper-error.js';
-
-/** Where the helper binary is: the process's `BERTH_HELPER` (util/programs.ts), or native/build/berth-helper of this package. */
-export function helperPath(): string {
-  const fromEnv = programs().helper;
-  if (fromEnv) return fromEnv;
-  const path = fileURLToPath(new URL('../../../native/build/berth-helper', import.meta.url));
-  if (!existsSync(path)) {
-    throw new BerthError('EHELPER', `native helper ${path} is missing: run npm run build`);
-  }
-  return path;
-}
+import { opFields, type Op } from './ops.js';
+import { HelperError } from './helper-error.js';
 
 export interface HelperOptions {
   /** The container's stdin, stdout, stderr: an fd number, 'inherit', 'pipe' or 'ignore'. */
@@ -75,23 +62,11 @@ export const spawnHelper: HelperLauncher = (opts) => new HelperSession(opts);
  * How long a command waits for one message of the helper ("pid", "ready") before it gives up.
  * Before "pid" the helper only runs its parent ops and clones (milliseconds; a cold helper's exec
  * and sealed copy take longer on a loaded machine, never near this). Between "go" and "ready"
- * the createContainer hooks run in the init, each bounded by its own timeout: `readyWaitMs` adds
- * those. A stalled helper (a client stopped, a wedged mount) then fails the command, whose
+ * the createContainer hooks run in the init, each bounded by its own timeout: `readyWaitMs`
+ * (runtime/hooks.ts) adds those. A stalled helper (a client stopped, a wedged mount) then fails the command, whose
  * failure path removes the container, instead of holding the container's lock for ever.
  */
 export const HELPER_WAIT_MS = 60_000;
-
-/**
- * The bound for "ready": HELPER_WAIT_MS plus the time the createContainer hooks may take (a hook
- * with no timeout of its own counts as HOOK_WITHOUT_TIMEOUT_MS: the OCI spec sets no default,
- * but the wait must end).
- */
-export function readyWaitMs(hooks: { timeout?: number }[] | undefined): number {
-  return HELPER_WAIT_MS + (hooks ?? []).reduce((sum, h) => sum + (h.timeout ? h.timeout * 1000 : HOOK_WITHOUT_TIMEOUT_MS), 0);
-}
-
-/** See readyWaitMs. */
-export const HOOK_WITHOUT_TIMEOUT_MS = 600_000;
 
 /** The exit code of a raw wait status: the code, or 128 + the signal. */
 function waitCode(raw: number): number {
