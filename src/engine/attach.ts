@@ -5,7 +5,7 @@
 import { constants } from 'node:fs';
 import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isSameProcess } from '../runtime/proc.js';
+import { isSameProcess } from '../util/proc.js';
 import { winsizePath } from './monitor.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 

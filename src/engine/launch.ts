@@ -10,7 +10,7 @@ import { createContainer, type Created } from '../runtime/create.js';
 import { deleteContainer, killContainer } from '../runtime/lifecycle.js';
 import type { Op } from '../runtime/plan.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
-import { pidStartTime } from '../runtime/proc.js';
+import { pidStartTime } from '../util/proc.js';
 import { rmSync } from 'node:fs';
 import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor.js';
 import { BerthError } from '../util/errors.js';

@@ -10,7 +10,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { startDelayExec } from '../native/one-shot.js';
-import { isSameProcess, pidStartTime } from '../runtime/proc.js';
+import { isSameProcess, pidStartTime } from '../util/proc.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { applyOutcome, collectOutcome } from './launch.js';

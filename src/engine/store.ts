@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { lockDir } from '../runtime/lock.js';
+import { lockDir } from '../util/lock.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { Report } from './report.js';
 import { releaseImageResources } from './image-release.js';

@@ -12,18 +12,18 @@ import { link, mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../util/errors.js';
-import { normalizeEntryPath, rejectEntry } from '../storage/entry-path.js';
-import { Tee } from '../storage/tee.js';
-import { tempNameFor } from './atomic.js';
+import { normalizeEntryPath, rejectEntry } from '../archive/entry-path.js';
+import { Tee } from '../util/tee.js';
+import { tempNameFor } from '../util/atomic.js';
 import type { BlobRef, BlobStore } from './blobs.js';
-import { detectCompression } from './compress.js';
-import { digestHex, type Digest } from './digest.js';
+import { detectCompression } from '../archive/compress.js';
+import { digestHex, type Digest } from '../archive/digest.js';
 import type { ImageDb } from './images.js';
 import { loadLayout, writeLayout, type LayoutImage, type Loaded } from './layout.js';
 import { MT, parseConfig, type Manifest } from './manifest.js';
-import { readTar } from './tar/reader.js';
-import { endOfArchive, headerBlocks, pad } from './tar/writer.js';
-import { decompress } from './compress.js';
+import { readTar } from '../archive/tar/reader.js';
+import { endOfArchive, headerBlocks, pad } from '../archive/tar/writer.js';
+import { decompress } from '../archive/compress.js';
 import { familiarName, formatReference, parseReference } from './reference.js';
 
 /** Files at least this big are streamed straight into the blob store while extracting. */

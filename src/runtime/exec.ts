@@ -7,7 +7,7 @@ import type { Process, Spec } from '../oci/spec.js';
 import { BerthError } from '../util/errors.js';
 import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from '../native/helper-session.js';
 import { openContainer } from './lifecycle.js';
-import { onLockAbort } from './lock.js';
+import { onLockAbort } from '../util/lock.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { processOps, type Op } from './plan.js';
 import { writeAtomic } from './create.js';

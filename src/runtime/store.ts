@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { Spec, State } from '../oci/spec.js';
 import { OCI_VERSION } from '../oci/spec.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { isSameProcess } from './proc.js';
+import { isSameProcess } from '../util/proc.js';
 
 export const DEFAULT_ROOT = '/run/berth';
 

@@ -20,11 +20,11 @@ import * as fss from 'node:fs';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { readTar } from '../image/tar/reader.js';
-import type { TarHeader } from '../image/tar/header.js';
-import type { Digest } from '../image/digest.js';
+import { readTar } from '../archive/tar/reader.js';
+import type { TarHeader } from '../archive/tar/header.js';
+import type { Digest } from '../archive/digest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { ancestors, classifyWhiteout, normalizeEntryPath, rejectEntry } from './entry-path.js';
+import { ancestors, classifyWhiteout, normalizeEntryPath, rejectEntry } from '../archive/entry-path.js';
 import { SysOps } from '../native/fileops.js';
 
 /** Options for `unpackTar`. */

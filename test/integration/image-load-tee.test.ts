@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { sha256 } from '../../src/image/digest.js';
+import { sha256 } from '../../src/archive/digest.js';
 import { load, stores } from '../../src/image/index.js';
 import { hostPlatform } from '../../src/image/manifest.js';
-import { tarBuffer, type MemoryEntry } from '../../src/image/tar/writer.js';
+import { tarBuffer, type MemoryEntry } from '../../src/archive/tar/writer.js';
 import { processTag, whyNotRoot } from '../support/bundle.js';
 
 const skip = whyNotRoot();

@@ -13,7 +13,7 @@ import { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
 import { HELPER_WAIT_MS, HelperSession } from '../../src/native/helper-session.js';
 import { HOOK_WITHOUT_TIMEOUT_MS, readyWaitMs } from '../../src/runtime/hooks.js';
-import { abortLockHolder, lockDirAsync, onLockAbort } from '../../src/runtime/lock.js';
+import { abortLockHolder, lockDirAsync, onLockAbort } from '../../src/util/lock.js';
 import { MessageDecoder } from '../../src/native/protocol.js';
 import { BerthError } from '../../src/util/errors.js';
 

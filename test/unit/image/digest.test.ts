@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { test } from 'node:test';
 import { BlobStore } from '../../../src/image/blobs.js';
-import { DigestStream, parseDigest, sha256, verifyBuffer } from '../../../src/image/digest.js';
+import { DigestStream, parseDigest, sha256, verifyBuffer } from '../../../src/archive/digest.js';
 
 const data = Buffer.from('hello berth\n');
 const d = sha256(data);
