@@ -7,7 +7,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { writeFileAtomic } from '../util/atomic.js';
 import { isSameProcess } from '../util/proc.js';
-import { winsizePath } from './monitor.js';
+import { winsizePath } from './monitor-files.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** Ordered writes to a container's stdin fifo; `end` closes it (the monitor then sees the hangup). */

@@ -12,7 +12,7 @@ import type { Op } from '../runtime/plan.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
 import { pidStartTime } from '../util/proc.js';
 import { rmSync } from 'node:fs';
-import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor.js';
+import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor-files.js';
 import { BerthError } from '../util/errors.js';
 import { helperErrorOf } from '../native/helper-error.js';
 import { appendEvent } from './events.js';

@@ -14,7 +14,8 @@ import { isSameProcess, pidStartTime } from '../util/proc.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { applyOutcome, collectOutcome } from './launch.js';
-import { cleanupCommand, startDetached, SYSTEM_PATH } from './monitor.js';
+import { startDetached } from './monitor.js';
+import { cleanupCommand, SYSTEM_PATH } from './monitor-files.js';
 import { decodeWaitStatus } from './report.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
