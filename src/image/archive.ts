@@ -42,7 +42,7 @@ interface Extracted { stored: Map<number, BlobRef>; early: Map<Digest, Promise<D
  * Large files (layers, in any archive format) go straight into the blob store — hashed on the
  * way — and are hardlinked into `dest`, so a layer is written once, not once to the staging
  * directory and again to the store. With `unpack`, each is also unpacked in the same pass
- * (storage/tee.ts): its bytes are read from the archive once, not written and read back.
+ * (util/tee.ts): its bytes are read from the archive once, not written and read back.
  */
 async function extract(file: string, dest: string, blobs: BlobStore, unpack?: UnpackFn): Promise<Extracted> {
   const stored = new Map<number, BlobRef>();

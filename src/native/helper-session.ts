@@ -160,8 +160,8 @@ export class HelperSession {
 
   /**
    * Give up on this launch from outside the command that waits on it (`delete --force` in the
-   * same runtime server, lock.ts `lockHolderAbort`): kill the helper, and make the pending and
-   * every later `expect` fail with `err`.
+   * same runtime server, util/lock.ts `abortLockHolder`): kill the helper, and make the pending
+   * and every later `expect` fail with `err`.
    */
   abort(err: BerthError): void {
     this.aborted ??= err;

@@ -114,7 +114,7 @@ export class LayerStore {
   /**
    * `ensureAny` for a layer read from a stream (any compression, detected from its first bytes),
    * on this thread: `berth load` unpacks each layer while it is being read from the archive and
-   * written to the blob store (storage/tee.ts). `created`: whether this call made the layer
+   * written to the blob store (util/tee.ts). `created`: whether this call made the layer
    * directory (the caller removes it when no image turns out to use it).
    */
   async ensureAnyFrom(source: AsyncIterable<Buffer>, what: string): Promise<{ diffId: Digest; created: boolean }> {

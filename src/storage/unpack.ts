@@ -8,7 +8,7 @@
  * a whiteout deletes, an opaque marker empties its directory of everything this layer did not
  * write.
  *
- * Nothing is written outside `dir`. Every name is checked (entry-path.ts) before its entry is
+ * Nothing is written outside `dir`. Every name is checked (archive/entry-path.ts) before its entry is
  * written; a name below an entry of this layer that is not a directory is refused; on disk,
  * every parent is lstat'ed and must be a real directory (a symlink from a lower layer in `apply`
  * mode is replaced by a directory, which is what overlayfs shows when an upper layer has a

@@ -1,7 +1,7 @@
 /**
  * The TypeScript API on a real cgroup v2 kernel (the VM of scripts/test-cgroup-v2.sh): two
  * containers in a row, the second started by a helper the spawner forked ahead of need
- * (runtime/spawner.ts), both cloned straight into their cgroup, with the limits inside and in the
+ * (native/spawner.ts), both cloned straight into their cgroup, with the limits inside and in the
  * report. Skipped outside the VM.
  */
 import * as assert from 'node:assert/strict';

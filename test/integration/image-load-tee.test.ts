@@ -1,6 +1,6 @@
 /**
  * `berth load` of a docker-archive unpacks each large layer while reading it from the archive
- * and writing its blob (one pass, storage/tee.ts). The layers come out whole whatever their
+ * and writing its blob (one pass, util/tee.ts). The layers come out whole whatever their
  * compression; a layer whose DiffID does not match the image config, or an unsafe one, is
  * refused and leaves nothing: no image, no layer directory, no staging directory.
  */

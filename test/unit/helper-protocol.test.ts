@@ -1,5 +1,5 @@
 /**
- * The helper protocol framing (src/runtime/protocol.ts): encoding, decoding across arbitrary
+ * The helper protocol framing (src/native/protocol.ts): encoding, decoding across arbitrary
  * chunk boundaries, and rejection of malformed frames.
  */
 import * as assert from 'node:assert/strict';
