@@ -4,21 +4,15 @@
  * real account on the sync socket: the child's "error <message>" (an op that failed) and the
  * monitor's "exit <raw wait status>". This reads them and words the error.
  */
-import { constants } from 'node:os';
 import { BerthError } from '../util/errors.js';
+import { decodeWaitStatus } from '../util/wait-status.js';
 import type { HelperSession } from './helper.js';
-
-/** The name of signal `n` (`SIGKILL`), or `signal n`. */
-function signalName(n: number): string {
-  const entry = Object.entries(constants.signals).find(([, v]) => v === n);
-  return entry ? entry[0] : `signal ${n}`;
-}
+import { signalName } from './signals.js';
 
 /** Words a raw wait status the way a user reads it. */
 export function describeWaitStatus(status: number): string {
-  const sig = status & 0x7f;
-  if (sig === 0) return `exited with status ${(status >> 8) & 0xff}`;
-  return `was killed by ${signalName(sig)}`;
+  const { exitCode, signal } = decodeWaitStatus(status);
+  return signal === undefined ? `exited with status ${exitCode}` : `was killed by ${signalName(signal)}`;
 }
 
 /**
