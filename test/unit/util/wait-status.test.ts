@@ -5,7 +5,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { decodeWaitStatus, exitStatus } from '../../../src/util/wait-status.js';
-import { describeWaitStatus } from '../../../src/runtime/init-exit.js';
 
 test('a normal exit decodes to its code, a signal to 128 + the signal', () => {
   assert.deepEqual(decodeWaitStatus(0), { exitCode: 0 });
@@ -17,9 +16,4 @@ test('a normal exit decodes to its code, a signal to 128 + the signal', () => {
 
 test('exitStatus round-trips a code through decodeWaitStatus', () => {
   for (const c of [0, 1, 125, 137, 255]) assert.deepEqual(decodeWaitStatus(exitStatus(c)), { exitCode: c });
-});
-
-test('describeWaitStatus words an exit and a signal', () => {
-  assert.equal(describeWaitStatus(2 << 8), 'exited with status 2');
-  assert.equal(describeWaitStatus(9), 'was killed by SIGKILL');
 });
