@@ -13,7 +13,7 @@ import { parseSignal, signalName } from '../runtime/signals.js';
 import { pidStartTime } from '../runtime/proc.js';
 import { rmSync } from 'node:fs';
 import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor.js';
-import { BerthError } from '../util/errors.js';
+import { berthCode, BerthError } from '../util/errors.js';
 import { helperErrorOf } from '../native/helper-error.js';
 import { decodeWaitStatus, exitStatus, type WaitStatus } from '../util/wait-status.js';
 import { appendEvent } from './events.js';
@@ -117,7 +117,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
       const msg = (err as Error).message;
       r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(err) };
       store.save(r);
-      throw new BerthError((err as BerthError).code ?? 'EHELPER', `failed to start container ${r.Name}: ${msg}`, { cause: err });
+      throw new BerthError(berthCode(err) ?? 'EHELPER', `failed to start container ${r.Name}: ${msg}`, { cause: err });
     }
     const now = new Date().toISOString();
     r.State = { ...r.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Pid: held.created!.record.pid ?? 0, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: r.State.FinishedAt };
