@@ -18,7 +18,8 @@ import { defaultDataRoot, defaultRuntimeRoot, type EnginePaths } from './store.j
 
 export type { Report } from './report.js';
 export type { ContainerConfig, HostConfig, CreateRequest } from './config.js';
-export type { EnginePaths, EngineRecord, ContainerState } from './store.js';
+export type { EnginePaths, EngineRecord, ContainerState, DockerContainerFields, Bookkeeping } from './store.js';
+export type { DockerInspect, InspectMount } from './inspect.js';
 export { createEngineContainer } from './create.js';
 export { createAndStart, type CreatedAndStarted, type CreateOptions } from './run.js';
 export { launch, killEngineContainer, type Launched, type LaunchOptions } from './launch.js';
