@@ -16,7 +16,7 @@ import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { applyOutcome, collectOutcome } from './launch.js';
 import { cleanupCommand, startDetached, SYSTEM_PATH } from './monitor.js';
-import { decodeWaitStatus } from './report.js';
+import { decodeWaitStatus } from '../util/wait-status.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** The exit file's contents. */

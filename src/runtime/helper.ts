@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../util/errors.js';
 import { programs } from '../util/programs.js';
+import { decodeWaitStatus } from '../util/wait-status.js';
 import { encodeMessage, MessageDecoder } from './protocol.js';
 import { opFields, type Op } from '../native/ops.js';
 import { HelperError } from '../native/helper-error.js';
@@ -93,9 +94,9 @@ export function readyWaitMs(hooks: { timeout?: number }[] | undefined): number {
 /** See readyWaitMs. */
 export const HOOK_WITHOUT_TIMEOUT_MS = 600_000;
 
-/** The exit code of a raw wait status: the code, or 128 + the signal. */
+/** The exit code of a raw wait status: the code, or 128 + the signal (util/wait-status.ts). */
 function waitCode(raw: number): number {
-  return (raw & 0x7f) === 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f);
+  return decodeWaitStatus(raw).exitCode;
 }
 
 /** A running helper and its sync socket. */
