@@ -24,14 +24,6 @@ export function detectCompression(head: Buffer): Compression {
   return 'none';
 }
 
-/** The compression a layer media type names ("+gzip", "+zstd", ".tar.gzip" …), or undefined. */
-export function compressionOfMediaType(mediaType: string): Compression | undefined {
-  if (/(\+|\.)gzip$/.test(mediaType) || mediaType.endsWith('.tar.gzip')) return 'gzip';
-  if (/(\+|\.)zstd$/.test(mediaType)) return 'zstd';
-  if (/tar$/.test(mediaType)) return 'none';
-  return undefined;
-}
-
 /** Decompresses with the `zstd` command; its failure (or absence) fails the returned stream. */
 function zstdStream(input: Readable, what: string): Readable {
   const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'pipe'] });

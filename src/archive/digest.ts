@@ -1,14 +1,13 @@
 /**
- * Content digests (`sha256:<64 hex>`), as the OCI image spec defines them, and a stream that
- * verifies a blob's digest and size while it passes through.
+ * Content digests (`sha256:<64 hex>`), as the OCI image spec defines them. (A blob's digest and
+ * size are verified while it streams in by the blob store's ingest, blobs.ts.)
  *
  * A digest names content, so anything read from a registry, an archive or the disk is checked
  * against the digest that named it before it is trusted. Only sha256 is accepted: the spec also
  * registers sha512, but no registry or tool in use produces it, and refusing it keeps one code
  * path (a digest Berth cannot verify is an error, never a pass).
  */
-import { createHash, type Hash } from 'node:crypto';
-import { Transform, type TransformCallback } from 'node:stream';
+import { createHash } from 'node:crypto';
 import { BerthError } from '../util/errors.js';
 
 const DIGEST_RE = /^sha256:[a-f0-9]{64}$/;
@@ -49,45 +48,4 @@ export function verifyBuffer(data: Buffer, expected: Digest, size?: number, what
   }
   const got = sha256(data);
   if (got !== expected) throw new BerthError('EDIGEST_MISMATCH', `${what} ${expected}: content has digest ${got}`);
-}
-
-/**
- * A pass-through stream that hashes what flows through it. With `expected`, it fails the stream
- * (EDIGEST_MISMATCH) at the end when the digest differs, and as soon as more than `size` bytes
- * arrive or, at the end, when fewer did — so a truncated or padded download never looks complete.
- * Without `expected`, read `digest` and `bytes` after the end.
- */
-export class DigestStream extends Transform {
-  private readonly hash: Hash = createHash('sha256');
-  /** Bytes seen so far. */
-  bytes = 0;
-  /** The digest of everything seen, set at the end of the stream. */
-  digest: Digest | undefined;
-
-  constructor(private readonly expected?: Digest, private readonly size?: number, private readonly what = 'blob') {
-    super();
-  }
-
-  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
-    this.bytes += chunk.length;
-    if (this.size !== undefined && this.bytes > this.size) {
-      cb(new BerthError('EDIGEST_MISMATCH', `${this.what} ${this.expected ?? ''}: more than the ${this.size} bytes its descriptor says`.replace('  ', ' ')));
-      return;
-    }
-    this.hash.update(chunk);
-    cb(null, chunk);
-  }
-
-  override _flush(cb: TransformCallback): void {
-    this.digest = `sha256:${this.hash.digest('hex')}`;
-    if (this.size !== undefined && this.bytes !== this.size) {
-      cb(new BerthError('EDIGEST_MISMATCH', `${this.what} ${this.expected ?? ''}: size is ${this.bytes} bytes, descriptor says ${this.size}`.replace('  ', ' ')));
-      return;
-    }
-    if (this.expected && this.digest !== this.expected) {
-      cb(new BerthError('EDIGEST_MISMATCH', `${this.what} ${this.expected}: content has digest ${this.digest}`));
-      return;
-    }
-    cb();
-  }
 }

@@ -31,8 +31,8 @@
  *   weight = ceil(10^((l² + 125·l) / 612 − 7/34)), l = log2(shares)
  * The older linear formula (runc < 1.3.2, crun < 1.23) was 1 + ((shares − 2) · 9999) / 262142,
  * which maps the default 1024 to 39, so a container with default shares got less than 40% of
- * the CPU weight of a v2-native neighbour. Berth uses the fit; `sharesToWeightLinear` is kept for
- * comparison. 0 means "unset" and gives 0 (nothing written).
+ * the CPU weight of a v2-native neighbour. Berth uses the fit. 0 means "unset" and gives 0
+ * (nothing written).
  */
 export function sharesToWeight(shares: number): number {
   if (shares === 0) return 0;
@@ -41,12 +41,6 @@ export function sharesToWeight(shares: number): number {
   const l = Math.log2(shares);
   const exponent = (l * l + 125 * l) / 612 - 7 / 34;
   return Math.ceil(Math.pow(10, exponent));
-}
-
-/** The older linear cpu.shares → cpu.weight mapping (runc < 1.3.2, crun's original). */
-export function sharesToWeightLinear(shares: number): number {
-  if (shares === 0) return 0;
-  return 1 + Math.floor(((shares - 2) * 9999) / 262142);
 }
 
 /** blkio.weight (10..1000) → io.weight (1..10000): 1 + ((w − 10) · 9999) / 990 (runc, crun). */

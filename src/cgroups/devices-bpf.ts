@@ -4,7 +4,7 @@
  * open/mknod of a device node by a process in the cgroup and denies the access when it returns 0.
  *
  * Node cannot call bpf(2), so this module only produces the raw instructions; the native helper
- * loads and attaches them (see `deviceProgramLoadNotes` for the exact syscalls).
+ * loads and attaches them (the exact syscalls are in the note at the end of this file).
  *
  * Semantics (close to runc's devices emulator + devicefilter.go):
  * - an "all devices" rule (type 'a' or absent, no major/minor, access rwm or absent) resets the
@@ -145,4 +145,3 @@ export function deviceFilterProgram(rules: LinuxDeviceCgroup[]): Uint8Array {
  * the new one (or use BPF_F_REPLACE with replace_bpf_fd), as runc does, so there is no window
  * without a filter.
  */
-export const deviceProgramLoadNotes = 'bpf(BPF_PROG_LOAD, CGROUP_DEVICE, license "Apache") then bpf(BPF_PROG_ATTACH, dirfd, BPF_CGROUP_DEVICE, BPF_F_ALLOW_MULTI)';

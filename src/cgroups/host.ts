@@ -125,11 +125,6 @@ export async function detectCgroupHost(): Promise<CgroupHost> {
   return cached;
 }
 
-/** Forgets the cached detection (tests only). */
-export function resetCgroupHostCache(): void {
-  cached = undefined;
-}
-
 /**
  * The directory of cgroup `path` (absolute within the hierarchy) under `mount`. When the mount's
  * root is not '/' (inside a cgroup namespace or a bind mount of a sub-cgroup), paths are relative

@@ -6,7 +6,7 @@ export type { CgroupHost, CgroupMode, CgroupManager, CgroupStats, SavedCgroup, F
 export { detectCgroupHost, parseCgroupHost } from './host.js';
 export { resolveCgroupPath } from './path.js';
 export { cgroupManager, cgroupManagerFromState } from './manager.js';
-export { deviceFilterProgram, deviceProgramLoadNotes } from './devices-bpf.js';
+export { deviceFilterProgram } from './devices-bpf.js';
 export { sharesToWeight, blkioWeightToIoWeight, memSwapToV2 } from './convert.js';
 export { oomDuringCreate } from './diagnose.js';
 export { helperCgroupMoves, type HelperCgroupMoves } from './placement.js';

@@ -6,6 +6,7 @@
  * command name after global flags, or the container's command after `exec ID`).
  */
 import { BerthError } from '../util/errors.js';
+import type { FlagValues } from '../util/flag-values.js';
 
 export interface FlagSpec {
   /** Long name without dashes. */
@@ -19,7 +20,7 @@ export interface FlagSpec {
 }
 
 export interface Parsed {
-  flags: Record<string, string | boolean | number | string[] | undefined>;
+  flags: FlagValues;
   positional: string[];
 }
 
@@ -83,19 +84,5 @@ export function parseArgs(argv: string[], specs: FlagSpec[], opts: { stopAtPosit
   return { flags, positional };
 }
 
-/** Typed accessors for parsed flags. */
-export function str(p: Parsed, name: string): string | undefined {
-  const v = p.flags[name];
-  return typeof v === 'string' ? v : undefined;
-}
-export function bool(p: Parsed, name: string): boolean {
-  return p.flags[name] === true;
-}
-export function int(p: Parsed, name: string): number | undefined {
-  const v = p.flags[name];
-  return typeof v === 'number' ? v : undefined;
-}
-export function list(p: Parsed, name: string): string[] {
-  const v = p.flags[name];
-  return Array.isArray(v) ? v : [];
-}
+/** Typed accessors for parsed flags (one implementation, shared with the engine's flags). */
+export { bool, int, list, str } from '../util/flag-values.js';

@@ -1,6 +1,6 @@
 /**
  * Operations on existing containers: bring a record up to date with reality (reap.ts), list,
- * wait, stop, remove, and the Docker-shaped inspect document.
+ * wait, stop, remove (the Docker-shaped inspect document is inspect.ts's).
  */
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { appendEvent } from './events.js';
 import { sweepOrphans } from './image-rootfs.js';
 import { killEngineContainer } from './launch.js';
 import { cancelRestart, refreshRecord } from './reap.js';
+export { inspectDocument } from './inspect.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** Bring one record up to date (see reap.ts); undefined when --rm removed it meanwhile. */
@@ -167,40 +168,4 @@ export async function removeEngineContainer(paths: EnginePaths, ref: string, for
     await store.locked(rec.Id, remove).catch(notFound);
   }
   return rec;
-}
-
-/** The `docker inspect` document of a container (plus Berth's outcome report). */
-export function inspectDocument(rec: EngineRecord, paths: EnginePaths): Record<string, unknown> {
-  return {
-    Id: rec.Id,
-    Created: rec.Created,
-    Path: rec.Path,
-    Args: rec.Args,
-    State: rec.State,
-    Image: rec.ImageId ?? rec.Config.Image,
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
-    LogPath: new EngineStore(paths).logPath(rec.Id),
-    Name: `/${rec.Name}`,
-    RestartCount: rec.RestartCount,
-    Driver: rec.StorageDriver ?? (rec.UserRootfs ? 'rootfs' : 'host'),
-    Platform: 'linux',
-    MountLabel: '',
-    ProcessLabel: '',
-    AppArmorProfile: '',
-    HostConfig: rec.HostConfig,
-    GraphDriver: { Name: rec.StorageDriver ?? (rec.UserRootfs ? 'rootfs' : 'host'), Data: { RootPath: rec.RootPath } },
-    Mounts: [
-      ...rec.HostConfig.Binds.map((b) => {
-        const [src, dst, opts] = b.split(':');
-        return { Type: 'bind', Source: src, Destination: dst, Mode: opts ?? '', RW: !(opts ?? '').split(',').includes('ro'), Propagation: 'rprivate' };
-      }),
-      ...rec.HostConfig.Mounts.map((m) => ({ Type: m.Type, Source: m.Source, Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.BindOptions?.Propagation ?? '' })),
-      ...(rec.AnonVolumes ?? []).map((v) => ({ Type: 'volume', Name: v.Name, Source: v.Source, Destination: v.Destination, Driver: 'local', Mode: '', RW: true, Propagation: '' })),
-    ],
-    Config: rec.Config,
-    NetworkSettings: { Networks: {} },
-    Berth: { Report: rec.Outcome ?? null, KilledBy: rec.KilledBy ?? null },
-  };
 }

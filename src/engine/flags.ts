@@ -9,18 +9,14 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { BerthError } from '../util/errors.js';
+import { bool, int, list, str, type FlagValues } from '../util/flag-values.js';
 import { parseSize, parseSizeOrUnlimited } from '../util/size.js';
 import { defaultContainerConfig, defaultHostConfig, type CreateRequest, type ThrottleDevice, type Ulimit } from './config.js';
 import { cpusRangeMessage } from './validate.js';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './mounts.js';
 
 /** Parsed flag values keyed by Docker's long flag name (`memory`, `cpu-shares`, `env` …). */
-export type FlagValues = Record<string, string | boolean | number | string[] | undefined>;
-
-const s = (f: FlagValues, k: string): string | undefined => (typeof f[k] === 'string' ? (f[k] as string) : undefined);
-const b = (f: FlagValues, k: string): boolean => f[k] === true;
-const n = (f: FlagValues, k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
-const l = (f: FlagValues, k: string): string[] => (Array.isArray(f[k]) ? (f[k] as string[]) : []);
+export type { FlagValues } from '../util/flag-values.js';
 
 /** Who typed the flags: `-e KEY` is taken from `env`, relative paths (`--env-file`, `--rootfs`, `seccomp=FILE`) from `cwd`. */
 export interface FlagCaller {
@@ -35,74 +31,75 @@ export interface FlagCaller {
  */
 export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: string[], caller: FlagCaller = { env: {}, cwd: '/' }): CreateRequest {
   const { env } = caller;
+  const p = { flags: f };
   const at = (p: string) => resolve(caller.cwd, p);
   const config = defaultContainerConfig();
   const hc = defaultHostConfig();
   config.Image = image ?? 'host';
   config.Cmd = [...cmd];
-  const entrypoint = s(f, 'entrypoint');
+  const entrypoint = str(p, 'entrypoint');
   if (entrypoint !== undefined) config.Entrypoint = entrypoint === '' ? [] : [entrypoint];
-  config.Hostname = s(f, 'hostname') ?? '';
-  config.User = s(f, 'user') ?? '';
-  config.WorkingDir = s(f, 'workdir') ?? '';
+  config.Hostname = str(p, 'hostname') ?? '';
+  config.User = str(p, 'user') ?? '';
+  config.WorkingDir = str(p, 'workdir') ?? '';
   if (config.WorkingDir && !isAbsolute(config.WorkingDir)) {
     throw new BerthError('EINVALID_ARG', `invalid --workdir ${JSON.stringify(config.WorkingDir)}: the working directory must be an absolute path`);
   }
-  config.OpenStdin = b(f, 'interactive');
+  config.OpenStdin = bool(p, 'interactive');
   // Docker: `run -d -i` attaches no stdin now, so a later attach's EOF does not close it (no
   // StdinOnce); `run -i` and `create -i` close the container's stdin when the attached one ends.
-  config.AttachStdin = config.OpenStdin && !b(f, 'detach');
+  config.AttachStdin = config.OpenStdin && !bool(p, 'detach');
   config.StdinOnce = config.AttachStdin;
-  config.Tty = b(f, 'tty');
-  config.Env = [...l(f, 'env-file').flatMap((file) => readEnvFile(at(file), env, file)), ...l(f, 'env').flatMap((e) => envEntry(e, env))];
-  for (const lab of l(f, 'label')) {
+  config.Tty = bool(p, 'tty');
+  config.Env = [...list(p, 'env-file').flatMap((file) => readEnvFile(at(file), env, file)), ...list(p, 'env').flatMap((e) => envEntry(e, env))];
+  for (const lab of list(p, 'label')) {
     const eq = lab.indexOf('=');
     config.Labels[eq < 0 ? lab : lab.slice(0, eq)] = eq < 0 ? '' : lab.slice(eq + 1);
   }
-  if (s(f, 'stop-signal')) config.StopSignal = s(f, 'stop-signal');
-  if (n(f, 'stop-timeout') !== undefined) config.StopTimeout = n(f, 'stop-timeout');
+  if (str(p, 'stop-signal')) config.StopSignal = str(p, 'stop-signal');
+  if (int(p, 'stop-timeout') !== undefined) config.StopTimeout = int(p, 'stop-timeout');
 
-  hc.AutoRemove = b(f, 'rm');
-  hc.ReadonlyRootfs = b(f, 'read-only');
-  hc.Privileged = b(f, 'privileged');
-  hc.Init = b(f, 'init');
-  hc.CapAdd = l(f, 'cap-add');
-  hc.CapDrop = l(f, 'cap-drop');
-  hc.SecurityOpt = l(f, 'security-opt').map((o) => securityOpt(o, at));
-  hc.CgroupParent = s(f, 'cgroup-parent') ?? '';
-  hc.CgroupnsMode = s(f, 'cgroupns') ?? '';
-  hc.PidMode = s(f, 'pid') ?? '';
-  hc.IpcMode = s(f, 'ipc') ?? '';
-  hc.UTSMode = s(f, 'uts') ?? '';
-  hc.UsernsMode = s(f, 'userns') ?? '';
-  hc.NetworkMode = s(f, 'network') ?? s(f, 'net') ?? '';
-  hc.RestartPolicy = restartPolicy(s(f, 'restart') ?? 'no');
-  for (const v of l(f, 'volume')) hc.Binds.push(parseVolumeFlag(v));
-  for (const m of l(f, 'mount')) hc.Mounts.push(parseMountFlag(m));
-  for (const t of l(f, 'tmpfs')) Object.assign(hc.Tmpfs, parseTmpfsFlag(t));
+  hc.AutoRemove = bool(p, 'rm');
+  hc.ReadonlyRootfs = bool(p, 'read-only');
+  hc.Privileged = bool(p, 'privileged');
+  hc.Init = bool(p, 'init');
+  hc.CapAdd = list(p, 'cap-add');
+  hc.CapDrop = list(p, 'cap-drop');
+  hc.SecurityOpt = list(p, 'security-opt').map((o) => securityOpt(o, at));
+  hc.CgroupParent = str(p, 'cgroup-parent') ?? '';
+  hc.CgroupnsMode = str(p, 'cgroupns') ?? '';
+  hc.PidMode = str(p, 'pid') ?? '';
+  hc.IpcMode = str(p, 'ipc') ?? '';
+  hc.UTSMode = str(p, 'uts') ?? '';
+  hc.UsernsMode = str(p, 'userns') ?? '';
+  hc.NetworkMode = str(p, 'network') ?? str(p, 'net') ?? '';
+  hc.RestartPolicy = restartPolicy(str(p, 'restart') ?? 'no');
+  for (const v of list(p, 'volume')) hc.Binds.push(parseVolumeFlag(v));
+  for (const m of list(p, 'mount')) hc.Mounts.push(parseMountFlag(m));
+  for (const t of list(p, 'tmpfs')) Object.assign(hc.Tmpfs, parseTmpfsFlag(t));
 
-  const size = (k: string) => (s(f, k) !== undefined ? parseSize(s(f, k)!, `--${k}`) : 0);
+  const size = (k: string) => (str(p, k) !== undefined ? parseSize(str(p, k)!, `--${k}`) : 0);
   hc.Memory = size('memory');
   hc.MemoryReservation = size('memory-reservation');
   hc.ShmSize = size('shm-size');
-  if (s(f, 'memory-swap') !== undefined) hc.MemorySwap = parseSizeOrUnlimited(s(f, 'memory-swap')!, '--memory-swap');
-  if (n(f, 'memory-swappiness') !== undefined) hc.MemorySwappiness = n(f, 'memory-swappiness')!;
-  hc.OomKillDisable = b(f, 'oom-kill-disable');
-  hc.OomScoreAdj = n(f, 'oom-score-adj') ?? 0;
-  if (s(f, 'cpus') !== undefined) hc.NanoCpus = parseCpus(s(f, 'cpus')!);
-  hc.CpuShares = n(f, 'cpu-shares') ?? 0;
-  hc.CpuPeriod = n(f, 'cpu-period') ?? 0;
-  hc.CpuQuota = n(f, 'cpu-quota') ?? 0;
-  hc.CpusetCpus = s(f, 'cpuset-cpus') ?? '';
-  hc.CpusetMems = s(f, 'cpuset-mems') ?? '';
-  if (n(f, 'pids-limit') !== undefined) hc.PidsLimit = n(f, 'pids-limit')!;
-  hc.BlkioWeight = n(f, 'blkio-weight') ?? 0;
-  hc.BlkioWeightDevice = l(f, 'blkio-weight-device').map((v) => {
+  if (str(p, 'memory-swap') !== undefined) hc.MemorySwap = parseSizeOrUnlimited(str(p, 'memory-swap')!, '--memory-swap');
+  if (int(p, 'memory-swappiness') !== undefined) hc.MemorySwappiness = int(p, 'memory-swappiness')!;
+  hc.OomKillDisable = bool(p, 'oom-kill-disable');
+  hc.OomScoreAdj = int(p, 'oom-score-adj') ?? 0;
+  if (str(p, 'cpus') !== undefined) hc.NanoCpus = parseCpus(str(p, 'cpus')!);
+  hc.CpuShares = int(p, 'cpu-shares') ?? 0;
+  hc.CpuPeriod = int(p, 'cpu-period') ?? 0;
+  hc.CpuQuota = int(p, 'cpu-quota') ?? 0;
+  hc.CpusetCpus = str(p, 'cpuset-cpus') ?? '';
+  hc.CpusetMems = str(p, 'cpuset-mems') ?? '';
+  if (int(p, 'pids-limit') !== undefined) hc.PidsLimit = int(p, 'pids-limit')!;
+  hc.BlkioWeight = int(p, 'blkio-weight') ?? 0;
+  hc.BlkioWeightDevice = list(p, 'blkio-weight-device').map((v) => {
     const d = devicePair(v, '--blkio-weight-device');
     if (!/^\d+$/.test(d.value)) throw new BerthError('EINVALID_ARG', `invalid weight ${JSON.stringify(d.value)} for --blkio-weight-device: use PATH:WEIGHT with a weight from 10 to 1000`);
     return { Path: d.path, Weight: Number(d.value) };
   });
-  const rate = (k: string, isSize: boolean): ThrottleDevice[] => l(f, k).map((v) => {
+  const rate = (k: string, isSize: boolean): ThrottleDevice[] => list(p, k).map((v) => {
     const d = devicePair(v, `--${k}`);
     if (isSize) return { Path: d.path, Rate: parseSize(d.value, `--${k}`) };
     if (!/^\d+$/.test(d.value)) throw new BerthError('EINVALID_ARG', `invalid rate ${JSON.stringify(d.value)} for --${k}: use PATH:NUMBER (operations per second)`);
@@ -112,22 +109,22 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
   hc.BlkioDeviceWriteBps = rate('device-write-bps', true);
   hc.BlkioDeviceReadIOps = rate('device-read-iops', false);
   hc.BlkioDeviceWriteIOps = rate('device-write-iops', false);
-  hc.Ulimits = l(f, 'ulimit').map(parseUlimit);
-  hc.Devices = l(f, 'device').map((v) => {
+  hc.Ulimits = list(p, 'ulimit').map(parseUlimit);
+  hc.Devices = list(p, 'device').map((v) => {
     const [host, ctr, perms] = v.split(':');
     if (!host || !isAbsolute(host)) throw new BerthError('EINVALID_ARG', `invalid --device ${JSON.stringify(v)}: use HOST-PATH[:CONTAINER-PATH[:PERMISSIONS]] with absolute paths`);
-    const p = perms ?? (ctr && /^[rwm]+$/.test(ctr) ? ctr : 'rwm');
+    const perm = perms ?? (ctr && /^[rwm]+$/.test(ctr) ? ctr : 'rwm');
     const inCtr = ctr && !/^[rwm]+$/.test(ctr) ? ctr : host;
-    if (!/^[rwm]{1,3}$/.test(p)) throw new BerthError('EINVALID_ARG', `invalid --device ${JSON.stringify(v)}: permissions ${JSON.stringify(p)} must be made of r, w and m`);
-    return { PathOnHost: host, PathInContainer: inCtr, CgroupPermissions: p };
+    if (!/^[rwm]{1,3}$/.test(perm)) throw new BerthError('EINVALID_ARG', `invalid --device ${JSON.stringify(v)}: permissions ${JSON.stringify(perm)} must be made of r, w and m`);
+    return { PathOnHost: host, PathInContainer: inCtr, CgroupPermissions: perm };
   });
-  hc.DeviceCgroupRules = l(f, 'device-cgroup-rule');
-  for (const kv of l(f, 'cgroup-conf')) {
+  hc.DeviceCgroupRules = list(p, 'device-cgroup-rule');
+  for (const kv of list(p, 'cgroup-conf')) {
     const eq = kv.indexOf('=');
     if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --cgroup-conf ${JSON.stringify(kv)}: use KEY=VALUE, e.g. memory.high=64m`);
     hc.CgroupConf[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  return { name: s(f, 'name'), rootfs: s(f, 'rootfs') ? at(s(f, 'rootfs')!) : undefined, report: b(f, 'report'), config, hostConfig: hc };
+  return { name: str(p, 'name'), rootfs: str(p, 'rootfs') ? at(str(p, 'rootfs')!) : undefined, report: bool(p, 'report'), config, hostConfig: hc };
 }
 
 /** `--cpus 1.5` → 1.5e9 nano-CPUs (Docker's NanoCPUs.Set, exact to 9 decimals). */

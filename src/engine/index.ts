@@ -9,17 +9,19 @@
 import { finished } from 'node:stream';
 import { parseSize } from '../util/size.js';
 import { defaultContainerConfig, defaultHostConfig, type CreateRequest } from './config.js';
-import { createEngineContainer } from './create.js';
+import { createAndStart } from './run.js';
 import { launch } from './launch.js';
 import { sparingLauncher } from '../native/helper-pool.js';
 import type { Report } from './report.js';
 import { callerFromEnv } from './caller.js';
-import { defaultDataRoot, defaultRuntimeRoot, EngineStore, type EnginePaths } from './store.js';
+import { defaultDataRoot, defaultRuntimeRoot, type EnginePaths } from './store.js';
 
 export type { Report } from './report.js';
 export type { ContainerConfig, HostConfig, CreateRequest } from './config.js';
-export type { EnginePaths, EngineRecord, ContainerState } from './store.js';
+export type { EnginePaths, EngineRecord, ContainerState, DockerContainerFields, Bookkeeping } from './store.js';
+export type { DockerInspect, InspectMount } from './inspect.js';
 export { createEngineContainer } from './create.js';
+export { createAndStart, type CreatedAndStarted, type CreateOptions } from './run.js';
 export { launch, killEngineContainer, type Launched, type LaunchOptions } from './launch.js';
 export { startDetached } from './monitor.js';
 export { readLog, parseTimeArg, type LogEntry, type LogOptions } from './logs.js';
@@ -69,14 +71,11 @@ export interface RunOptions {
 /** Run a container to completion, removing it afterwards; resolves with what happened. */
 export async function runContainer(opts: RunOptions): Promise<Report> {
   const paths = runPaths(opts);
-  const rec = await createEngineContainer(paths, runRequest(opts), undefined, undefined, callerFromEnv(apiEnv(opts)));
-  let launched;
-  try {
-    launched = await launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs, launcher: sparingLauncher, log: false });
-  } catch (err) {
-    new EngineStore(paths).remove(rec);
-    throw err;
-  }
+  const r = await createAndStart(paths, runRequest(opts),
+    (rec) => launch(paths, rec.Id, { stdio: ['ignore', 'pipe', 'pipe'], timeoutMs: opts.timeoutMs, launcher: sparingLauncher, log: false }),
+    { caller: callerFromEnv(apiEnv(opts)) });
+  if (r.failed) throw r.failed.error;
+  const launched = r.started;
   const drained = [drain(launched.stdout, opts.onStdout), drain(launched.stderr, opts.onStderr)];
   const report = await launched.exited;
   // The exit can be seen before the last output has been read from the pipes: wait for their

@@ -13,10 +13,11 @@ import { parseSignal, signalName } from '../runtime/signals.js';
 import { pidStartTime } from '../util/proc.js';
 import { rmSync } from 'node:fs';
 import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor-files.js';
-import { BerthError } from '../util/errors.js';
+import { berthCode, BerthError } from '../util/errors.js';
 import { helperErrorOf } from '../native/helper-error.js';
+import { decodeWaitStatus, exitStatus, type WaitStatus } from '../util/wait-status.js';
 import { appendEvent } from './events.js';
-import { decodeWaitStatus, makeReport, readUsage, type Report, type Usage } from './report.js';
+import { makeReport, readUsage, type Report, type Usage } from './report.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** How to launch. */
@@ -116,7 +117,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
       const msg = (err as Error).message;
       r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(err) };
       store.save(r);
-      throw new BerthError((err as BerthError).code ?? 'EHELPER', `failed to start container ${r.Name}: ${msg}`, { cause: err });
+      throw new BerthError(berthCode(err) ?? 'EHELPER', `failed to start container ${r.Name}: ${msg}`, { cause: err });
     }
     const now = new Date().toISOString();
     r.State = { ...r.State, Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Pid: held.created!.record.pid ?? 0, ExitCode: 0, Error: '', StartedAt: now, FinishedAt: r.State.FinishedAt };
@@ -177,7 +178,7 @@ export async function launch(paths: EnginePaths, id: string, opts: LaunchOptions
         return new Promise<Report>(() => {}); // its helper and its cleanup record the end now
       }
     }
-    if (status === undefined) status = ((await session.exitCode()) & 0xff) << 8;
+    if (status === undefined) status = exitStatus(await session.exitCode());
     if (timer) clearTimeout(timer);
     return finalize(paths, id, decodeWaitStatus(status), startedAt, execError, warn);
   })();
@@ -202,7 +203,7 @@ async function handOver(paths: EnginePaths, id: string, pid: number): Promise<vo
  * After the container's init exited: read the cgroup's counters, then delete the runtime
  * container (its cgroup with them), and make the report. Call it holding no engine lock.
  */
-export async function collectOutcome(paths: EnginePaths, id: string, exit: { exitCode: number; signal?: number }, startedAt: Date,
+export async function collectOutcome(paths: EnginePaths, id: string, exit: WaitStatus, startedAt: Date,
   finishedAt: Date, sent: EngineRecord['KilledBy'], warn: (msg: string) => void): Promise<Report> {
   let usage: Usage = { memory: {}, cpu: {}, pids: {}, oomKills: 0 };
   // Already deleted (by rm -f): no counters, nothing to delete.
@@ -225,7 +226,7 @@ export function applyOutcome(paths: EnginePaths, r: EngineRecord, report: Report
  * The foreground end: collect the outcome, record it (or remove the container with --rm).
  * Tolerates a record that `rm -f` removed meanwhile: the runtime container is deleted all the same.
  */
-export async function finalize(paths: EnginePaths, id: string, exit: { exitCode: number; signal?: number }, startedAt: Date,
+export async function finalize(paths: EnginePaths, id: string, exit: WaitStatus, startedAt: Date,
   error: string, warn: (msg: string) => void, finishedAt = new Date()): Promise<Report> {
   const store = new EngineStore(paths);
   const report = await collectOutcome(paths, id, exit, startedAt, finishedAt, store.load(id)?.KilledBy, warn);

@@ -16,7 +16,7 @@ import { appendEvent } from './events.js';
 import { applyOutcome, collectOutcome } from './launch.js';
 import { startDetached } from './monitor.js';
 import { cleanupCommand, SYSTEM_PATH } from './monitor-files.js';
-import { decodeWaitStatus } from './report.js';
+import { decodeWaitStatus } from '../util/wait-status.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** The exit file's contents. */

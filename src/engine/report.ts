@@ -77,13 +77,6 @@ function readPidsPeak(cgroup: CgroupManager): number | undefined {
   return undefined;
 }
 
-/** Decode a raw wait(2) status into Docker's exit code and the signal, if any. */
-export function decodeWaitStatus(status: number): { exitCode: number; signal?: number } {
-  const sig = status & 0x7f;
-  if (sig === 0) return { exitCode: (status >> 8) & 0xff };
-  return { exitCode: 128 + sig, signal: sig };
-}
-
 /** Put the outcome together. `sent` is the last signal Berth sent, if any. */
 export function makeReport(opts: {
   exitCode: number; signal?: number; usage: Usage; sent?: { signal: string; by: string }; startedAt: Date; finishedAt: Date;

@@ -41,9 +41,14 @@ export interface ContainerState {
 /** Docker's zero time, which it prints for "never". */
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
-/** What the engine records about a container. */
-export interface EngineRecord {
+/**
+ * The part of a container's record that is Docker's own: these fields appear in `docker inspect`
+ * under the same names, with the same meaning (inspect.ts adds the derived ones and the leading
+ * slash of Name).
+ */
+export interface DockerContainerFields {
   Id: string;
+  /** Without Docker's leading slash (inspect prints `/name`). */
   Name: string;
   Created: string;
   Path: string;
@@ -51,6 +56,15 @@ export interface EngineRecord {
   Config: ContainerConfig;
   HostConfig: HostConfig;
   State: ContainerState;
+  RestartCount: number;
+}
+
+/**
+ * Berth's own bookkeeping about a container: not Docker's, never printed as Docker's fields by
+ * `inspect` (which derives Image, Driver, GraphDriver and Mounts from some of them, and shows
+ * the outcome and who killed it under its own `Berth` key).
+ */
+export interface Bookkeeping {
   /** The directory used as the container's root (--rootfs DIR, or the host rootfs directory). */
   RootPath: string;
   /** --rootfs was given (the root is the user's, not Berth's). */
@@ -68,7 +82,6 @@ export interface EngineRecord {
   ManuallyStopped?: boolean;
   /** A signal berth sent (kill, stop, rm -f, a timeout), so the outcome can say who killed it. */
   KilledBy?: { signal: string; by: string; at: string };
-  RestartCount: number;
   /**
    * While the restart policy waits out its back-off (Status "restarting"): the sleeping
    * `berth-helper delay-exec` that will restart the container; stop and rm -f kill it.
@@ -82,6 +95,28 @@ export interface EngineRecord {
   StorageDriver?: 'overlay' | 'copy';
   /** Anonymous volumes made for the image's Volumes (removed by rm -v and --rm). */
   AnonVolumes?: { Name: string; Source: string; Destination: string }[];
+}
+
+/**
+ * What the engine records about a container: Docker's fields and Berth's bookkeeping, kept in
+ * one flat JSON object in container.json (the layout every version so far has written and read;
+ * the two parts are told apart by type, and by recordParts).
+ */
+export interface EngineRecord extends DockerContainerFields, Bookkeeping {}
+
+/** Every key of each part (the compiler checks each list is complete, and recordParts that they split the record). */
+const DOCKER_KEYS: Record<keyof DockerContainerFields, true> = {
+  Id: true, Name: true, Created: true, Path: true, Args: true, Config: true, HostConfig: true, State: true, RestartCount: true,
+};
+const BOOKKEEPING_KEYS: Record<keyof Bookkeeping, true> = {
+  RootPath: true, UserRootfs: true, Report: true, Outcome: true, Monitor: true, ManuallyStopped: true, KilledBy: true,
+  RestartWaiter: true, RestartBackoffMs: true, ImageId: true, StorageDriver: true, AnonVolumes: true,
+};
+
+/** The record's two parts: Docker's fields and Berth's bookkeeping (fields a record lacks stay absent). */
+export function recordParts(rec: EngineRecord): { docker: DockerContainerFields; berth: Bookkeeping } {
+  const pick = (keys: object) => Object.fromEntries(Object.keys(keys).filter((k) => k in rec).map((k) => [k, rec[k as keyof EngineRecord]]));
+  return { docker: pick(DOCKER_KEYS) as unknown as DockerContainerFields, berth: pick(BOOKKEEPING_KEYS) as unknown as Bookkeeping };
 }
 
 /** Locations of one engine instance. */

@@ -307,12 +307,6 @@ export async function removeImage(ref: string, opts: ImageOptions & { inUse?: Se
   return out;
 }
 
-/** The image's history (newest first), as `berth history` prints it. */
-export async function imageHistory(ref: string, opts: ImageOptions = {}): Promise<NonNullable<ImageConfigFile['history']>> {
-  const img = await stores(opts.root).db.resolve(ref);
-  return [...(img.config.history ?? [])].reverse();
-}
-
 /** What `berth image inspect` prints: ids, names, manifest and config. */
 export async function inspectImage(ref: string, opts: ImageOptions = {}): Promise<Record<string, unknown>> {
   const img = await stores(opts.root).db.resolve(ref);

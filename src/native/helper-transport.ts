@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { helperPath } from './helper-path.js';
 import { encodeMessage, MessageDecoder } from './protocol.js';
+import { decodeWaitStatus } from '../util/wait-status.js';
 
 export interface HelperOptions {
   /** The container's stdin, stdout, stderr: an fd number, 'inherit', 'pipe' or 'ignore'. */
@@ -52,9 +53,9 @@ export interface ForkedHelper {
   ref: (on: boolean) => void;
 }
 
-/** The exit code of a raw wait status: the code, or 128 + the signal. */
+/** The exit code of a raw wait status: the code, or 128 + the signal (util/wait-status.ts). */
 export function waitCode(raw: number): number {
-  return (raw & 0x7f) === 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f);
+  return decodeWaitStatus(raw).exitCode;
 }
 
 /** How a session reaches its helper; see the module comment. */

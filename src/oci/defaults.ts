@@ -131,7 +131,8 @@ export interface DefaultDevice {
 /**
  * The devices the OCI spec requires in every container ("Default Devices"), with runc's
  * numbers and modes. /dev/console and /dev/ptmx are also required but are not nodes: console is
- * a bind mount of the terminal's pty and ptmx a symlink (DEFAULT_DEV_SYMLINKS).
+ * a bind mount of the terminal's pty and ptmx a symlink into devpts (runtime/plan.ts makes both,
+ * with runc's other /dev symlinks).
  */
 export const DEFAULT_DEVICES: readonly DefaultDevice[] = Object.freeze([
   { path: '/dev/null', type: 'c', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 },
@@ -140,19 +141,6 @@ export const DEFAULT_DEVICES: readonly DefaultDevice[] = Object.freeze([
   { path: '/dev/random', type: 'c', major: 1, minor: 8, fileMode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/urandom', type: 'c', major: 1, minor: 9, fileMode: 0o666, uid: 0, gid: 0 },
   { path: '/dev/tty', type: 'c', major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
-]);
-
-/**
- * Symlinks runc creates in /dev (libcontainer/rootfs_linux.go setupDevSymlinks): the /proc fd
- * links and ptmx pointing into the container's own devpts instance. runc adds /dev/core →
- * /proc/kcore only when the host has /proc/kcore.
- */
-export const DEFAULT_DEV_SYMLINKS: readonly { path: string; target: string }[] = Object.freeze([
-  { path: '/dev/fd', target: '/proc/self/fd' },
-  { path: '/dev/stdin', target: '/proc/self/fd/0' },
-  { path: '/dev/stdout', target: '/proc/self/fd/1' },
-  { path: '/dev/stderr', target: '/proc/self/fd/2' },
-  { path: '/dev/ptmx', target: 'pts/ptmx' },
 ]);
 
 /**

@@ -33,22 +33,7 @@ export const RLIMIT_NAMES: readonly string[] = Object.freeze(
     .map(([name]) => name),
 );
 
-/**
- * RLIM_INFINITY is 2^64-1. JSON numbers are doubles, so config.json's 18446744073709551615 arrives
- * as 18446744073709551616 (2^64): treat any value at or above 2^64-1 as "unlimited".
- */
-export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
-
 /** The resource number of an RLIMIT_* name, or undefined when it is not a Linux rlimit. */
 export function rlimitNumber(name: string): number | undefined {
   return Object.prototype.hasOwnProperty.call(RLIMITS, name) ? RLIMITS[name] : undefined;
-}
-
-/**
- * An rlimit value from config.json as the exact 64-bit value prlimit(2) takes: values at or
- * above 2^64-1 (including the double-rounded RLIM_INFINITY) become RLIM_INFINITY.
- */
-export function rlimitValue(n: number): bigint {
-  if (n >= 2 ** 64 - 1) return RLIM_INFINITY;
-  return BigInt(n);
 }

@@ -10,7 +10,6 @@ import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups/index.js';
 import { runHooksWarn } from './hooks.js';
 import { abortLockHolder, lockDirAsync, lockOwner } from '../util/lock.js';
-import { isSameProcess } from '../util/proc.js';
 import { currentStatus, ociState, Store, type ContainerRecord } from './store.js';
 import { destroyContainer, killUnlocked, waitGone } from './destroy.js';
 import { parseSignal } from './signals.js';

@@ -35,8 +35,3 @@ export const JOIN_ORDER: NamespaceType[] = ['user', 'ipc', 'uts', 'network', 'pi
 export function isNewNamespace(nss: LinuxNamespace[] | undefined, type: NamespaceType): boolean {
   return (nss ?? []).some((ns) => ns.type === type && !ns.path);
 }
-
-/** True when the spec has a namespace of this type at all (new or joined). */
-export function hasNamespace(nss: LinuxNamespace[] | undefined, type: NamespaceType): boolean {
-  return (nss ?? []).some((ns) => ns.type === type);
-}

@@ -14,11 +14,11 @@
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { openLayerTar } from '../archive/compress.js';
-import { BerthError } from '../util/errors.js';
+import { BerthError, type ErrorCode } from '../util/errors.js';
 import { unpackTar, type UnpackOptions, type UnpackResult } from './unpack.js';
 
 interface Job { blobPath: string; dir: string; opts: UnpackOptions }
-type Reply = { ok: UnpackResult } | { berth: { code: string; message: string } } | { error: string };
+type Reply = { ok: UnpackResult } | { berth: { code: ErrorCode; message: string } } | { error: string };
 
 let active = 0;
 

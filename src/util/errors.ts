@@ -3,30 +3,63 @@
  * (like undici's `UND_ERR_*` or Node's `ERR_*`), a one-line lower-case message that names the
  * value, field, path or id involved, and optionally the underlying cause.
  *
- * Codes in use (add here when adding one):
- *   EINVALID_CONFIG   config.json is malformed or a field is invalid (message names the field)
- *   EINVALID_ARG      a command-line argument or API option is invalid
- *   ENOT_FOUND        no container with that id
- *   EEXISTS           a container with that id exists already
- *   EBAD_STATE        the container is in the wrong state for the command
- *   ELOCKED           a container's lock stayed held by a live process past the wait (names it)
- *   ECGROUP           a cgroup operation failed (message names the file and value)
- *   EUNSUPPORTED      the host lacks what was asked for (message says what to use instead)
- *   EHELPER           the native helper failed (message is the helper's)
- *   EHOOK             a hook failed or timed out
- *   EINVALID_DIGEST   a digest string is malformed
- *   EDIGEST_MISMATCH  content does not match its digest or size
- *   ETAR              a tar stream is malformed
- *   EUNSAFE_LAYER     a layer entry would write outside the target (message names the entry)
- *   EUNPACK           unpacking a layer failed
- *   EINVALID_IMAGE    an image manifest, index or config is invalid
- *   EREGISTRY         a registry request failed
- *   EAUTH             registry authentication failed
- *   ESTORE            the image store is damaged or locked
+ * The codes are the type ErrorCode below: a code that is not listed there does not compile.
  */
+
+/**
+ * Every code a BerthError can carry (add one here, with its meaning, when adding one). The strings
+ * are stable: clients and tests match them.
+ */
+export type ErrorCode =
+  /** config.json is malformed or a field is invalid (message names the field) */
+  | 'EINVALID_CONFIG'
+  /** a command-line argument or API option is invalid */
+  | 'EINVALID_ARG'
+  /** no container (image, …) with that id or name */
+  | 'ENOT_FOUND'
+  /** a container with that id or name exists already */
+  | 'EEXISTS'
+  /** the container is in the wrong state for the command */
+  | 'EBAD_STATE'
+  /** a start was called off: its condition no longer held under the container's lock */
+  | 'ECANCELLED'
+  /** a container's lock stayed held by a live process past the wait (names it) */
+  | 'ELOCKED'
+  /** a cgroup operation failed (message names the file and value) */
+  | 'ECGROUP'
+  /** the host lacks what was asked for (message says what to use instead) */
+  | 'EUNSUPPORTED'
+  /** the native helper failed (message is the helper's) */
+  | 'EHELPER'
+  /** a hook failed or timed out */
+  | 'EHOOK'
+  /** a digest string is malformed */
+  | 'EINVALID_DIGEST'
+  /** content does not match its digest or size */
+  | 'EDIGEST_MISMATCH'
+  /** a tar stream is malformed */
+  | 'ETAR'
+  /** a layer entry would write outside the target (message names the entry) */
+  | 'EUNSAFE_LAYER'
+  /** unpacking a layer failed */
+  | 'EUNPACK'
+  /** an image manifest, index or config is invalid */
+  | 'EINVALID_IMAGE'
+  /** a registry request failed */
+  | 'EREGISTRY'
+  /** registry authentication failed */
+  | 'EAUTH'
+  /** the image store is damaged or locked */
+  | 'ESTORE';
+
+/** The code of `err` when it is a BerthError, else undefined (an fs error's `code` is an errno: see errnoCode). */
+export function berthCode(err: unknown): ErrorCode | undefined {
+  return err instanceof BerthError ? err.code : undefined;
+}
+
 export class BerthError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'BerthError';
     this.code = code;

@@ -62,7 +62,7 @@ export const attach: Command = {
       ctx.stdout.on('resize', resize);
     }
     // Docker proxies signals only without a tty (with one, ^C reaches the pty as a byte).
-    const proxy = p.flags['sig-proxy'] !== false && !tty;
+    const proxy = bool(p, 'sig-proxy', true) && !tty;
     const forward = (sig: NodeJS.Signals) => { void killEngineContainer(ctx.paths, rec.Id, sig, 'berth attach').catch(() => undefined); };
     const unproxy = proxy ? PROXIED.map((sig) => ctx.signals.on(sig, forward)) : [];
     await readLog(store.logPath(rec.Id), {

@@ -4,6 +4,7 @@
  */
 import { str } from '../args.js';
 import { findContainer, inspectDocument } from '../../engine/containers.js';
+import type { DockerInspect } from '../../engine/inspect.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
 import { renderTemplate } from './format.js';
@@ -17,7 +18,7 @@ export const inspect: Command = {
   flags: [{ name: 'format', aliases: ['f'], type: 'string', help: 'format output using a go template or json' }],
   args: [1, -1],
   async run(ctx, p) {
-    const docs: Record<string, unknown>[] = [];
+    const docs: DockerInspect[] = [];
     let code = 0;
     for (const ref of p.positional) {
       try {

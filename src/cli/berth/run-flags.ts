@@ -3,7 +3,7 @@
  * meaning is in src/engine/flags.ts; this is only the command-line surface.
  */
 import type { FlagSpec } from '../args.js';
-import type { Parsed } from '../args.js';
+import { str, type Parsed } from '../args.js';
 import type { Launched } from '../../engine/launch.js';
 import type { Report } from '../../engine/report.js';
 import type { SignalSource } from '../io.js';
@@ -79,7 +79,7 @@ export function imageAndCommand(argv: string[], p: Parsed): { image: string | un
   const first = argv.length - p.positional.length;
   const afterDashes = first > 0 && argv[first - 1] === '--';
   const rest = [...p.positional];
-  if (afterDashes || typeof p.flags.rootfs === 'string') {
+  if (afterDashes || str(p, 'rootfs') !== undefined) {
     if (rest[0] === '--') rest.shift();
     return { image: undefined, cmd: rest };
   }

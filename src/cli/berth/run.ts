@@ -6,12 +6,11 @@
  */
 import { bool, str } from '../args.js';
 import { DEFAULT_DETACH_KEYS, parseDetachKeys } from '../../engine/detach-keys.js';
-import { createEngineContainer } from '../../engine/create.js';
-import { launch, startFailureCode } from '../../engine/launch.js';
+import { launch } from '../../engine/launch.js';
 import { startDetached } from '../../engine/monitor.js';
 import { formatReport } from '../../engine/report.js';
 import { requestFromFlags } from '../../engine/flags.js';
-import { EngineStore } from '../../engine/store.js';
+import { createAndStart } from '../../engine/run.js';
 import { pullOutput } from './image-output.js';
 import { containerStdio } from '../io.js';
 import type { Command } from './context.js';
@@ -35,31 +34,26 @@ export const run: Command = {
     const { image, cmd } = imageAndCommand(ctx.argv, p);
     const keys = parseDetachKeys(str(p, 'detach-keys') ?? DEFAULT_DETACH_KEYS);
     const req = requestFromFlags(p.flags, image, cmd, ctx);
-    const rec = await createEngineContainer(ctx.paths, req, ctx.warn, pullOutput(ctx.stderr), ctx.caller);
-    const store = new EngineStore(ctx.paths);
+    const created = { warn: ctx.warn, pullOutput: pullOutput(ctx.stderr), caller: ctx.caller };
     if (bool(p, 'detach')) {
-      try {
-        await startDetached(ctx.paths, rec.Id, undefined, undefined, ctx.caller.cgroupOf);
-      } catch (err) {
-        if (rec.HostConfig.AutoRemove) store.remove(rec);
-        throw err;
-      }
-      ctx.stdout.write(`${rec.Id}\n`);
+      const r = await createAndStart(ctx.paths, req, (rec) => startDetached(ctx.paths, rec.Id, undefined, undefined, ctx.caller.cgroupOf), created);
+      if (r.failed) throw r.failed.error;
+      ctx.stdout.write(`${r.rec.Id}\n`);
       return 0;
     }
-    let launched;
-    try {
+    const r = await createAndStart(ctx.paths, req, (rec) => {
       // Docker: the detach keys work with -i -t on a terminal.
       const detachKeys = rec.Config.Tty && rec.Config.OpenStdin && ctx.stdin.isTTY ? keys : undefined;
-      launched = await launch(ctx.paths, rec.Id, {
+      return launch(ctx.paths, rec.Id, {
         stdio: containerStdio(ctx, [rec.Config.OpenStdin || rec.Config.Tty, true, true]), warn: ctx.warn, detachKeys, launcher: ctx.launch,
         cgroupOf: ctx.caller.cgroupOf,
       });
-    } catch (err) {
-      if (rec.HostConfig.AutoRemove) store.remove(rec);
-      ctx.stderr.write(`berth: ${(err as Error).message}\n`);
-      return startFailureCode(err);
+    }, created);
+    if (r.failed) {
+      ctx.stderr.write(`berth: ${(r.failed.error as Error).message}\n`);
+      return r.failed.exitCode;
     }
+    const { rec, started: launched } = r;
     const report = await waitForeground(launched, ctx.signals);
     if (!report) return 0; // detached: the container goes on in the background
     if (bool(p, 'report')) ctx.stderr.write(formatReport(report));

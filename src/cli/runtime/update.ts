@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import type { LinuxResources } from '../../oci/spec.js';
 import { int, str, type Parsed } from '../args.js';
+import { intText } from '../../util/flag-values.js';
 import { updateContainer } from '../../runtime/lifecycle.js';
 import { BerthError } from '../../util/errors.js';
 import { parseSizeOrUnlimited } from '../../util/size.js';
@@ -44,13 +45,6 @@ export const update: Command = {
   },
 };
 
-function num(p: Parsed, flag: string): number | undefined {
-  const v = str(p, flag);
-  if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v)) throw new BerthError('EINVALID_ARG', `invalid value ${JSON.stringify(v)} for --${flag}: must be an integer`);
-  return Number(v);
-}
-
 /** The resources an update asks for: the file's (`-`: the caller's stdin, fd `stdin`), or the flags'. */
 export function resourcesFrom(p: Parsed, at: (path: string) => string = (x) => x, stdin?: number): LinuxResources {
   const file = str(p, 'resources');
@@ -70,9 +64,9 @@ export function resourcesFrom(p: Parsed, at: (path: string) => string = (x) => x
   const memory = { limit: mem('memory'), reservation: mem('memory-reservation'), swap: mem('memory-swap'),
     kernel: mem('kernel-memory'), kernelTCP: mem('kernel-memory-tcp') };
   if (Object.values(memory).some((v) => v !== undefined)) r.memory = strip(memory);
-  const cpu = { period: num(p, 'cpu-period'), quota: num(p, 'cpu-quota'), shares: num(p, 'cpu-share'),
-    realtimePeriod: num(p, 'cpu-rt-period'), realtimeRuntime: num(p, 'cpu-rt-runtime'), burst: num(p, 'cpu-burst'),
-    idle: num(p, 'cpu-idle'), cpus: str(p, 'cpuset-cpus'), mems: str(p, 'cpuset-mems') };
+  const cpu = { period: intText(p, 'cpu-period'), quota: intText(p, 'cpu-quota'), shares: intText(p, 'cpu-share'),
+    realtimePeriod: intText(p, 'cpu-rt-period'), realtimeRuntime: intText(p, 'cpu-rt-runtime'), burst: intText(p, 'cpu-burst'),
+    idle: intText(p, 'cpu-idle'), cpus: str(p, 'cpuset-cpus'), mems: str(p, 'cpuset-mems') };
   if (Object.values(cpu).some((v) => v !== undefined)) r.cpu = strip(cpu);
   const pids = int(p, 'pids-limit');
   if (pids !== undefined) r.pids = { limit: pids };

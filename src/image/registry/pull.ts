@@ -7,7 +7,7 @@
  * every layer unpacked, so an interrupted pull leaves no image and a second pull reuses the blobs
  * the first one completed.
  */
-import { BerthError } from '../../util/errors.js';
+import { berthCode, BerthError } from '../../util/errors.js';
 import type { BlobStore } from '../blobs.js';
 import { sha256, verifyBuffer, type Digest } from '../../archive/digest.js';
 import { MT, hostPlatform, parseManifestOrIndex, selectPlatform, type Descriptor, type Manifest, type Platform } from '../manifest.js';
@@ -73,7 +73,7 @@ async function fetchBlob(client: RegistryClient, blobs: BlobStore, d: Descriptor
   if (await blobs.has(d.digest, d.size)) { progress?.({ id, action: 'exists' }); return; }
   const path = `blobs/${d.digest}`;
   let mismatches = 0;
-  const retryable = (err: unknown): boolean => isTransient(err) || ((err as { code?: string }).code === 'EDIGEST_MISMATCH' && ++mismatches < 2);
+  const retryable = (err: unknown): boolean => isTransient(err) || (berthCode(err) === 'EDIGEST_MISMATCH' && ++mismatches < 2);
   await withRetries(client.policy, { method: 'GET', url: client.url(path) }, async () => {
     const res = await client.request('GET', path);
     if (res.status === 404 || !res.body) {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import * as assert from 'node:assert/strict';
-import { sharesToWeight, sharesToWeightLinear, blkioWeightToIoWeight, memSwapToV2, cpuMaxValue, pidsMaxValue, memValueToV2 } from '../../../src/cgroups/convert.js';
+import { sharesToWeight, blkioWeightToIoWeight, memSwapToV2, cpuMaxValue, pidsMaxValue, memValueToV2 } from '../../../src/cgroups/convert.js';
 
 test('cpu.shares → cpu.weight (runc ≥ 1.3.2 fit): reference points are exact', () => {
   assert.equal(sharesToWeight(0), 0);
@@ -11,12 +11,6 @@ test('cpu.shares → cpu.weight (runc ≥ 1.3.2 fit): reference points are exact
   assert.equal(sharesToWeight(512), 59);
   assert.equal(sharesToWeight(2048), 174);
   assert.equal(sharesToWeight(100), 17);
-});
-
-test('the old linear formula is kept for comparison: 1024 → 39', () => {
-  assert.equal(sharesToWeightLinear(1024), 39);
-  assert.equal(sharesToWeightLinear(262144), 10000);
-  assert.equal(sharesToWeightLinear(2), 1);
 });
 
 test('blkio.weight → io.weight', () => {

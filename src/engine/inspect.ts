@@ -1,0 +1,88 @@
+/**
+ * `docker inspect`'s document of a container, made from the record in one place: Docker's own
+ * fields as recorded, the ones Docker derives (Image, Driver, GraphDriver, Mounts, LogPath), and
+ * Berth's additions under one key of their own, `Berth` (the outcome report and who killed the
+ * container). The rest of Berth's bookkeeping (monitor and restart-waiter pids, paths, flags)
+ * is not shown.
+ */
+import type { ContainerConfig, HostConfig } from './config.js';
+import type { Report } from './report.js';
+import { EngineStore, recordParts, type Bookkeeping, type ContainerState, type EnginePaths, type EngineRecord } from './store.js';
+
+/** One entry of inspect's Mounts. */
+export interface InspectMount {
+  Type: string;
+  Name?: string;
+  Source: string | undefined;
+  Destination: string | undefined;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
+}
+
+/** The container document `berth inspect` prints (Docker's shape, in Docker's key order, plus `Berth`). */
+export interface DockerInspect {
+  Id: string;
+  Created: string;
+  Path: string;
+  Args: string[];
+  State: ContainerState;
+  Image: string;
+  ResolvConfPath: string;
+  HostnamePath: string;
+  HostsPath: string;
+  LogPath: string;
+  Name: string;
+  RestartCount: number;
+  Driver: string;
+  Platform: 'linux';
+  MountLabel: string;
+  ProcessLabel: string;
+  AppArmorProfile: string;
+  HostConfig: HostConfig;
+  GraphDriver: { Name: string; Data: { RootPath: string } };
+  Mounts: InspectMount[];
+  Config: ContainerConfig;
+  NetworkSettings: { Networks: Record<string, never> };
+  /** Berth's own: the last run's outcome report and the signal Berth sent, if any. */
+  Berth: { Report: Report | null; KilledBy: NonNullable<Bookkeeping['KilledBy']> | null };
+}
+
+/** The `docker inspect` document of a container (plus Berth's outcome report). */
+export function inspectDocument(rec: EngineRecord, paths: EnginePaths): DockerInspect {
+  const { docker, berth } = recordParts(rec);
+  const driver = berth.StorageDriver ?? (berth.UserRootfs ? 'rootfs' : 'host');
+  return {
+    Id: docker.Id,
+    Created: docker.Created,
+    Path: docker.Path,
+    Args: docker.Args,
+    State: docker.State,
+    Image: berth.ImageId ?? docker.Config.Image,
+    ResolvConfPath: '',
+    HostnamePath: '',
+    HostsPath: '',
+    LogPath: new EngineStore(paths).logPath(docker.Id),
+    Name: `/${docker.Name}`,
+    RestartCount: docker.RestartCount,
+    Driver: driver,
+    Platform: 'linux',
+    MountLabel: '',
+    ProcessLabel: '',
+    AppArmorProfile: '',
+    HostConfig: docker.HostConfig,
+    GraphDriver: { Name: driver, Data: { RootPath: berth.RootPath } },
+    Mounts: [
+      ...docker.HostConfig.Binds.map((b) => {
+        const [src, dst, opts] = b.split(':');
+        return { Type: 'bind', Source: src, Destination: dst, Mode: opts ?? '', RW: !(opts ?? '').split(',').includes('ro'), Propagation: 'rprivate' };
+      }),
+      ...docker.HostConfig.Mounts.map((m) => ({ Type: m.Type, Source: m.Source, Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.BindOptions?.Propagation ?? '' })),
+      ...(berth.AnonVolumes ?? []).map((v) => ({ Type: 'volume', Name: v.Name, Source: v.Source, Destination: v.Destination, Driver: 'local', Mode: '', RW: true, Propagation: '' })),
+    ],
+    Config: docker.Config,
+    NetworkSettings: { Networks: {} },
+    Berth: { Report: berth.Outcome ?? null, KilledBy: berth.KilledBy ?? null },
+  };
+}
