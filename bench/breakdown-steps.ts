@@ -11,11 +11,11 @@ import { cgroupManager, detectCgroupHost, resolveCgroupPath } from '../src/cgrou
 import { cgroupMountContext } from '../src/runtime/cgroup-context.js';
 import { createContainer, loadBundleSpec } from '../src/runtime/create.js';
 import { containerDeviceRules } from '../src/runtime/devices.js';
-import { HelperSession } from '../src/runtime/helper.js';
+import { HelperSession } from '../src/native/helper-session.js';
 import { deleteContainer, startContainer } from '../src/runtime/lifecycle.js';
-import { lockDir } from '../src/runtime/lock.js';
+import { lockDir } from '../src/util/lock.js';
 import { buildCreatePlan } from '../src/runtime/plan.js';
-import { pidStartTime } from '../src/runtime/proc.js';
+import { pidStartTime } from '../src/util/proc.js';
 import { ociState, Store, type ContainerRecord } from '../src/runtime/store.js';
 
 /** A phase name and the epoch time (ms, sub-ms resolution) at which it ended. */

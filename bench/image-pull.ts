@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { repoRoot } from '../test/support/bundle.js';
 import { startRegistry, whyNoRegistry } from '../test/support/registry.js';
 import { busyboxTar, writeImageLayout } from '../test/fixtures/image/build.js';
-import { tarBuffer, type MemoryEntry } from '../src/image/tar/writer.js';
+import { tarBuffer, type MemoryEntry } from '../src/archive/tar/writer.js';
 import { benchTag, hostInfo, hostLine, onPath, type BenchOptions, type BenchResult } from './env.js';
 import { ms, nowMs, pairedRatio, summarize, table } from './stats.js';
 

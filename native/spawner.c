@@ -1,6 +1,6 @@
 /*
  * `berth-helper spawner <address>`: a small process that forks helpers for a Node program that
- * starts many containers (src/runtime/spawner.ts, the TypeScript API's spare helpers).
+ * starts many containers (src/native/spawner.ts, the TypeScript API's spare helpers).
  *
  * Why: Node's spawn is fork + exec, and fork copies the page tables of the whole Node process:
  * about 1.7 ms of the event loop's time per helper at 100 MB resident, plus copy-on-write faults

@@ -4,12 +4,10 @@
  * hierarchical (counts kills in sub-cgroups too) unless the hierarchy is mounted with
  * memory_localevents; memory.events.local is the fallback when memory.events is absent.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, watch } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { readOpt, parseFlatKeyed } from './files.js';
-import { helperPath } from '../runtime/helper.js';
+import { watchOomEvents } from '../native/one-shot.js';
 
 /** OOM kills recorded by a v1 memory cgroup (0 when the counter is missing). */
 export function oomKillCountV1(dir: string | undefined): number {
@@ -32,14 +30,7 @@ export function oomKillCountV2(dir: string | undefined): number {
  */
 export function watchOomV1(dir: string | undefined, onOom: (count: number) => void, intervalMs = 100): () => void {
   if (!dir) return () => {};
-  let helper: string | undefined;
-  try {
-    helper = helperPath();
-  } catch {
-    helper = undefined; // not built: poll
-  }
-  if (helper && existsSync(helper)) return watchOomV1Events(helper, dir, onOom, intervalMs);
-  return pollOomV1(dir, onOom, intervalMs);
+  return watchOomV1Events(dir, onOom, intervalMs) ?? pollOomV1(dir, onOom, intervalMs);
 }
 
 /** Polls oom_kill every `intervalMs` and reports growth. */
@@ -60,9 +51,10 @@ function pollOomV1(dir: string, onOom: (count: number) => void, intervalMs: numb
  * the OOM killer picks a victim, so the oom_kill counter is re-read a few times until it has
  * grown (for up to 0.75 s); onOom keeps its meaning "the kill counter grew" (an OOM that kills
  * nothing, e.g. with oom_kill_disable, is not reported, as with polling). The helper exits by itself when
- * the cgroup is removed; if it fails before its "ready" line, polling takes over.
+ * the cgroup is removed; if it fails before its "ready" line, polling takes over. Undefined
+ * without the helper binary (native/one-shot.ts `watchOomEvents`).
  */
-function watchOomV1Events(helper: string, dir: string, onOom: (count: number) => void, intervalMs: number): () => void {
+function watchOomV1Events(dir: string, onOom: (count: number) => void, intervalMs: number): (() => void) | undefined {
   let last = oomKillCountV1(dir);
   let stopped = false;
   let stopPoll: (() => void) | undefined;
@@ -78,22 +70,20 @@ function watchOomV1Events(helper: string, dir: string, onOom: (count: number) =>
       timers.add(t);
     }
   };
-  const child = spawn(helper, ['oom-watch', dir], { stdio: ['ignore', 'pipe', 'ignore'] });
   let ready = false;
-  createInterface({ input: child.stdout }).on('line', (line) => {
-    if (line === 'ready') ready = true;
-    else if (line === 'oom') check(5);
+  const stopWatch = watchOomEvents(dir, {
+    ready: () => { ready = true; },
+    oom: () => check(5),
+    ended: () => {
+      if (!ready && !stopped && !stopPoll && existsSync(dir)) stopPoll = pollOomV1(dir, onOom, intervalMs, last);
+    },
   });
-  const fallback = (): void => {
-    if (!ready && !stopped && !stopPoll && existsSync(dir)) stopPoll = pollOomV1(dir, onOom, intervalMs, last);
-  };
-  child.on('error', fallback);
-  child.on('exit', fallback);
+  if (!stopWatch) return undefined;
   return () => {
     stopped = true;
     for (const t of timers) clearTimeout(t);
     stopPoll?.();
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    stopWatch();
   };
 }
 

@@ -11,10 +11,8 @@
 import { chmodSync, closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Writable } from 'node:stream';
-import type { HelperLauncher } from '../runtime/helper.js';
-
-/** An environment as a command sees it (a copy: commands never change it). */
-export type Env = Readonly<Record<string, string | undefined>>;
+import type { HelperLauncher } from '../native/helper-session.js';
+import type { Env } from '../util/env.js';
 
 /**
  * An output of the caller (stdout, stderr): a Node writable stream (process.stdout, the server's

@@ -3,10 +3,11 @@
  * its monitor, native/attach.c) and telling the monitor the attached terminal's size.
  */
 import { constants } from 'node:fs';
-import { open, rename, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isSameProcess } from '../runtime/proc.js';
-import { winsizePath } from './monitor.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { isSameProcess } from '../util/proc.js';
+import { winsizePath } from './monitor-files.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** Ordered writes to a container's stdin fifo; `end` closes it (the monitor then sees the hangup). */
@@ -59,7 +60,6 @@ export async function resizeDetached(paths: EnginePaths, rec: EngineRecord, rows
   const mon = rec.Monitor;
   if (!mon || mon.kind !== 'helper' || !rows || !cols || !isSameProcess(mon.pid, mon.startTime)) return;
   const path = winsizePath(new EngineStore(paths), rec.Id);
-  await writeFile(`${path}.tmp`, `${rows} ${cols}\n`);
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, `${rows} ${cols}\n`, 0o666);
   try { process.kill(mon.pid, 'SIGWINCH'); } catch { /* exited meanwhile */ }
 }

@@ -6,7 +6,7 @@
  * cgroup and the built-in defaults.
  */
 import type { ImageOptions } from '../image/index.js';
-import type { Driver } from '../storage/index.js';
+import type { Driver } from '../image/rootfs.js';
 import { retryPolicy } from '../image/registry/retry.js';
 import { configDir } from '../image/registry/credentials.js';
 

@@ -4,7 +4,7 @@
  * container has no process and no cgroup yet; `start` makes them. Any failure removes everything
  * this made (the name, the directory), so a bad flag leaves nothing behind.
  */
-import { pidStartTime } from '../runtime/proc.js';
+import { pidStartTime } from '../util/proc.js';
 import { existsSync, lchownSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';

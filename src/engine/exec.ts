@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Process, Spec } from '../oci/spec.js';
 import { execInContainer } from '../runtime/exec.js';
-import type { HelperLauncher, HelperOptions } from '../runtime/helper.js';
+import type { HelperLauncher, HelperOptions } from '../native/helper-session.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { mergeEnv } from './spec.js';

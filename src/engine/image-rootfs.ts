@@ -26,8 +26,8 @@ import { readFileInRoot } from '../util/inroot.js';
 import type { ProgressFn } from '../image/progress.js';
 import { familiarName, parseReference } from '../image/reference.js';
 import type { Mount } from '../oci/spec.js';
-import { isSameProcess } from '../runtime/proc.js';
-import { prepareRootfs, type Driver, type RootfsIdmap } from '../storage/index.js';
+import { isSameProcess } from '../util/proc.js';
+import { prepareRootfs, type Driver, type RootfsIdmap } from '../image/rootfs.js';
 import { mapToHost, parseUsernsMapping } from './namespaces.js';
 import { releaseImageResources } from './image-release.js';
 

@@ -11,7 +11,7 @@ import { parseSize } from '../util/size.js';
 import { defaultContainerConfig, defaultHostConfig, type CreateRequest } from './config.js';
 import { createAndStart } from './run.js';
 import { launch } from './launch.js';
-import { sparingLauncher } from '../runtime/helper-pool.js';
+import { sparingLauncher } from '../native/helper-pool.js';
 import type { Report } from './report.js';
 import { callerFromEnv } from './caller.js';
 import { defaultDataRoot, defaultRuntimeRoot, type EnginePaths } from './store.js';
@@ -33,7 +33,7 @@ export { reapExited, shouldRestart } from './reap.js';
 export { appendEvent, readEvents, type EngineEvent } from './events.js';
 export { requestFromFlags } from './flags.js';
 export { formatReport } from './report.js';
-export { dropSpareHelpers } from '../runtime/helper-pool.js';
+export { dropSpareHelpers } from '../native/helper-pool.js';
 
 /** Options of runContainer. Sizes take numbers (bytes) or Docker's strings ('64m'). */
 export interface RunOptions {

@@ -5,14 +5,14 @@
  * container's helper writes an exit file instead (monitor.ts, reap.ts). Either way, before the
  * runtime deletes the container, the cgroup's counters are read into the outcome report.
  */
-import type { HelperLauncher, HelperOptions } from '../runtime/helper.js';
+import type { HelperLauncher, HelperOptions } from '../native/helper-session.js';
 import { createContainer, type Created } from '../runtime/create.js';
 import { deleteContainer, killContainer } from '../runtime/lifecycle.js';
 import type { Op } from '../runtime/plan.js';
 import { parseSignal, signalName } from '../runtime/signals.js';
-import { pidStartTime } from '../runtime/proc.js';
+import { pidStartTime } from '../util/proc.js';
 import { rmSync } from 'node:fs';
-import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor.js';
+import { cleanupCommand, prepareStdinFifo, winsizePath } from './monitor-files.js';
 import { berthCode, BerthError } from '../util/errors.js';
 import { helperErrorOf } from '../native/helper-error.js';
 import { decodeWaitStatus, exitStatus, type WaitStatus } from '../util/wait-status.js';

@@ -8,14 +8,14 @@
  * container's lock and the exit file is removed in the same critical section, so exactly one
  * process reaps each run.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
-import { helperPath } from '../runtime/helper.js';
-import { isSameProcess, pidStartTime } from '../runtime/proc.js';
+import { startDelayExec } from '../native/one-shot.js';
+import { isSameProcess, pidStartTime } from '../util/proc.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { applyOutcome, collectOutcome } from './launch.js';
-import { cleanupCommand, startDetached, SYSTEM_PATH } from './monitor.js';
+import { startDetached } from './monitor.js';
+import { cleanupCommand, SYSTEM_PATH } from './monitor-files.js';
 import { decodeWaitStatus } from '../util/wait-status.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
@@ -94,13 +94,7 @@ export async function reapExited(paths: EnginePaths, id: string, warn: (msg: str
 
 /** Start the sleeping restarter: its own session, no stdio, not waited for. */
 function spawnWaiter(paths: EnginePaths, id: string, delayMs: number): number {
-  const child = spawn(helperPath(), ['delay-exec', String(delayMs), ...cleanupCommand(paths, id), 'restart'], {
-    detached: true, stdio: 'ignore', cwd: '/',
-    env: { PATH: SYSTEM_PATH },
-  });
-  child.unref();
-  if (!child.pid) throw new BerthError('EHELPER', `cannot start ${helperPath()} delay-exec`);
-  return child.pid;
+  return startDelayExec(delayMs, [...cleanupCommand(paths, id), 'restart'], { PATH: SYSTEM_PATH });
 }
 
 /**

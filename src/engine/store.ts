@@ -13,10 +13,11 @@
  *   <data-root>/names/<name>                     holds the id: creating it O_EXCL reserves the name
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { lockDir } from '../runtime/lock.js';
+import { lockDir } from '../util/lock.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { Report } from './report.js';
 import { releaseImageResources } from './image-release.js';
@@ -194,9 +195,7 @@ export class EngineStore {
   save(rec: EngineRecord): void {
     const dir = this.dir(rec.Id);
     mkdirSync(dir, { recursive: true, mode: 0o711 });
-    const tmp = join(dir, `.container.json.${process.pid}`);
-    writeFileSync(tmp, JSON.stringify(rec, null, 1));
-    renameSync(tmp, join(dir, 'container.json'));
+    writeFileAtomicSync(join(dir, 'container.json'), JSON.stringify(rec, null, 1), 0o666);
   }
 
   load(id: string): EngineRecord | undefined {

@@ -12,18 +12,18 @@ import { link, mkdir, mkdtemp, open, readFile, rename, rm, stat } from 'node:fs/
 import { dirname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { BerthError } from '../util/errors.js';
-import { normalizeEntryPath, rejectEntry } from '../storage/entry-path.js';
-import { Tee } from '../storage/tee.js';
-import { tempNameFor } from './atomic.js';
+import { normalizeEntryPath, rejectEntry } from '../archive/entry-path.js';
+import { Tee } from '../util/tee.js';
+import { tempNameFor } from '../util/atomic.js';
 import type { BlobRef, BlobStore } from './blobs.js';
-import { detectCompression } from './compress.js';
-import { digestHex, type Digest } from './digest.js';
+import { detectCompression } from '../archive/compress.js';
+import { digestHex, type Digest } from '../archive/digest.js';
 import type { ImageDb } from './images.js';
 import { loadLayout, writeLayout, type LayoutImage, type Loaded } from './layout.js';
 import { MT, parseConfig, type Manifest } from './manifest.js';
-import { readTar } from './tar/reader.js';
-import { endOfArchive, headerBlocks, pad } from './tar/writer.js';
-import { decompress } from './compress.js';
+import { readTar } from '../archive/tar/reader.js';
+import { endOfArchive, headerBlocks, pad } from '../archive/tar/writer.js';
+import { decompress } from '../archive/compress.js';
 import { familiarName, formatReference, parseReference } from './reference.js';
 
 /** Files at least this big are streamed straight into the blob store while extracting. */
@@ -42,7 +42,7 @@ interface Extracted { stored: Map<number, BlobRef>; early: Map<Digest, Promise<D
  * Large files (layers, in any archive format) go straight into the blob store — hashed on the
  * way — and are hardlinked into `dest`, so a layer is written once, not once to the staging
  * directory and again to the store. With `unpack`, each is also unpacked in the same pass
- * (storage/tee.ts): its bytes are read from the archive once, not written and read back.
+ * (util/tee.ts): its bytes are read from the archive once, not written and read back.
  */
 async function extract(file: string, dest: string, blobs: BlobStore, unpack?: UnpackFn): Promise<Extracted> {
   const stored = new Map<number, BlobRef>();

@@ -15,8 +15,8 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { isStaleTemp, syncDir, tempNameFor } from './atomic.js';
-import { digestHex, isDigest, verifyBuffer, type Digest } from './digest.js';
+import { isStaleTemp, syncDir, tempNameFor } from '../util/atomic.js';
+import { digestHex, isDigest, verifyBuffer, type Digest } from '../archive/digest.js';
 
 /** Bytes written to a blob between two early flushes (see `ingest`). */
 const FLUSH_EVERY = 4 << 20;

@@ -6,11 +6,11 @@
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lockDir } from '../runtime/lock.js';
+import { lockDir } from '../util/lock.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../util/atomic.js';
 import type { BlobStore } from './blobs.js';
-import { isDigest, type Digest } from './digest.js';
+import { isDigest, type Digest } from '../archive/digest.js';
 import { parseConfig, parseManifestOrIndex, type ImageConfigFile, type Manifest } from './manifest.js';
 import { formatReference, parseReference } from './reference.js';
 

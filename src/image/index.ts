@@ -13,8 +13,8 @@ import { LayerStore } from '../storage/layers.js';
 import { layersInUse, type LayerRef } from '../storage/rootfs.js';
 import { loadImages, saveImages } from './archive.js';
 import { BlobStore } from './blobs.js';
-import { decompress, detectCompression } from './compress.js';
-import type { Digest } from './digest.js';
+import { decompress, detectCompression } from '../archive/compress.js';
+import type { Digest } from '../archive/digest.js';
 import { ImageDb, type ResolvedImage } from './images.js';
 import type { Loaded } from './layout.js';
 import { containerDefaults, type ContainerDefaults } from './config.js';
@@ -168,7 +168,7 @@ export async function logout(registry: string, opts: ImageOptions = {}): Promise
 /**
  * Loads an OCI layout directory, oci-archive or docker-archive (`berth load -i`). Each layer of
  * a tarball is unpacked while it is read from the archive and written to the blob store, in one
- * pass (archive.ts, storage/tee.ts), named by the DiffID computed on the way. Before an image is
+ * pass (archive.ts, util/tee.ts), named by the DiffID computed on the way. Before an image is
  * recorded its layers' DiffIDs are checked against its config: a layer that does not match is
  * refused, the image is not recorded, and layers this load unpacked that no image uses are
  * removed again (their blobs, verified and content-addressed, go at the next prune).

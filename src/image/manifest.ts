@@ -3,7 +3,7 @@
  * types, parsing with errors that name the field, and platform selection in an index.
  */
 import { BerthError } from '../util/errors.js';
-import { parseDigest, type Digest } from './digest.js';
+import { parseDigest, type Digest } from '../archive/digest.js';
 
 export const MT = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',

@@ -4,7 +4,7 @@
  * the registry is docker.io and a single-component name gets "library/"; no tag means "latest".
  */
 import { BerthError } from '../util/errors.js';
-import { isDigest, type Digest } from './digest.js';
+import { isDigest, type Digest } from '../archive/digest.js';
 
 /** A parsed image reference. */
 export interface ImageRef {

@@ -5,6 +5,10 @@
  * Only the Linux parts are modelled; Windows, Solaris, VM and z/OS sections are accepted by the
  * validator as opaque objects and otherwise ignored.
  */
+import type { LinuxSeccomp } from '../seccomp/profile.js';
+
+/** The seccomp section is seccomp/'s own (seccomp/profile.ts); config.json carries it as it is. */
+export type { LinuxSeccomp, LinuxSeccompArg, LinuxSyscall } from '../seccomp/profile.js';
 
 export interface Spec {
   ociVersion: string;
@@ -228,30 +232,6 @@ export interface LinuxResources {
   network?: LinuxNetwork;
   rdma?: Record<string, LinuxRdma>;
   unified?: Record<string, string>;
-}
-
-export interface LinuxSeccompArg {
-  index: number;
-  value: number;
-  valueTwo?: number;
-  op: string;
-}
-
-export interface LinuxSyscall {
-  names: string[];
-  action: string;
-  errnoRet?: number;
-  args?: LinuxSeccompArg[];
-}
-
-export interface LinuxSeccomp {
-  defaultAction: string;
-  defaultErrnoRet?: number;
-  architectures?: string[];
-  flags?: string[];
-  listenerPath?: string;
-  listenerMetadata?: string;
-  syscalls?: LinuxSyscall[];
 }
 
 /** The runtime state document (`state` command, and stdin of hooks). */

@@ -3,19 +3,20 @@
  * OCI lifecycle (creating → created). Every resource is recorded in the state directory before
  * it is made, and any failure removes all of it again: the cgroup, the process, the state.
  */
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { Spec } from '../oci/spec.js';
 import { parseConfig } from '../oci/validate.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManager, detectCgroupHost, helperCgroupMoves, oomDuringCreate, resolveCgroupPath, type CgroupManager, type SavedCgroup } from '../cgroups/index.js';
 import { parseProcCgroup, readLiveProcCgroup } from '../cgroups/host.js';
 import type { CgroupHost } from '../cgroups/types.js';
-import { readyWaitMs, spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
-import { runHooks, runHooksWarn } from './hooks.js';
-import { lockDirAsync, onLockAbort } from './lock.js';
+import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from '../native/helper-session.js';
+import { readyWaitMs, runHooks, runHooksWarn } from './hooks.js';
+import { writeFileAtomicSync } from '../util/atomic.js';
+import { lockDirAsync, onLockAbort } from '../util/lock.js';
 import { buildCreatePlan, type Op } from './plan.js';
-import { pidStartTime } from './proc.js';
+import { pidStartTime } from '../util/proc.js';
 import { ociState, Store, type ContainerRecord } from './store.js';
 import { cgroupMountContext } from './cgroup-context.js';
 import { destroyContainer } from './destroy.js';
@@ -153,7 +154,8 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     await session.expect('ready', readyWaitMs(spec.hooks?.createContainer));
     record.status = opts.start ? 'running' : 'created';
     store.save(record);
-    if (opts.pidFile) writeAtomic(resolve(opts.pidFile), String(pid));
+    // Whole or not at all: shims poll pid files.
+    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(pid), 0o666);
     if (opts.start) await runHooksWarn('poststart', spec.hooks?.poststart, ociState(record, 'running'), warn);
     return { record, session, cgroup };
   } catch (err) {
@@ -205,13 +207,4 @@ export function cgroupHostOf(host: CgroupHost, pid: number | undefined): CgroupH
   if (selfUnified !== undefined) out.selfUnified = selfUnified;
   else delete out.selfUnified;
   return out;
-}
-
-let tmpSeq = 0;
-
-/** Write a file so that readers never see it half written (pid files are polled by shims). */
-export function writeAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${process.pid}.${++tmpSeq}.tmp`);
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
 }

@@ -7,8 +7,8 @@ import { rmdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cgroupManagerFromState } from '../cgroups/index.js';
 import { pidsRecursive } from '../cgroups/tree.js';
-import { isSameProcess } from './proc.js';
-import { sleepSync } from './lock.js';
+import { isSameProcess } from '../util/proc.js';
+import { sleepSync } from '../util/lock.js';
 import type { ContainerRecord, Store } from './store.js';
 
 /** Kill the container's processes (SIGKILL), wait for the init to go, remove cgroup and state. */

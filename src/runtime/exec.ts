@@ -5,12 +5,12 @@
  */
 import type { Process, Spec } from '../oci/spec.js';
 import { BerthError } from '../util/errors.js';
-import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from './helper.js';
+import { spawnHelper, type HelperLauncher, type HelperOptions, type HelperSession } from '../native/helper-session.js';
 import { openContainer } from './lifecycle.js';
-import { onLockAbort } from './lock.js';
+import { onLockAbort } from '../util/lock.js';
 import { JOIN_ORDER, NAMESPACES } from './namespaces.js';
 import { processOps, type Op } from './plan.js';
-import { writeAtomic } from './create.js';
+import { writeFileAtomicSync } from '../util/atomic.js';
 import { resolve } from 'node:path';
 import { addToCgroupDirs, execCgroupDirs } from './exec-cgroup.js';
 import { execAffinityOps } from './process-attrs.js';
@@ -92,7 +92,7 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
       try { process.kill(child, 'SIGKILL'); } catch { /* already gone */ }
       throw err;
     }
-    if (opts.pidFile) writeAtomic(resolve(opts.pidFile), String(child));
+    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(child), 0o666);
   } finally {
     unregister();
     c.release();

@@ -7,8 +7,21 @@
  * Each hook gets the OCI state on stdin. A hook with `timeout` is killed when it runs longer.
  */
 import { spawn } from 'node:child_process';
+import { HELPER_WAIT_MS } from '../native/helper-session.js';
 import type { Hook, State } from '../oci/spec.js';
 import { BerthError } from '../util/errors.js';
+
+/**
+ * The bound for the helper's "ready": HELPER_WAIT_MS plus the time the createContainer hooks may
+ * take (a hook with no timeout of its own counts as HOOK_WITHOUT_TIMEOUT_MS: the OCI spec sets no
+ * default, but the wait must end).
+ */
+export function readyWaitMs(hooks: { timeout?: number }[] | undefined): number {
+  return HELPER_WAIT_MS + (hooks ?? []).reduce((sum, h) => sum + (h.timeout ? h.timeout * 1000 : HOOK_WITHOUT_TIMEOUT_MS), 0);
+}
+
+/** See readyWaitMs. */
+export const HOOK_WITHOUT_TIMEOUT_MS = 600_000;
 
 /** Run one hook; resolves when it exits 0, rejects with EHOOK naming the hook otherwise. */
 export function runHook(kind: string, hook: Hook, state: State): Promise<void> {

@@ -9,12 +9,12 @@ import type { LinuxResources, State } from '../oci/spec.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { cgroupManagerFromState, type CgroupManager } from '../cgroups/index.js';
 import { runHooksWarn } from './hooks.js';
-import { abortLockHolder, lockDirAsync, lockOwner } from './lock.js';
+import { abortLockHolder, lockDirAsync, lockOwner } from '../util/lock.js';
 import { currentStatus, ociState, Store, type ContainerRecord } from './store.js';
 import { destroyContainer, killUnlocked, waitGone } from './destroy.js';
 import { parseSignal } from './signals.js';
 import { containerDeviceRules } from './devices.js';
-import { attachDeviceFilter } from './helper-tools.js';
+import { attachDeviceFilter } from '../native/one-shot.js';
 
 /** A container opened for a command: its record, cgroup, status, and the lock to release. */
 export interface Opened {

@@ -6,12 +6,13 @@
  * The record is written *before* each resource is created (see DESIGN.md, crash safety), so a
  * `delete --force` after a killed `create` finds the cgroup and the process to remove.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Spec, State } from '../oci/spec.js';
 import { OCI_VERSION } from '../oci/spec.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { isSameProcess } from './proc.js';
+import { writeFileAtomicSync } from '../util/atomic.js';
+import { isSameProcess } from '../util/proc.js';
 
 export const DEFAULT_ROOT = '/run/berth';
 
@@ -85,9 +86,7 @@ export class Store {
   /** Write a record atomically (a reader never sees half a file). */
   save(record: ContainerRecord): void {
     const dir = this.dir(record.id);
-    const tmp = join(dir, `.state.json.${process.pid}`);
-    writeFileSync(tmp, JSON.stringify(record));
-    renameSync(tmp, join(dir, 'state.json'));
+    writeFileAtomicSync(join(dir, 'state.json'), JSON.stringify(record), 0o666);
   }
 
   remove(id: string): void {

@@ -8,7 +8,7 @@
 import { invalidConfig } from '../util/errors.js';
 import { OPERATORS } from './actions.js';
 import type { Assembler, Label } from './bpf.js';
-import type { LinuxSeccompArg } from '../oci/spec.js';
+import type { LinuxSeccompArg } from './profile.js';
 
 /** Offsets in struct seccomp_data {int nr; u32 arch; u64 instruction_pointer; u64 args[6];}. */
 export const SECCOMP_DATA_NR = 0;

@@ -24,7 +24,7 @@
  *   syscalls the profile's author could not have known (as they do for clone3 or faccessat2).
  */
 import { invalidConfig } from '../util/errors.js';
-import type { LinuxSeccomp } from '../oci/spec.js';
+import type { LinuxSeccomp } from './profile.js';
 import {
   SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, encodeAction, encodeFlags,
 } from './actions.js';

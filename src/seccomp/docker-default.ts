@@ -10,7 +10,7 @@
  * Docker also gates ptrace & co. on kernel ≥ 4.8 (before 4.8 ptrace could bypass seccomp);
  * Berth needs a newer kernel anyway, so that group is always in.
  */
-import type { LinuxSeccomp, LinuxSyscall } from '../oci/spec.js';
+import type { LinuxSeccomp, LinuxSyscall } from './profile.js';
 
 /** Syscalls allowed in every container. */
 const BASE = `

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Env } from '../cli/io.js';
+import type { Env } from '../util/env.js';
 
 /** The default socket: next to the default state root, like runc's /run/runc. */
 export const DEFAULT_SOCKET = '/run/berth/runtime.sock';

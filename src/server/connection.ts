@@ -11,8 +11,8 @@
 import type { Socket } from 'node:net';
 import { main, COLD } from '../cli/runtime/main.js';
 import { noInput, noSignals, relayOutput } from '../cli/io.js';
-import { HelperSession, type HelperLauncher } from '../runtime/helper.js';
-import { encodeMessage, MessageDecoder, type Field } from '../runtime/protocol.js';
+import { HelperSession, type HelperLauncher } from '../native/helper-session.js';
+import { encodeMessage, MessageDecoder, type Field } from '../native/protocol.js';
 import { BerthError } from '../util/errors.js';
 
 /** The request of a berth-runtime client, its second message (after "caller"): ["request", cwd, pid, argv...]. */

@@ -17,7 +17,7 @@ import type { Socket } from 'node:net';
 import { noInput, processIO, processSignals, relayOutput, type CommandIO } from '../cli/io.js';
 import { main, COLD } from '../cli/berth/main.js';
 import { loadAll } from '../cli/berth/commands.js';
-import { MessageDecoder } from '../runtime/protocol.js';
+import { MessageDecoder } from '../native/protocol.js';
 import { programsFromEnv, usePrograms } from '../util/programs.js';
 import { ClientConnection, type Request } from './connection.js';
 import { READY } from './pool.js';

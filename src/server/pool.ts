@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot } from './config.js';
 import type { Request } from './connection.js';
-import type { Env } from '../cli/io.js';
+import type { Env } from '../util/env.js';
 
 /** The worker's entry script. */
 export const workerEntry = join(repoRoot, 'dist/src/server/engine-worker.js');

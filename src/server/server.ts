@@ -11,7 +11,7 @@
 import { mkdirSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
-import { MessageDecoder } from '../runtime/protocol.js';
+import { MessageDecoder } from '../native/protocol.js';
 import { judgeCaller, measureSelf } from './caller.js';
 import { codeFingerprint, HELPER_BINARY } from './config.js';
 import { ClientConnection, parseRequest, readHello, serveRequest, type Request } from './connection.js';

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { serverEntry, serverLogPath, socketPath } from './config.js';
-import type { Env } from '../cli/io.js';
+import type { Env } from '../util/env.js';
 
 /**
  * Start a detached runtime server unless disabled; never throws (the command must go on).

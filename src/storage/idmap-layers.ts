@@ -22,13 +22,9 @@
  * bind of the layer store inside the container's directory that `rm -rf --one-file-system`
  * (same device) would descend into.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
+import { idmappedOverlay } from '../native/one-shot.js';
 import type { IDMapping } from '../oci/spec.js';
-import { helperPath } from '../runtime/helper.js';
 import { BerthError } from '../util/errors.js';
-
-const run = promisify(execFile);
 
 /** The user namespace mappings of the container a root filesystem is made for. */
 export interface RootfsIdmap {
@@ -46,8 +42,6 @@ export function rootOwner(idmap: RootfsIdmap): { uid: number; gid: number } {
   return { uid: host(idmap.uidMappings, 'uid'), gid: host(idmap.gidMappings, 'gid') };
 }
 
-const mapText = (maps: IDMapping[]): string => maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
-
 /**
  * Mounts an overlay at `target` with `options` (lowerdir entries relative to `layersDir`),
  * the lower layers id-mapped with `idmap`. Needs Linux 6.15 (overlayfs layers on a detached
@@ -55,9 +49,8 @@ const mapText = (maps: IDMapping[]): string => maps.map((m) => `${m.containerID}
  */
 export async function mountIdmappedOverlay(layersDir: string, options: string, target: string, idmap: RootfsIdmap): Promise<void> {
   try {
-    await run(helperPath(), ['idmapped-overlay', layersDir, mapText(idmap.uidMappings), mapText(idmap.gidMappings), target, options]);
+    await idmappedOverlay(layersDir, options, target, idmap.uidMappings, idmap.gidMappings);
   } catch (err) {
-    const msg = ((err as { stderr?: string }).stderr ?? '').trim().replace(/^berth-helper: /, '') || String(err);
-    throw new BerthError('EUNSUPPORTED', `id-mapped overlay at ${target} failed: ${msg}`);
+    throw new BerthError('EUNSUPPORTED', `id-mapped overlay at ${target} failed: ${(err as Error).message}`);
   }
 }

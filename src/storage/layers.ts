@@ -16,9 +16,9 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readlink, rename, rm, stat, symlink, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { isStaleTemp, syncDir, tempNameFor } from '../image/atomic.js';
-import { decompress, detectCompression } from '../image/compress.js';
-import { digestHex, isDigest, type Digest } from '../image/digest.js';
+import { isStaleTemp, syncDir, tempNameFor } from '../util/atomic.js';
+import { decompress, detectCompression } from '../archive/compress.js';
+import { digestHex, isDigest, type Digest } from '../archive/digest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { unpackTar, type UnpackResult } from './unpack.js';
 import { unpackLayerFile } from './unpack-worker.js';
@@ -114,7 +114,7 @@ export class LayerStore {
   /**
    * `ensureAny` for a layer read from a stream (any compression, detected from its first bytes),
    * on this thread: `berth load` unpacks each layer while it is being read from the archive and
-   * written to the blob store (storage/tee.ts). `created`: whether this call made the layer
+   * written to the blob store (util/tee.ts). `created`: whether this call made the layer
    * directory (the caller removes it when no image turns out to use it).
    */
   async ensureAnyFrom(source: AsyncIterable<Buffer>, what: string): Promise<{ diffId: Digest; created: boolean }> {

@@ -15,10 +15,9 @@ import { execFile } from 'node:child_process';
 import { chmod, chown, mkdir, readFile, rm, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { writeFileAtomic } from '../image/atomic.js';
-import type { BlobStore } from '../image/blobs.js';
-import { openLayerTar } from '../image/compress.js';
-import type { Digest } from '../image/digest.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { openLayerTar } from '../archive/compress.js';
+import type { Digest } from '../archive/digest.js';
 import { BerthError } from '../util/errors.js';
 import type { LayerStore } from './layers.js';
 import { unpackTar } from './unpack.js';
@@ -89,6 +88,11 @@ async function mountOverlay(layers: LayerStore, lowers: Digest[], dir: string, i
   }
 }
 
+/** Where the blob of a digest is (image/blobs.ts BlobStore): what the copy driver reads. */
+export interface BlobFiles {
+  path(digest: Digest): string;
+}
+
 /**
  * Builds the root filesystem of container `id` from `layers` (bottom first). With `auto`, an
  * overlay mount failure falls back to copying. The layers must already be in the layer store
@@ -96,7 +100,7 @@ async function mountOverlay(layers: LayerStore, lowers: Digest[], dir: string, i
  * With `idmap` (a container in a user namespace) the lower layers are id-mapped and the upper
  * dir belongs to the container's root (idmap-layers.ts); there is no copy fallback then.
  */
-export async function createRootfs(root: string, id: string, layerRefs: LayerRef[], stores: { blobs: BlobStore; layers: LayerStore }, driver: Driver = 'auto', idmap?: RootfsIdmap): Promise<Rootfs> {
+export async function createRootfs(root: string, id: string, layerRefs: LayerRef[], stores: { blobs: BlobFiles; layers: LayerStore }, driver: Driver = 'auto', idmap?: RootfsIdmap): Promise<Rootfs> {
   if (idmap && driver === 'copy') {
     throw new BerthError('EUNSUPPORTED', 'a root filesystem for a user namespace needs the overlay driver (id-mapped layers), not copy');
   }

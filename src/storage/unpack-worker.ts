@@ -13,7 +13,7 @@
  * result, or the error's code and message (a BerthError stays a BerthError with its code).
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { openLayerTar } from '../image/compress.js';
+import { openLayerTar } from '../archive/compress.js';
 import { BerthError, type ErrorCode } from '../util/errors.js';
 import { unpackTar, type UnpackOptions, type UnpackResult } from './unpack.js';
 

@@ -8,7 +8,7 @@
  * a whiteout deletes, an opaque marker empties its directory of everything this layer did not
  * write.
  *
- * Nothing is written outside `dir`. Every name is checked (entry-path.ts) before its entry is
+ * Nothing is written outside `dir`. Every name is checked (archive/entry-path.ts) before its entry is
  * written; a name below an entry of this layer that is not a directory is refused; on disk,
  * every parent is lstat'ed and must be a real directory (a symlink from a lower layer in `apply`
  * mode is replaced by a directory, which is what overlayfs shows when an upper layer has a
@@ -20,12 +20,12 @@ import * as fss from 'node:fs';
 import { constants } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { readTar } from '../image/tar/reader.js';
-import type { TarHeader } from '../image/tar/header.js';
-import type { Digest } from '../image/digest.js';
+import { readTar } from '../archive/tar/reader.js';
+import type { TarHeader } from '../archive/tar/header.js';
+import type { Digest } from '../archive/digest.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { ancestors, classifyWhiteout, normalizeEntryPath, rejectEntry } from './entry-path.js';
-import { SysOps, xattrAllowed } from './sysops.js';
+import { ancestors, classifyWhiteout, normalizeEntryPath, rejectEntry } from '../archive/entry-path.js';
+import { SysOps } from '../native/fileops.js';
 
 /** Options for `unpackTar`. */
 export interface UnpackOptions {
@@ -294,4 +294,14 @@ export async function unpackTar(source: AsyncIterable<Buffer>, dir: string, opts
     throw new BerthError('EDIGEST_MISMATCH', `layer ${opts.what ?? ''}: uncompressed content has digest ${diffId}, the image config says ${opts.diffId}`.replace('layer  ', 'layer '));
   }
   return { diffId, entries, size };
+}
+
+/**
+ * Whether a layer's xattr may be applied: user.*, security.capability (file capabilities, e.g.
+ * ping's cap_net_raw) and trusted.* — except trusted.overlay.*, which would let a layer forge
+ * overlayfs metadata (redirects, opaque markers) and reach outside its own directory.
+ */
+export function xattrAllowed(name: string): boolean {
+  if (name.startsWith('trusted.overlay.')) return false;
+  return name.startsWith('user.') || name === 'security.capability' || name.startsWith('trusted.');
 }

@@ -9,7 +9,7 @@
  * @example
  *   usePrograms(programsFromEnv(process.env)); // bin/berth.js, bin/berth-runtime.js, the server
  */
-import type { Env } from '../cli/io.js';
+import type { Env } from './env.js';
 
 /** Overrides of the installation's programs (absent: the package's own). */
 export interface Programs {

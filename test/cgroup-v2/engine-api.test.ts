@@ -1,7 +1,7 @@
 /**
  * The TypeScript API on a real cgroup v2 kernel (the VM of scripts/test-cgroup-v2.sh): two
  * containers in a row, the second started by a helper the spawner forked ahead of need
- * (runtime/spawner.ts), both cloned straight into their cgroup, with the limits inside and in the
+ * (native/spawner.ts), both cloned straight into their cgroup, with the limits inside and in the
  * report. Skipped outside the VM.
  */
 import * as assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { dropSpareHelpers, runContainer } from '../../src/engine/index.js';
-import { sharedSpawner } from '../../src/runtime/spawner.js';
+import { sharedSpawner } from '../../src/native/spawner.js';
 import { processTag } from '../support/bundle.js';
 
 const skip = process.env['V2VM'] === '1' ? false : 'runs only in the cgroup v2 VM (npm run test:cgroup-v2)';

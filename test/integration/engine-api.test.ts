@@ -53,7 +53,7 @@ test('a timeout kills every process and says so; an OOM kill says so', { skip },
 
 test('runContainer keeps a spare helper that does not keep the program alive', { skip }, async () => {
   // A program that runs one container and returns from its last await must exit at once,
-  // although a spare helper (runtime/helper-pool.ts) was started for its next container.
+  // although a spare helper (native/helper-pool.ts) was started for its next container.
   const script = `
     import { runContainer } from ${JSON.stringify(new URL('../../src/engine/index.js', import.meta.url).href)};
     const r = await runContainer({ cmd: ['true'], cgroupParent: ${JSON.stringify(testCgroupParent())}, hostConfig: { NetworkMode: 'none' },
@@ -80,7 +80,7 @@ test('runContainer keeps a spare helper that does not keep the program alive', {
   assert.equal(code, 0, `the program did not exit by itself: ${err}`);
   const got = JSON.parse(out.trim().split('\n').pop()!) as { code: number; kids: string[]; grandkids: string[] };
   assert.equal(got.code, 0);
-  // The spawner (runtime/spawner.ts) and its one spare helper, waiting; both run from the
+  // The spawner (native/spawner.ts) and its one spare helper, waiting; both run from the
   // sealed memfd copy (comm is memfd:berth-helper, cut to 15 characters).
   assert.equal(got.kids.length, 1, JSON.stringify(got));
   assert.match(got.kids[0]!, /berth-hel/);

@@ -10,7 +10,7 @@ import { chmod, mkdtemp } from 'node:fs/promises';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodeMessage, readMessages, type Field } from '../../src/runtime/protocol.js';
+import { encodeMessage, readMessages, type Field } from '../../src/native/protocol.js';
 import { makeBusyboxRootfs, processTag, repoRoot, whyNotRoot } from '../support/bundle.js';
 
 export type { Field };

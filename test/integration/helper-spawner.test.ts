@@ -1,5 +1,5 @@
 /**
- * The spawner (src/runtime/spawner.ts, native/spawner.c): helpers forked by a small native
+ * The spawner (src/native/spawner.ts, native/spawner.c): helpers forked by a small native
  * process connect back to this one and run containers as a Node-spawned helper would; strangers
  * on its socket are turned away; its exit reports give a helper's status; a program that drops
  * it leaves no process behind, and when it is gone the API spawns helpers itself.
@@ -11,8 +11,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runContainer, type EnginePaths } from '../../src/engine/index.js';
-import { dropSpareHelpers } from '../../src/runtime/helper-pool.js';
-import { sharedSpawner } from '../../src/runtime/spawner.js';
+import { dropSpareHelpers } from '../../src/native/helper-pool.js';
+import { sharedSpawner } from '../../src/native/spawner.js';
 import { assertNoLeaks, processTag, testCgroupParent, whyNotRoot } from '../support/bundle.js';
 
 const skip = whyNotRoot();

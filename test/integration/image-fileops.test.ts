@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { helperPath } from '../../src/runtime/helper.js';
-import { encodeMessage, MessageDecoder, type Field } from '../../src/runtime/protocol.js';
-import { sha256 } from '../../src/image/digest.js';
-import { tarBuffer, type MemoryEntry } from '../../src/image/tar/writer.js';
+import { helperPath } from '../../src/native/helper-path.js';
+import { encodeMessage, MessageDecoder, type Field } from '../../src/native/protocol.js';
+import { sha256 } from '../../src/archive/digest.js';
+import { tarBuffer, type MemoryEntry } from '../../src/archive/tar/writer.js';
 import { LayerStore } from '../../src/storage/layers.js';
 import { processTag, whyNotRoot } from '../support/bundle.js';
 

@@ -1,6 +1,6 @@
 /**
  * `berth load` of a docker-archive unpacks each large layer while reading it from the archive
- * and writing its blob (one pass, storage/tee.ts). The layers come out whole whatever their
+ * and writing its blob (one pass, util/tee.ts). The layers come out whole whatever their
  * compression; a layer whose DiffID does not match the image config, or an unsafe one, is
  * refused and leaves nothing: no image, no layer directory, no staging directory.
  */
@@ -12,10 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { sha256 } from '../../src/image/digest.js';
+import { sha256 } from '../../src/archive/digest.js';
 import { load, stores } from '../../src/image/index.js';
 import { hostPlatform } from '../../src/image/manifest.js';
-import { tarBuffer, type MemoryEntry } from '../../src/image/tar/writer.js';
+import { tarBuffer, type MemoryEntry } from '../../src/archive/tar/writer.js';
 import { processTag, whyNotRoot } from '../support/bundle.js';
 
 const skip = whyNotRoot();

@@ -12,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { tarBuffer } from '../../src/image/tar/writer.js';
+import { tarBuffer } from '../../src/archive/tar/writer.js';
 import { assertNoLeaks, processTag, repoRoot, testCgroupParent, whyNotRoot } from '../support/bundle.js';
 import { busyboxTar, writeImageLayout } from '../fixtures/image/build.js';
 

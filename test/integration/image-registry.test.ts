@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { listImages, load, pull, resolveImage, save, tagImage, inspectImage, removeImage, prune, importRootfs } from '../../src/image/index.js';
-import { prepareRootfs } from '../../src/storage/index.js';
+import { prepareRootfs } from '../../src/image/rootfs.js';
 import { getCredentials, saveCredentials } from '../../src/image/registry/credentials.js';
 import { processTag, whyNotRoot } from '../support/bundle.js';
 import { startRegistry, whyNoRegistry, type TestRegistry } from '../support/registry.js';

@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { LayerStore } from '../../src/storage/layers.js';
-import { sha256 } from '../../src/image/digest.js';
-import { tarBuffer, type MemoryEntry } from '../../src/image/tar/writer.js';
+import { sha256 } from '../../src/archive/digest.js';
+import { tarBuffer, type MemoryEntry } from '../../src/archive/tar/writer.js';
 import { processTag, whyNotRoot } from '../support/bundle.js';
 
 const skip = whyNotRoot();

@@ -13,9 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import { Readable } from 'node:stream';
 import { LayerStore } from '../../src/storage/layers.js';
 import { unpackTar } from '../../src/storage/unpack.js';
-import { tarBuffer, type MemoryEntry } from '../../src/image/tar/writer.js';
+import { tarBuffer, type MemoryEntry } from '../../src/archive/tar/writer.js';
 import { load, resolveImage, prune, removeImage, resolveUser } from '../../src/image/index.js';
-import { prepareRootfs } from '../../src/storage/index.js';
+import { prepareRootfs } from '../../src/image/rootfs.js';
 import { assertNoLeaks, processTag, whyNotRoot } from '../support/bundle.js';
 import { EXPECTED_ABSENT, EXPECTED_EXTRA, LAYER2, LAYER3, writeThreeLayerImage } from '../fixtures/image/build.js';
 

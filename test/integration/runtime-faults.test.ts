@@ -45,7 +45,7 @@ import { join } from 'node:path';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { assertNoLeaks, makeBundle, ownCgroupDirs, processTag, repoRoot, testCgroupParent, whyNotRoot, type TestBundle } from '../support/bundle.js';
 import { collect, type Result } from '../support/runtime.js';
-import { isSameProcess } from '../../src/runtime/proc.js';
+import { isSameProcess } from '../../src/util/proc.js';
 
 const runtimeClient = join(repoRoot, 'native/build/berth-runtime');
 const berthClient = join(repoRoot, 'native/build/berth');

@@ -14,7 +14,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { encodeMessage, MessageDecoder } from '../../src/runtime/protocol.js';
+import { encodeMessage, MessageDecoder } from '../../src/native/protocol.js';
 import { assertNoLeaks, makeBundle, ownCgroupDirs, processTag, repoRoot, requireCommand, testCgroupParent, whyNotRoot, type TestBundle } from '../support/bundle.js';
 import { collect, makeRoot, type Result } from '../support/runtime.js';
 

@@ -5,9 +5,9 @@
  * manifest list whose entries are small images of several architectures.
  */
 import { gzipSync } from 'node:zlib';
-import { sha256 } from '../../src/image/digest.js';
+import { sha256 } from '../../src/archive/digest.js';
 import { MT, type Platform } from '../../src/image/manifest.js';
-import { tarBuffer, type MemoryEntry } from '../../src/image/tar/writer.js';
+import { tarBuffer, type MemoryEntry } from '../../src/archive/tar/writer.js';
 
 /** A descriptor as written into a manifest or index. */
 export interface Desc { mediaType: string; digest: string; size: number; platform?: Platform }

@@ -11,9 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
 import { describe, it } from 'node:test';
-import { HELPER_WAIT_MS, HOOK_WITHOUT_TIMEOUT_MS, HelperSession, readyWaitMs } from '../../src/runtime/helper.js';
-import { abortLockHolder, lockDirAsync, onLockAbort } from '../../src/runtime/lock.js';
-import { MessageDecoder } from '../../src/runtime/protocol.js';
+import { HELPER_WAIT_MS, HelperSession } from '../../src/native/helper-session.js';
+import { HOOK_WITHOUT_TIMEOUT_MS, readyWaitMs } from '../../src/runtime/hooks.js';
+import { abortLockHolder, lockDirAsync, onLockAbort } from '../../src/util/lock.js';
+import { MessageDecoder } from '../../src/native/protocol.js';
 import { BerthError } from '../../src/util/errors.js';
 
 /** A session over a connection whose far end never answers (a stopped client). */

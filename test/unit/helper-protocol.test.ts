@@ -1,11 +1,11 @@
 /**
- * The helper protocol framing (src/runtime/protocol.ts): encoding, decoding across arbitrary
+ * The helper protocol framing (src/native/protocol.ts): encoding, decoding across arbitrary
  * chunk boundaries, and rejection of malformed frames.
  */
 import * as assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
-import { encodeMessage, MessageDecoder, readMessages } from '../../src/runtime/protocol.js';
+import { encodeMessage, MessageDecoder, readMessages } from '../../src/native/protocol.js';
 
 const str = (m: Buffer[]) => m.map((b) => b.toString('latin1'));
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { COLD, main } from '../../src/cli/runtime/main.js';
 import { CollectOutput, noInput, noSignals, type CommandIO } from '../../src/cli/io.js';
-import type { HelperLauncher } from '../../src/runtime/helper.js';
+import type { HelperLauncher } from '../../src/native/helper-session.js';
 
 const dir = mkdtempSync(join(tmpdir(), `berth-test-${process.pid}-io-`));
 const noLaunch: HelperLauncher = () => { throw new Error('no helper in this test'); };

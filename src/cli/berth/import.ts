@@ -9,7 +9,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { list } from '../args.js';
-import { tempNameFor } from '../../image/atomic.js';
+import { tempNameFor } from '../../util/atomic.js';
 import { importRootfs } from '../../image/index.js';
 import type { ImageRunConfig } from '../../engine/image-config.js';
 import { BerthError } from '../../util/errors.js';

@@ -8,7 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { bool, str } from '../args.js';
-import { tempNameFor } from '../../image/atomic.js';
+import { tempNameFor } from '../../util/atomic.js';
 import { load as loadImages } from '../../image/index.js';
 import { progressPrinter } from '../../image/progress.js';
 import { familiarName, parseReference } from '../../image/reference.js';

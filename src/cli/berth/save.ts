@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { chmodForCaller } from '../io.js';
 import { pipeline } from 'node:stream/promises';
 import { str } from '../args.js';
-import { tempNameFor } from '../../image/atomic.js';
+import { tempNameFor } from '../../util/atomic.js';
 import { save as saveImages } from '../../image/index.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';

@@ -9,7 +9,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { BerthError, errnoCode } from '../../util/errors.js';
-import { writeFileAtomic } from '../atomic.js';
+import { writeFileAtomic } from '../../util/atomic.js';
 
 /** A user name and password (or token) for one registry. */
 export interface Credentials {

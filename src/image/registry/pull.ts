@@ -9,7 +9,7 @@
  */
 import { berthCode, BerthError } from '../../util/errors.js';
 import type { BlobStore } from '../blobs.js';
-import { sha256, verifyBuffer, type Digest } from '../digest.js';
+import { sha256, verifyBuffer, type Digest } from '../../archive/digest.js';
 import { MT, hostPlatform, parseManifestOrIndex, selectPlatform, type Descriptor, type Manifest, type Platform } from '../manifest.js';
 import type { ProgressFn } from '../progress.js';
 import { formatReference, type ImageRef } from '../reference.js';

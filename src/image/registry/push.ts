@@ -18,7 +18,7 @@
 import { open } from 'node:fs/promises';
 import { BerthError } from '../../util/errors.js';
 import type { BlobStore } from '../blobs.js';
-import type { Digest } from '../digest.js';
+import type { Digest } from '../../archive/digest.js';
 import type { Descriptor } from '../manifest.js';
 import type { ProgressFn } from '../progress.js';
 import { eachLimit } from './pull.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { BlobStore } from '../../../src/image/blobs.js';
-import { parseDigest, sha256, verifyBuffer } from '../../../src/image/digest.js';
+import { parseDigest, sha256, verifyBuffer } from '../../../src/archive/digest.js';
 
 const data = Buffer.from('hello berth\n');
 const d = sha256(data);

@@ -1,12 +1,12 @@
 /** Entry-path checks, whiteout naming, references and platform selection. */
 import * as assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { classifyWhiteout, normalizeEntryPath } from '../../../src/storage/entry-path.js';
+import { classifyWhiteout, normalizeEntryPath } from '../../../src/archive/entry-path.js';
 import { familiarName, formatReference, parseReference } from '../../../src/image/reference.js';
 import { parsePlatform, selectPlatform, MT, type Index } from '../../../src/image/manifest.js';
-import { detectCompression } from '../../../src/image/compress.js';
+import { detectCompression } from '../../../src/archive/compress.js';
 import { containerDefaults } from '../../../src/image/config.js';
-import { sha256 } from '../../../src/image/digest.js';
+import { sha256 } from '../../../src/archive/digest.js';
 
 test('entry paths are normalised; absolute, .. and NUL are refused naming the entry', () => {
   assert.equal(normalizeEntryPath('./a//b/'), 'a/b');

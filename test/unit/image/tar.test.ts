@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { encodeBlock, parsePax, encodePax } from '../../../src/image/tar/header.js';
-import { readTar } from '../../../src/image/tar/reader.js';
-import { fullHeader, tarBuffer } from '../../../src/image/tar/writer.js';
+import { encodeBlock, parsePax, encodePax } from '../../../src/archive/tar/header.js';
+import { readTar } from '../../../src/archive/tar/reader.js';
+import { fullHeader, tarBuffer } from '../../../src/archive/tar/writer.js';
 
 async function entries(data: Buffer, chunk = 7): Promise<{ name: string; type: string; data: string; linkname: string; mode: number; uid: number; xattrs: Map<string, Buffer> }[]> {
   // feed in small odd-sized chunks so every boundary case of the reader runs

@@ -1,9 +1,12 @@
 /**
  * Crash-safe file writes: write a temporary file in the same directory, fsync it, rename it over
  * the destination, fsync the directory. After a crash the destination holds either the old or
- * the new content, never a mix; the rename is durable once the directory is synced.
+ * the new content, never a mix; the rename is durable once the directory is synced. A reader
+ * never sees a half-written file either. Every file Berth replaces whole is written here
+ * (writeFileAtomic, or writeFileAtomicSync where the caller is synchronous).
  */
 import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -18,7 +21,13 @@ export async function syncDir(dir: string): Promise<void> {
   try { await fh.sync(); } finally { await fh.close(); }
 }
 
-/** Atomically replaces `path` with `data` (mode 0644 unless given). */
+/** fsyncSync of a directory (see syncDir). */
+export function syncDirSync(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try { fsyncSync(fd); } finally { closeSync(fd); }
+}
+
+/** Atomically replaces `path` with `data` (mode 0644 unless given; the umask applies). */
 export async function writeFileAtomic(path: string, data: Buffer | string, mode = 0o644): Promise<void> {
   const tmp = tempNameFor(path);
   try {
@@ -35,6 +44,25 @@ export async function writeFileAtomic(path: string, data: Buffer | string, mode 
     throw err;
   }
   await syncDir(dirname(path));
+}
+
+/** writeFileAtomic for synchronous callers. */
+export function writeFileAtomicSync(path: string, data: Buffer | string, mode = 0o644): void {
+  const tmp = tempNameFor(path);
+  try {
+    const fd = openSync(tmp, 'wx', mode);
+    try {
+      writeFileSync(fd, data);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  syncDirSync(dirname(path));
 }
 
 /** True when a `.tmp-<pid>-…` name belongs to a process that is no longer running. */

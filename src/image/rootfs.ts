@@ -1,19 +1,20 @@
 /**
- * Berth's storage API for the engine: a container's root filesystem from an image's layers.
+ * A container's root filesystem from an image's layers, for the engine: the image's layers made
+ * sure of (index.ts `ensureLayers`), then the root made by storage/rootfs.ts.
  * @example
  * const img = await resolveImage('busybox');
  * const fs = await prepareRootfs(containerId, img);   // fs.path -> spec.root.path
  * ... await fs.cleanup();                              // with the container
  */
-import { ensureLayers, stores, type ImageOptions } from '../image/index.js';
-import { createRootfs, removeRootfs as remove, type Driver, type LayerRef, type Rootfs } from './rootfs.js';
-import type { RootfsIdmap } from './idmap-layers.js';
+import { ensureLayers, stores, type ImageOptions } from './index.js';
+import { createRootfs, removeRootfs as remove, type Driver, type LayerRef, type Rootfs } from '../storage/rootfs.js';
+import type { RootfsIdmap } from '../storage/idmap-layers.js';
 
-export type { RootfsIdmap } from './idmap-layers.js';
+export type { RootfsIdmap } from '../storage/idmap-layers.js';
 
-export { removeRootfsSync, rootfsDir } from './rootfs.js';
+export { removeRootfsSync, rootfsDir } from '../storage/rootfs.js';
 
-export type { Driver, LayerRef, Rootfs } from './rootfs.js';
+export type { Driver, LayerRef, Rootfs } from '../storage/rootfs.js';
 
 /** Options for `prepareRootfs`. */
 export interface RootfsOptions extends ImageOptions {

@@ -15,7 +15,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
-import { helperPath, HelperSession, type HelperOptions } from './helper.js';
+import { helperPath } from './helper-path.js';
+import { HelperSession, type HelperOptions } from './helper-session.js';
 import { programs } from '../util/programs.js';
 
 /** The stdio of a helper the spawner can make: each pipe becomes a connection to this process. */

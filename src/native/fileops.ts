@@ -5,13 +5,13 @@
  * Every overlay whiteout is a mknod, so a process per call (as `mknod`/`setfattr` commands
  * were) cost milliseconds per whiteout; a round trip over the pipe costs tens of microseconds.
  *
- * Works on a worker thread too (unpack-worker.ts): the process belongs to the thread that
+ * Works on a worker thread too (storage/unpack-worker.ts): the process belongs to the thread that
  * started it and dies with it (PR_SET_PDEATHSIG), besides ending at EOF on `close()`.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { BerthError } from '../util/errors.js';
-import { helperPath } from '../runtime/helper.js';
-import { encodeMessage, MessageDecoder, type Field } from '../runtime/protocol.js';
+import { helperPath } from './helper-path.js';
+import { encodeMessage, MessageDecoder, type Field } from './protocol.js';
 
 interface Pending { what: string; resolve: () => void; reject: (err: Error) => void }
 
@@ -73,14 +73,4 @@ export class SysOps {
     this.proc = proc;
     return proc;
   }
-}
-
-/**
- * Whether a layer's xattr may be applied: user.*, security.capability (file capabilities, e.g.
- * ping's cap_net_raw) and trusted.* — except trusted.overlay.*, which would let a layer forge
- * overlayfs metadata (redirects, opaque markers) and reach outside its own directory.
- */
-export function xattrAllowed(name: string): boolean {
-  if (name.startsWith('trusted.overlay.')) return false;
-  return name.startsWith('user.') || name === 'security.capability' || name.startsWith('trusted.');
 }

@@ -9,7 +9,7 @@
  */
 import { linkSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BerthError, errnoCode } from '../util/errors.js';
+import { BerthError, errnoCode } from './errors.js';
 import { pidAlive } from './proc.js';
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));

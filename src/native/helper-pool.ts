@@ -14,7 +14,7 @@
  * clean environment, as a helper spawned on the spot would (the spawner's cgroups are those the
  * program had when it started the spawner).
  */
-import { HelperSession, spawnHelper, type HelperLauncher, type HelperOptions } from './helper.js';
+import { HelperSession, spawnHelper, type HelperLauncher, type HelperOptions } from './helper-session.js';
 import { closeSharedSpawner, sharedSpawner, spawnable } from './spawner.js';
 
 const spares = new Map<string, HelperSession>();
