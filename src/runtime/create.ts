@@ -20,6 +20,7 @@ import { pidStartTime } from '../util/proc.js';
 import { ociState, Store, type ContainerRecord } from './store.js';
 import { cgroupMountContext } from './cgroup-context.js';
 import { destroyContainer } from './destroy.js';
+import { releaseFifo } from './exec-fifo.js';
 import { containerDeviceRules } from './devices.js';
 
 export interface CreateOptions {
@@ -45,7 +46,10 @@ export interface CreateOptions {
   /**
    * Create and start in one step, as `run` does: the plan has no exec fifo, so the init goes on
    * to exec its process as soon as it is set up, and the container is running (its poststart
-   * hooks run) when this returns. Saves the fifo, a lock, and a state write and read.
+   * hooks run) when this returns. Saves the fifo, a lock, and a state write and read. With
+   * poststart hooks the fifo stays, released at once: the spec runs them only after the user's
+   * process was executed, and the fifo's last reader going away is how we learn that it was
+   * (`ready` comes before the startContainer hooks and the execve).
    */
   start?: boolean;
   /** The bundle's config.json, already read and validated by the caller (the engine made it). */
@@ -109,7 +113,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     store.save(record);
     cgroup.create();
     cgroup.apply({ ...spec.linux?.resources, devices: containerDeviceRules(spec) });
-    const fifo = opts.start ? undefined : store.fifoPath(id);
+    const fifo = opts.start && !spec.hooks?.poststart?.length ? undefined : store.fifoPath(id);
     // cgroup v2: the device filter is attached and the child cloned straight into its cgroup
     // (CLONE_INTO_CGROUP: no migration afterwards) by the helper, before the container runs.
     const unified = cgroup.paths['unified'];
@@ -152,6 +156,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     await runHooks('createRuntime', spec.hooks?.createRuntime, state);
     session.send(['go', JSON.stringify(state)]);
     await session.expect('ready', readyWaitMs(spec.hooks?.createContainer));
+    if (opts.start && fifo) await releaseFifo(fifo, record);
     record.status = opts.start ? 'running' : 'created';
     store.save(record);
     // Whole or not at all: shims poll pid files.

@@ -84,6 +84,21 @@ describe('conformance: hooks', { skip }, () => {
     await assertNoLeaks(b.id);
   });
 
+  test('run (create and start in one step) runs poststart only after the process was executed', async () => {
+    // The startContainer hook holds the init for a second before its execve: a poststart hook
+    // run on "ready" (before the hooks and the exec) would see the helper, not the process.
+    const b = await hooked((dir) => ({
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'], env: ['PATH=/bin'] }],
+      poststart: [{ path: '/bin/sh', args: ['sh', '-c', `pid=$(/bin/cat | /bin/sed -n 's/.*"pid": *\\([0-9]*\\).*/\\1/p'); `
+        + `/bin/cat /proc/$pid/comm > ${dir}/hooklog/poststart-comm`], env: ['PATH=/usr/bin:/bin'] }],
+    }), ['sleep', '1']);
+    const r = await h.rt(['run', '--bundle', b.dir, b.id]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((await readFile(join(b.dir, 'hooklog/poststart-comm'), 'utf8')).trim(), 'sleep', 'poststart saw the process, not its init');
+    await h.rt(['delete', '--force', b.id]);
+    await assertNoLeaks(b.id);
+  });
+
   test('a failing prestart hook fails create, runs no later create hook, runs poststop and leaves nothing', async () => {
     const b = await hooked((dir) => ({
       prestart: [hostHook(dir, 'prestart-1'), hostHook(dir, 'prestart-fails', 3), hostHook(dir, 'prestart-3')],
