@@ -60,6 +60,6 @@ export async function resizeDetached(paths: EnginePaths, rec: EngineRecord, rows
   const mon = rec.Monitor;
   if (!mon || mon.kind !== 'helper' || !rows || !cols || !isSameProcess(mon.pid, mon.startTime)) return;
   const path = winsizePath(new EngineStore(paths), rec.Id);
-  await writeFileAtomic(path, `${rows} ${cols}\n`, 0o666);
+  await writeFileAtomic(path, `${rows} ${cols}\n`, 0o666, { durable: false });
   try { process.kill(mon.pid, 'SIGWINCH'); } catch { /* exited meanwhile */ }
 }

@@ -160,7 +160,7 @@ export async function createContainer(root: string, id: string, opts: CreateOpti
     record.status = opts.start ? 'running' : 'created';
     store.save(record);
     // Whole or not at all: shims poll pid files.
-    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(pid), 0o666);
+    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(pid), 0o666, { durable: false });
     if (opts.start) await runHooksWarn('poststart', spec.hooks?.poststart, ociState(record, 'running'), warn);
     return { record, session, cgroup };
   } catch (err) {

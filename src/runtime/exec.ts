@@ -92,7 +92,7 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
       try { process.kill(child, 'SIGKILL'); } catch { /* already gone */ }
       throw err;
     }
-    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(child), 0o666);
+    if (opts.pidFile) writeFileAtomicSync(resolve(opts.pidFile), String(child), 0o666, { durable: false });
   } finally {
     unregister();
     c.release();

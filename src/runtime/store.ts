@@ -86,7 +86,7 @@ export class Store {
   /** Write a record atomically (a reader never sees half a file). */
   save(record: ContainerRecord): void {
     const dir = this.dir(record.id);
-    writeFileAtomicSync(join(dir, 'state.json'), JSON.stringify(record), 0o666);
+    writeFileAtomicSync(join(dir, 'state.json'), JSON.stringify(record), 0o666, { durable: false });
   }
 
   remove(id: string): void {
