@@ -3,7 +3,7 @@
  * default /run/berth), holding `state.json` (written atomically: temp file + rename), the exec
  * fifo while the container is created but not started, and the lock file.
  *
- * The record is written *before* each resource is created (see DESIGN.md, crash safety), so a
+ * The record is written *before* each resource is created (see docs/architecture.md and docs/security.md, crash safety), so a
  * `delete --force` after a killed `create` finds the cgroup and the process to remove.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';

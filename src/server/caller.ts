@@ -1,5 +1,5 @@
 /**
- * Whom the runtime server serves (DESIGN.md, server/): only a caller that sees what the server
+ * Whom the runtime server serves (docs/architecture.md, the runtime server): only a caller that sees what the server
  * sees — the same root directory and the same mount, pid, network, cgroup, user, IPC and UTS
  * namespaces — and only a client of the server's own build. Anyone else gets the cold path.
  *

@@ -1,6 +1,6 @@
 /**
  * Crash safety: a `create` killed with SIGKILL at any moment leaves only what `delete --force`
- * can find and remove (DESIGN.md, "Crash safety"; runc and crun leave empty cgroups behind when
+ * can find and remove (docs/security.md, "Crashes and hangs"; runc and crun leave empty cgroups behind when
  * killed 5-30 ms into create).
  */
 import * as assert from 'node:assert/strict';
