@@ -8,6 +8,7 @@ import { idleMs, socketPath, watchedFiles } from './config.js';
 import { RuntimeServer } from './server.js';
 import { poolSize } from './pool.js';
 import { programsFromEnv, usePrograms } from '../util/programs.js';
+import { loadAll } from '../cli/runtime/commands.js';
 
 const log = (msg: string) => process.stderr.write(`${new Date().toISOString()} berth-runtime server ${process.pid}: ${msg}\n`);
 
@@ -34,6 +35,8 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
     process.exit(0);
   });
 }
+// Every runtime command loaded before the first request (the cold CLI loads only the one it runs).
+await loadAll();
 server.listen().then((listening) => {
   if (!listening) {
     log(`another server answers on ${socket}`);

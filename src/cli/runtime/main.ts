@@ -11,23 +11,9 @@ import { resolve } from 'node:path';
 import { earlyLogger } from './early-log.js';
 import { makeLogger, type Command, type RuntimeContext } from './context.js';
 import type { CommandIO } from '../io.js';
-import { create } from './create.js';
-import { start } from './start.js';
-import { run } from './run.js';
-import { state } from './state.js';
-import { kill } from './kill.js';
-import { del } from './delete.js';
-import { list } from './list.js';
-import { ps } from './ps.js';
-import { exec } from './exec.js';
-import { pause, resume } from './pause.js';
-import { update } from './update.js';
-import { events } from './events.js';
-import { spec } from './spec.js';
-import { features } from './features.js';
+import { COMMAND_TABLE, loadAll } from './commands.js';
 
 export const VERSION = '0.1.0';
-const COMMANDS: Command[] = [create, start, run, state, kill, del, list, ps, exec, pause, resume, update, events, spec, features];
 
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'debug', type: 'bool', help: 'enable debug logging' },
@@ -41,9 +27,9 @@ const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'help', aliases: ['h'], type: 'bool', help: 'show help' },
 ];
 
-function usage(): string {
+async function usage(): Promise<string> {
   const lines = ['usage: berth-runtime [global options] command [command options] [arguments...]', '', 'commands:'];
-  for (const c of COMMANDS) lines.push(`   ${c.name.padEnd(10)} ${c.summary}`);
+  for (const c of await loadAll()) lines.push(`   ${c.name.padEnd(10)} ${c.summary}`);
   lines.push('', 'global options:');
   for (const f of GLOBAL_FLAGS) if (!f.hidden) lines.push(`   --${f.name.padEnd(16)} ${f.help ?? ''}`);
   return lines.join('\n') + '\n';
@@ -87,14 +73,15 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
     }
     const [name, ...rest] = g.positional;
     if (!name || bool(g, 'help') || name === 'help') {
-      out(usage());
+      out(await usage());
       return name || bool(g, 'help') ? 0 : 1;
     }
     if (bool(g, 'systemd-cgroup')) {
       throw new BerthError('EUNSUPPORTED', '--systemd-cgroup is not supported: Berth manages cgroups through cgroupfs');
     }
-    const cmd = COMMANDS.find((c) => c.name === name);
-    if (!cmd) throw new BerthError('EINVALID_ARG', `no such command ${JSON.stringify(name)}: see berth-runtime --help`);
+    const entry = COMMAND_TABLE.find((c) => c.name === name);
+    if (!entry) throw new BerthError('EINVALID_ARG', `no such command ${JSON.stringify(name)}: see berth-runtime --help`);
+    const cmd = await entry.load();
     const helpFlag: FlagSpec = { name: 'help', aliases: ['h'], type: 'bool' };
     const p = parseArgs(rest, [...cmd.flags, helpFlag], {
       command: cmd.name, stopAtPositional: cmd.name === 'exec' || cmd.name === 'kill',
