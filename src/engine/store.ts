@@ -195,7 +195,8 @@ export class EngineStore {
   save(rec: EngineRecord): void {
     const dir = this.dir(rec.Id);
     mkdirSync(dir, { recursive: true, mode: 0o711 });
-    writeFileAtomicSync(join(dir, 'container.json'), JSON.stringify(rec, null, 1), 0o666);
+    // Atomic, not fsynced: rewritten at every step of a container's life (util/atomic.ts).
+    writeFileAtomicSync(join(dir, 'container.json'), JSON.stringify(rec, null, 1), 0o666, { durable: false });
   }
 
   load(id: string): EngineRecord | undefined {

@@ -8,7 +8,9 @@
  * `durable: false` skips the two fsyncs and keeps the rest: for state that a reboot makes
  * meaningless (the runtime's state.json and pid files under /run, a terminal's size), which must
  * survive a crash of the writer whole but not a power loss — runc writes its state that way too,
- * and two fsyncs per save cost a runtime `run` a sixth of its time where /run is on disk.
+ * and two fsyncs per save cost a runtime `run` a sixth of its time where /run is on disk. The
+ * engine's container.json is written the same way (as before there was one implementation): it
+ * is rewritten at every step of a container's life, and fsyncing it made `berth run` 1.09x slower.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
