@@ -54,7 +54,7 @@ export class HelperSession {
     }
     for (const msg of msgs) this.deliver(msg);
   };
-  private readonly onEnd = () => { this.ended = true; this.transport.ended(); this.deliver(undefined); };
+  private readonly onEnd = () => { this.ended = true; this.transport.ended?.(); this.deliver(undefined); };
 
   /**
    * Spawn the helper (`HelperOptions`), drive the one a client becomes (`HelperConnection`), or
@@ -68,7 +68,7 @@ export class HelperSession {
     this.sync.on('end', this.onEnd);
     this.sync.on('close', this.onEnd);
     this.sync.on('error', this.onEnd);
-    this.transport.listening();
+    this.transport.listening?.();
   }
 
   /** The helper's pid (undefined when the helper is a client: HelperConnection). */
@@ -91,7 +91,7 @@ export class HelperSession {
 
   private deliver(msg: Buffer[] | undefined): void {
     if (msg) {
-      this.transport.saw(msg);
+      this.transport.saw?.(msg);
       this.queue.push(msg);
     }
     const w = this.waiter;
@@ -104,12 +104,12 @@ export class HelperSession {
   /** Send one message (an op, or `go`). */
   send(fields: (string | Buffer)[]): void {
     this.sync.write(encodeMessage(fields));
-    if (fields[0] === 'go') this.transport.wentGo();
+    if (fields[0] === 'go') this.transport.wentGo?.();
   }
 
   /** Send the whole plan followed by `end` (over a connection, `front` comes first). */
   sendPlan(ops: Op[]): void {
-    const parts = [...this.transport.planPrelude(), ...ops.map((op) => encodeMessage(opFields(op))), encodeMessage(['end'])];
+    const parts = [...(this.transport.planPrelude?.() ?? []), ...ops.map((op) => encodeMessage(opFields(op))), encodeMessage(['end'])];
     this.sync.write(Buffer.concat(parts));
   }
 

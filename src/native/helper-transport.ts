@@ -69,16 +69,17 @@ export interface HelperTransport {
   readonly stdio: [Writable | null, Readable | null, Readable | null];
   /** The helper's exit code (in monitor mode, the container's). */
   readonly exited: Promise<number>;
+  // The five hooks below are optional: only a client connection (ConnectionTransport) needs them.
   /** The session listens on `sync` now (a paused connection starts flowing). */
-  listening(): void;
+  listening?(): void;
   /** Every message from the helper, before the session queues it. */
-  saw(msg: Buffer[]): void;
+  saw?(msg: Buffer[]): void;
   /** The sync socket ended, closed or failed. */
-  ended(): void;
+  ended?(): void;
   /** The messages the plan starts with, before its ops. */
-  planPrelude(): Buffer[];
+  planPrelude?(): Buffer[];
   /** "go" was written. */
-  wentGo(): void;
+  wentGo?(): void;
   /** Give up on the launch: kill what this process may kill. */
   kill(): void;
   /** Whether the event loop waits for this helper. */
@@ -120,12 +121,6 @@ export class SpawnedTransport implements HelperTransport {
   get stdio(): [Writable | null, Readable | null, Readable | null] {
     return [this.proc.stdin, this.proc.stdout, this.proc.stderr];
   }
-
-  listening(): void {}
-  saw(): void {}
-  ended(): void {}
-  planPrelude(): Buffer[] { return []; }
-  wentGo(): void {}
 
   kill(): void {
     this.proc.kill('SIGKILL');
@@ -241,12 +236,6 @@ export class ForkedTransport implements HelperTransport {
   get stdio(): [Writable | null, Readable | null, Readable | null] {
     return this.forked.stdio;
   }
-
-  listening(): void {}
-  saw(): void {}
-  ended(): void {}
-  planPrelude(): Buffer[] { return []; }
-  wentGo(): void {}
 
   /** Not reaped (so its pid not reused) until the spawner has reported its exit. */
   kill(): void {
