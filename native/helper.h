@@ -122,6 +122,7 @@ int monitor_logging(void);
 const unsigned char *monitor_detach_keys(size_t *len);
 __attribute__((noreturn)) void monitor_become_detached(struct plan *p, pid_t pid, int master, const int *sigs, size_t nsigs);
 int main_delay_exec(const char *ms, char **args);
+int main_netns(const char *verb, const char *path); /* netns.c */
 
 /* attach.c: the detached monitor's stdin fifo and terminal size, for `berth attach` */
 struct pollfd;

@@ -63,9 +63,11 @@ int main(int argc, char **argv)
 			return main_spawner(argv[2], argv); /* spawner.c */
 		if (!strcmp(argv[1], "delay-exec") && argc >= 4)
 			return main_delay_exec(argv[2], argv + 3); /* monitor.c */
+		if (!strcmp(argv[1], "netns") && argc == 4)
+			return main_netns(argv[2], argv[3]); /* netns.c */
 		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir> |\n"
 				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options> | fileops |\n"
-				"                     delay-exec <ms> <command>... | spawner <socket address>]\n");
+				"                     delay-exec <ms> <command>... | spawner <socket address> | netns add|del <path>]\n");
 		return 2;
 	}
 	return helper_launch(argv);

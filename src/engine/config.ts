@@ -5,6 +5,7 @@
  * request bodies without translation. Sizes are bytes, CPU is in nano-CPUs, like Docker's.
  * Berth's own additions are marked; they live beside Docker's fields, never in place of them.
  */
+import type { EndpointSettings } from '../network/attach.js';
 
 /** Docker's `Config`: what runs (the image's side of the container). */
 export interface ContainerConfig {
@@ -27,8 +28,10 @@ export interface ContainerConfig {
   Labels: Record<string, string>;
   StopSignal?: string;
   StopTimeout?: number;
-  /** The image's exposed ports ("80/tcp": {}), kept for inspect. */
+  /** Exposed ports ("80/tcp": {}): the image's, --expose and -p's; -P publishes them all. */
   ExposedPorts?: Record<string, object>;
+  /** --mac-address (Docker 1.41 keeps it here): the MAC of the first network's interface. */
+  MacAddress?: string;
   /** The image's volumes ("/data": {}): each gets an anonymous volume (engine/image-rootfs.ts). */
   Volumes?: Record<string, object>;
 }
@@ -87,7 +90,17 @@ export interface HostConfig {
   IpcMode: string;
   UTSMode: string;
   UsernsMode: string;
+  /** none, host, container:NAME, '' (Berth's default: none, see docs/networking.md), or a network's name. */
   NetworkMode: string;
+  /** -p: "80/tcp" → host bindings (network/ports.ts). Absent in records made before networks. */
+  PortBindings?: Record<string, { HostIp: string; HostPort: string }[]>;
+  /** -P: publish every exposed port on a random host port. */
+  PublishAllPorts?: boolean;
+  /** --dns, --dns-search, --dns-option, --add-host. */
+  Dns?: string[];
+  DnsSearch?: string[];
+  DnsOptions?: string[];
+  ExtraHosts?: string[];
   ShmSize: number;
   OomScoreAdj: number;
   Init: boolean;
@@ -130,6 +143,15 @@ export interface CreateRequest {
   report?: boolean;
   config: ContainerConfig;
   hostConfig: HostConfig;
+  /** Docker's NetworkingConfig: per network, --network-alias and --ip. */
+  networkingConfig?: { EndpointsConfig: Record<string, EndpointConfig> };
+}
+
+/** Docker's EndpointSettings as a create request gives them. */
+export interface EndpointConfig {
+  Aliases?: string[];
+  IPAMConfig?: { IPv4Address?: string };
+  MacAddress?: string;
 }
 
 /** A Config with Docker's defaults (what `docker run IMAGE` gets with no flags). */
@@ -146,7 +168,8 @@ export function defaultHostConfig(): HostConfig {
   return {
     Binds: [], Mounts: [], Tmpfs: {}, ReadonlyRootfs: false, AutoRemove: false, Privileged: false,
     CapAdd: [], CapDrop: [], SecurityOpt: [], CgroupParent: '', CgroupnsMode: '', PidMode: '',
-    IpcMode: '', UTSMode: '', UsernsMode: '', NetworkMode: '', ShmSize: 0, OomScoreAdj: 0, Init: false,
+    IpcMode: '', UTSMode: '', UsernsMode: '', NetworkMode: '', PortBindings: {}, PublishAllPorts: false,
+    Dns: [], DnsSearch: [], DnsOptions: [], ExtraHosts: [], ShmSize: 0, OomScoreAdj: 0, Init: false,
     RestartPolicy: { Name: 'no', MaximumRetryCount: 0 },
     Memory: 0, MemorySwap: 0, MemoryReservation: 0, MemorySwappiness: null, OomKillDisable: false,
     NanoCpus: 0, CpuShares: 0, CpuPeriod: 0, CpuQuota: 0, CpusetCpus: '', CpusetMems: '', PidsLimit: null,
@@ -154,4 +177,26 @@ export function defaultHostConfig(): HostConfig {
     BlkioDeviceReadIOps: [], BlkioDeviceWriteIOps: [], Ulimits: [], Devices: [], DeviceCgroupRules: [],
     CgroupConf: {},
   };
+}
+
+/** Docker's NetworkSettings, as inspect prints it. */
+export interface NetworkSettings {
+  Bridge: string;
+  SandboxID: string;
+  HairpinMode: boolean;
+  LinkLocalIPv6Address: string;
+  LinkLocalIPv6PrefixLen: number;
+  Ports: Record<string, { HostIp: string; HostPort: string }[] | null>;
+  SandboxKey: string;
+  SecondaryIPAddresses: null;
+  SecondaryIPv6Addresses: null;
+  EndpointID: string;
+  Gateway: string;
+  GlobalIPv6Address: string;
+  GlobalIPv6PrefixLen: number;
+  IPAddress: string;
+  IPPrefixLen: number;
+  IPv6Gateway: string;
+  MacAddress: string;
+  Networks: Record<string, EndpointSettings>;
 }

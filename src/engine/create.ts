@@ -21,6 +21,7 @@ import { appendEvent } from './events.js';
 import { findContainer } from './containers.js';
 import { checkNamespaceConflicts, JOINABLE, joinedContainer, mapToHost, namespaceModes, parseUsernsMapping, type JoinableNs } from './namespaces.js';
 import { randomName } from './names.js';
+import { etcMounts, netnsPath, plannedNetworks } from './networking.js';
 import { buildSpec, containerArgs } from './spec.js';
 import { createdState, EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 import { resolveUser } from './user.js';
@@ -55,6 +56,9 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     await sweepOrphans(paths).catch(() => []);
   }
   const args = containerArgs(config);
+  // The networks must exist now (Docker's create fails on an unknown one); --network bridge
+  // makes the default bridge on first use.
+  const networkSettings = await plannedNetworks(paths, req, config, hc);
 
   const store = new EngineStore(paths);
   const id = store.newId();
@@ -78,6 +82,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     const spec = buildSpec(config, hc, {
       id, rootPath, hostMounts, user, device: statDevice, cgroupMode: host.cgroupMode, hostHostname: host.hostname,
       boundingCaps: ownBoundingCaps(), initPath: hc.Init ? initBinary() : undefined, joinPids,
+      network: networkSettings ? { netns: netnsPath(paths, id), etcMounts: etcMounts(paths, id, hc.ReadonlyRootfs) } : undefined,
     });
     if (fromImage) spec.mounts = [...(spec.mounts ?? []), ...fromImage.mounts];
     // Docker creates a missing working directory; in a host container only the container's own
@@ -95,7 +100,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     const rec: EngineRecord = {
       Id: id, Name: name, Created: new Date().toISOString(), Path: args[0]!, Args: args.slice(1),
       Config: config, HostConfig: hc, State: createdState(), RootPath: rootPath, UserRootfs: !!req.rootfs,
-      Report: req.report === true, RestartCount: 0,
+      Report: req.report === true, RestartCount: 0, ...(networkSettings ? { NetworkSettings: networkSettings } : {}),
       ...(fromImage && image ? { ImageId: image.id, StorageDriver: fromImage.driver, AnonVolumes: fromImage.volumes } : {}),
     };
     store.save(rec);

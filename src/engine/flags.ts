@@ -14,6 +14,10 @@ import { parseSize, parseSizeOrUnlimited } from '../util/size.js';
 import { defaultContainerConfig, defaultHostConfig, type CreateRequest, type ThrottleDevice, type Ulimit } from './config.js';
 import { cpusRangeMessage } from './validate.js';
 import { parseMountFlag, parseTmpfsFlag, parseVolumeFlag } from './mounts.js';
+import { isNetworkName } from './namespaces.js';
+import { parseExtraHost, parseDnsServer } from '../network/etc-files.js';
+import { parseIp, parseMac } from '../network/ipv4.js';
+import { parseExpose, parsePublish } from '../network/ports.js';
 
 /** Parsed flag values keyed by Docker's long flag name (`memory`, `cpu-shares`, `env` …). */
 export type { FlagValues } from '../util/flag-values.js';
@@ -35,6 +39,7 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
   const at = (p: string) => resolve(caller.cwd, p);
   const config = defaultContainerConfig();
   const hc = defaultHostConfig();
+  const req: CreateRequest = { config, hostConfig: hc };
   config.Image = image ?? 'host';
   config.Cmd = [...cmd];
   const entrypoint = str(p, 'entrypoint');
@@ -73,6 +78,16 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
   hc.UTSMode = str(p, 'uts') ?? '';
   hc.UsernsMode = str(p, 'userns') ?? '';
   hc.NetworkMode = str(p, 'network') ?? str(p, 'net') ?? '';
+  networkFlags(p, config, hc);
+  const ip = str(p, 'ip');
+  const aliases = list(p, 'network-alias');
+  if (ip !== undefined || aliases.length) {
+    // Docker: --ip and --network-alias belong to the network of --network.
+    const net = hc.NetworkMode;
+    if (!isNetworkName(net)) throw new BerthError('EINVALID_ARG', `conflicting options: ${ip !== undefined ? '--ip' : '--network-alias'} needs --network with a network's name (bridge or a user-defined network), not ${JSON.stringify(net || 'the default (none)')}`);
+    if (ip !== undefined && parseIp(ip) === undefined) throw new BerthError('EINVALID_ARG', `invalid --ip ${JSON.stringify(ip)}: use an IPv4 address such as 172.30.100.104`);
+    req.networkingConfig = { EndpointsConfig: { [net]: { ...(aliases.length ? { Aliases: aliases } : {}), ...(ip !== undefined ? { IPAMConfig: { IPv4Address: ip } } : {}) } } };
+  }
   hc.RestartPolicy = restartPolicy(str(p, 'restart') ?? 'no');
   for (const v of list(p, 'volume')) hc.Binds.push(parseVolumeFlag(v));
   for (const m of list(p, 'mount')) hc.Mounts.push(parseMountFlag(m));
@@ -124,7 +139,7 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
     if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --cgroup-conf ${JSON.stringify(kv)}: use KEY=VALUE, e.g. memory.high=64m`);
     hc.CgroupConf[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  return { name: str(p, 'name'), rootfs: str(p, 'rootfs') ? at(str(p, 'rootfs')!) : undefined, report: bool(p, 'report'), config, hostConfig: hc };
+  return { name: str(p, 'name'), rootfs: str(p, 'rootfs') ? at(str(p, 'rootfs')!) : undefined, report: bool(p, 'report'), config, hostConfig: hc, ...(req.networkingConfig ? { networkingConfig: req.networkingConfig } : {}) };
 }
 
 /** `--cpus 1.5` → 1.5e9 nano-CPUs (Docker's NanoCPUs.Set, exact to 9 decimals). */
@@ -213,4 +228,24 @@ export function parseUlimit(v: string): Ulimit {
   const hard = m[3] !== undefined ? Number(m[3]) : soft;
   if (soft > hard && hard !== -1) throw new BerthError('EINVALID_ARG', `invalid --ulimit ${v}: soft limit ${soft} is above hard limit ${hard}`);
   return { Name: m[1]!, Soft: soft, Hard: hard };
+}
+
+/**
+ * The network flags that need no network to exist yet: -p, -P, --expose, --dns*, --add-host,
+ * --mac-address, --domainname (format errors now, as Docker's CLI gives them; the rest at create).
+ */
+function networkFlags(p: { flags: FlagValues }, config: CreateRequest['config'], hc: CreateRequest['hostConfig']): void {
+  const published = parsePublish(list(p, 'publish'));
+  const exposed = { ...parseExpose(list(p, 'expose')), ...published.exposed };
+  if (Object.keys(exposed).length) config.ExposedPorts = exposed;
+  hc.PortBindings = published.bindings;
+  hc.PublishAllPorts = bool(p, 'publish-all');
+  hc.Dns = list(p, 'dns').map(parseDnsServer);
+  hc.DnsSearch = list(p, 'dns-search');
+  hc.DnsOptions = list(p, 'dns-option');
+  // host-gateway is resolved at start (the gateway of the container's first network).
+  hc.ExtraHosts = list(p, 'add-host').map((h) => { parseExtraHost(h, '0.0.0.0'); return h; });
+  const mac = str(p, 'mac-address');
+  if (mac !== undefined) config.MacAddress = parseMac(mac);
+  config.Domainname = str(p, 'domainname') ?? '';
 }

@@ -7,6 +7,8 @@
  */
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { Report } from './report.js';
+import { emptyNetworkSettings, etcPaths } from './networking.js';
+import type { NetworkSettings } from './config.js';
 import { EngineStore, recordParts, type Bookkeeping, type ContainerState, type EnginePaths, type EngineRecord } from './store.js';
 
 /** One entry of inspect's Mounts. */
@@ -44,7 +46,7 @@ export interface DockerInspect {
   GraphDriver: { Name: string; Data: { RootPath: string } };
   Mounts: InspectMount[];
   Config: ContainerConfig;
-  NetworkSettings: { Networks: Record<string, never> };
+  NetworkSettings: NetworkSettings;
   /** Berth's own: the last run's outcome report and the signal Berth sent, if any. */
   Berth: { Report: Report | null; KilledBy: NonNullable<Bookkeeping['KilledBy']> | null };
 }
@@ -52,6 +54,7 @@ export interface DockerInspect {
 /** The `docker inspect` document of a container (plus Berth's outcome report). */
 export function inspectDocument(rec: EngineRecord, paths: EnginePaths): DockerInspect {
   const { docker, berth } = recordParts(rec);
+  const etc = etcPaths(paths, docker.Id);
   const driver = berth.StorageDriver ?? (berth.UserRootfs ? 'rootfs' : 'host');
   return {
     Id: docker.Id,
@@ -60,9 +63,9 @@ export function inspectDocument(rec: EngineRecord, paths: EnginePaths): DockerIn
     Args: docker.Args,
     State: docker.State,
     Image: berth.ImageId ?? docker.Config.Image,
-    ResolvConfPath: '',
-    HostnamePath: '',
-    HostsPath: '',
+    ResolvConfPath: docker.NetworkSettings ? etc.resolv : '',
+    HostnamePath: docker.NetworkSettings ? etc.hostname : '',
+    HostsPath: docker.NetworkSettings ? etc.hosts : '',
     LogPath: new EngineStore(paths).logPath(docker.Id),
     Name: `/${docker.Name}`,
     RestartCount: docker.RestartCount,
@@ -82,7 +85,7 @@ export function inspectDocument(rec: EngineRecord, paths: EnginePaths): DockerIn
       ...(berth.AnonVolumes ?? []).map((v) => ({ Type: 'volume', Name: v.Name, Source: v.Source, Destination: v.Destination, Driver: 'local', Mode: '', RW: true, Propagation: '' })),
     ],
     Config: docker.Config,
-    NetworkSettings: { Networks: {} },
+    NetworkSettings: docker.NetworkSettings ?? emptyNetworkSettings(),
     Berth: { Report: berth.Outcome ?? null, KilledBy: berth.KilledBy ?? null },
   };
 }

@@ -17,6 +17,9 @@ import { berthCode, BerthError } from '../util/errors.js';
 import { helperErrorOf } from '../native/helper-error.js';
 import { decodeWaitStatus, exitStatus, type WaitStatus } from '../util/wait-status.js';
 import { appendEvent } from './events.js';
+import { clearAddresses, connectAtStart, disconnectAtStop } from './networking.js';
+import { containerHostname } from './spec.js';
+import { hostname as osHostname } from 'node:os';
 import { makeReport, readUsage, type Report, type Usage } from './report.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
@@ -108,12 +111,16 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     if (r.State.Running) throw new BerthError('EBAD_STATE', `container ${r.Name} is already running`);
     if (opts.onlyIf && !opts.onlyIf(r)) throw new BerthError('ECANCELLED', `the start of container ${r.Name} was cancelled`);
     try {
+      // Bridge networks first: the runtime joins the namespace the backend wired up.
+      await connectAtStart(paths, r, hostnameOf(r), opts.warn);
       // Created and started in one step (no exec fifo): nothing can happen in between here.
       held.created = await createContainer(paths.runtimeRoot, id, { bundle: `${store.dir(id)}/bundle`, stdio: opts.stdio, monitor: true,
         parentOps: opts.parentOps, launch: opts.launcher, start: true, warn: opts.warn, cgroupOf: opts.cgroupOf });
     } catch (err) {
       held.created?.session.kill();
       await deleteContainer(paths.runtimeRoot, id, true, opts.warn).catch(() => undefined);
+      await disconnectAtStop(paths, id, opts.warn).catch(() => undefined);
+      clearAddresses(r);
       const msg = (err as Error).message;
       r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(err) };
       store.save(r);
@@ -132,6 +139,11 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     return r;
   });
   return { rec, created: held.created! };
+}
+
+/** The hostname the container's /etc/hostname and /etc/hosts name (spec.ts decides it). */
+function hostnameOf(r: EngineRecord): string {
+  return containerHostname(r.Config, r.HostConfig, { id: r.Id, hostHostname: osHostname() });
 }
 
 /** Start container `id` (created or exited) in this process, which waits for it. */
@@ -210,6 +222,7 @@ export async function collectOutcome(paths: EnginePaths, id: string, exit: WaitS
   await deleteContainer(paths.runtimeRoot, id, true, warn, (c) => {
     try { usage = readUsage(c.cgroup); } catch { /* no counters: the report says less */ }
   }).catch(() => undefined);
+  await disconnectAtStop(paths, id, warn).catch((err: Error) => warn(err.message));
   return makeReport({ exitCode: exit.exitCode, signal: exit.signal, usage, sent, startedAt, finishedAt });
 }
 
@@ -218,6 +231,7 @@ export function applyOutcome(paths: EnginePaths, r: EngineRecord, report: Report
   r.State = { ...r.State, Status: 'exited', Running: false, Paused: false, Restarting: false, Pid: 0, ExitCode: report.exitCode, OOMKilled: report.oomKills > 0, Error: error, FinishedAt: report.finishedAt };
   r.Outcome = report;
   delete r.Monitor;
+  clearAddresses(r);
   if (report.oomKills > 0) appendEvent(paths, r, 'oom');
   appendEvent(paths, r, 'die', { exitCode: String(report.exitCode), ...(report.signal ? { signal: report.signal } : {}) });
 }

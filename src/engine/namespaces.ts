@@ -28,6 +28,13 @@ export function joinedContainer(mode: string): string | undefined {
   return mode.startsWith('container:') ? mode.slice('container:'.length) : undefined;
 }
 
+const NOT_NETWORKS = ['', 'none', 'host', 'default', 'private'];
+
+/** Whether a --network value names a network (bridge, a user-defined one) rather than a namespace mode. */
+export function isNetworkName(mode: string): boolean {
+  return !NOT_NETWORKS.includes(mode) && !mode.startsWith('container:');
+}
+
 /** The mode of each joinable namespace in a HostConfig's fields. */
 export function namespaceModes(hc: { PidMode: string; IpcMode: string; UTSMode: string; NetworkMode: string }): Record<JoinableNs, string> {
   return { pid: hc.PidMode, ipc: hc.IpcMode, uts: hc.UTSMode, network: hc.NetworkMode };

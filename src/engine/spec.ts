@@ -49,6 +49,11 @@ export interface SpecContext {
   initPath?: string;
   /** For each `container:NAME` mode, the other container's init pid (create resolves NAME). */
   joinPids?: Partial<Record<JoinableNs, number>>;
+  /**
+   * On a bridge network: the namespace file the engine prepares at start (networking.ts), and the
+   * binds of the container's /etc/hostname, /etc/hosts and /etc/resolv.conf.
+   */
+  network?: { netns: string; etcMounts: Mount[] };
 }
 
 /** Where `--init` puts the init in the container: /dev is the container's own tmpfs, so the
@@ -153,6 +158,7 @@ function namespaces(hc: HostConfig, ctx: SpecContext): LinuxNamespace[] {
   const modes = namespaceModes(hc);
   for (const type of ['network', 'uts', 'pid', 'ipc'] as const) {
     if (modes[type] === 'host') continue;
+    if (type === 'network' && ctx.network) { ns.push({ type, path: ctx.network.netns }); continue; }
     const other = joinedContainer(modes[type]);
     if (other === undefined) { ns.push({ type }); continue; }
     const pid = ctx.joinPids?.[type];
@@ -187,7 +193,8 @@ function mounts(hc: HostConfig, ctx: SpecContext): Mount[] {
       ? { destination: '/dev/shm', type: 'bind', source: '/dev/shm', options: ['rbind', 'rw', 'rprivate'] }
       : { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: [...NOSUID, 'mode=1777', `size=${hc.ShmSize || 64 * 1024 * 1024}`] },
   ];
-  return [...defaults.filter((m) => !taken.has(m.destination)), ...user];
+  const etc = (ctx.network?.etcMounts ?? []).filter((m) => !taken.has(m.destination));
+  return [...defaults.filter((m) => !taken.has(m.destination)), ...etc, ...user];
 }
 
 /** The OCI resources of a HostConfig (Docker's mapping; also used by `update`). */

@@ -20,6 +20,7 @@ import { BerthError, errnoCode } from '../util/errors.js';
 import { lockDir } from '../util/lock.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { Report } from './report.js';
+import type { NetworkSettings } from './config.js';
 import { releaseImageResources } from './image-release.js';
 
 /** Docker's State object, as `inspect` prints it. */
@@ -57,6 +58,8 @@ export interface DockerContainerFields {
   HostConfig: HostConfig;
   State: ContainerState;
   RestartCount: number;
+  /** Docker's NetworkSettings (engine/networking.ts): the endpoints asked for at create, their addresses while running. */
+  NetworkSettings?: NetworkSettings;
 }
 
 /**
@@ -106,7 +109,7 @@ export interface EngineRecord extends DockerContainerFields, Bookkeeping {}
 
 /** Every key of each part (the compiler checks each list is complete, and recordParts that they split the record). */
 const DOCKER_KEYS: Record<keyof DockerContainerFields, true> = {
-  Id: true, Name: true, Created: true, Path: true, Args: true, Config: true, HostConfig: true, State: true, RestartCount: true,
+  Id: true, Name: true, Created: true, Path: true, Args: true, Config: true, HostConfig: true, State: true, RestartCount: true, NetworkSettings: true,
 };
 const BOOKKEEPING_KEYS: Record<keyof Bookkeeping, true> = {
   RootPath: true, UserRootfs: true, Report: true, Outcome: true, Monitor: true, ManuallyStopped: true, KilledBy: true,

@@ -6,11 +6,11 @@
  */
 import { BerthError } from '../util/errors.js';
 import type { HostConfig } from './config.js';
-import { parseUsernsMapping } from './namespaces.js';
+import { isNetworkName, parseUsernsMapping } from './namespaces.js';
 
 /** The forms of each namespace flag that are not fixed words. */
 const MODE_EXTRA: Record<string, string[]> = {
-  '--pid': ['container:NAME'], '--ipc': ['container:NAME'], '--uts': ['container:NAME'], '--network': ['container:NAME'],
+  '--pid': ['container:NAME'], '--ipc': ['container:NAME'], '--uts': ['container:NAME'], '--network': ['container:NAME', 'bridge', 'the name of a network'],
   '--userns': ['a mapping CONTAINER-ID:HOST-ID:SIZE[,...] such as 0:100000:65536'],
 };
 
@@ -135,10 +135,11 @@ export function validateHostConfig(hc: HostConfig, host: HostInfo): void {
   for (const [flag, value, allowed] of modes) {
     // container:NAME (the name is looked up at create, namespaces.ts); a --userns mapping.
     if (flag !== '--userns' && flag !== '--cgroupns' && /^container:./.test(value)) continue;
+    // A network's name: it must exist, checked at create (networking.ts plannedNetworks).
+    if (flag === '--network' && isNetworkName(value)) continue;
     if (flag === '--userns' && parseUsernsMapping(value)) continue;
     if (!allowed.includes(value)) {
-      throw new BerthError(flag === '--network' && value === 'bridge' ? 'EUNSUPPORTED' : 'EINVALID_ARG',
-        `invalid ${flag} ${JSON.stringify(value)}: use ${[...allowed.filter(Boolean), ...(MODE_EXTRA[flag] ?? [])].join(' or ')}${flag === '--network' ? ' (bridge networks are not supported yet)' : ''}`);
+      throw new BerthError('EINVALID_ARG', `invalid ${flag} ${JSON.stringify(value)}: use ${[...allowed.filter(Boolean), ...(MODE_EXTRA[flag] ?? [])].join(' or ')}`);
     }
   }
 }

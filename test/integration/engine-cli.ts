@@ -20,7 +20,11 @@ export class BerthCli {
   /** `--cgroup-parent` below the test's own cgroup. */
   readonly cg = ['--cgroup-parent', testCgroupParent()];
 
-  constructor(label: string) {
+  /**
+   * `netns`: run every command inside that network namespace (a path such as /run/netns/NAME), as
+   * the networking tests do: their bridges, rules and forwards then exist only there.
+   */
+  constructor(label: string, readonly opts: { netns?: string } = {}) {
     this.data = mkdtempSync(join(tmpdir(), `${processTag()}-${label}-data-`));
     this.run = mkdtempSync(join(tmpdir(), `${processTag()}-${label}-run-`));
   }
@@ -32,9 +36,10 @@ export class BerthCli {
       // workers of the server on that socket (started by whoever runs the tests) instead of cold.
       const socket = process.env.BERTH_TEST_ENGINE_SOCKET;
       const argv = ['--data-root', this.data, '--root', this.run, ...args];
-      const child = socket
-        ? spawn(clientBin, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BERTH_RUNTIME_SOCKET: socket } })
-        : spawn(process.execPath, [bin, ...argv], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const [cmd, cmdArgs] = socket ? [clientBin, argv] : [process.execPath, [bin, ...argv]];
+      const ns = this.opts.netns;
+      const child = spawn(ns ? 'nsenter' : cmd, ns ? [`--net=${ns}`, '--', cmd, ...cmdArgs] : cmdArgs,
+        { stdio: ['pipe', 'pipe', 'pipe'], env: socket ? { ...process.env, BERTH_RUNTIME_SOCKET: socket } : process.env });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -45,7 +45,7 @@ function commandHelp(c: Command): string {
 /** Find a command by name, allowing Docker's `container <verb>` forms. */
 function findCommand(words: string[]): { entry: CommandEntry; rest: string[] } | undefined {
   const [a, b, ...more] = words;
-  if ((a === 'container' || a === 'image' || a === 'system') && b) {
+  if ((a === 'container' || a === 'image' || a === 'system' || a === 'network') && b) {
     const entry = COMMAND_TABLE.find((c) => c.aliases?.includes(`${a} ${b}`));
     if (entry) return { entry, rest: more };
   }

@@ -6,6 +6,8 @@ import { formatTable } from '../table.js';
 import { listEngineContainers } from '../../engine/containers.js';
 import type { EngineRecord } from '../../engine/store.js';
 import type { Command } from './context.js';
+import { publishedPorts } from '../../engine/networking.js';
+import { formatPsPorts, type PortSet } from '../../network/ports.js';
 import { humanDuration, renderTemplate, statusText } from './format.js';
 
 /** Docker's `ps --format json` object for a container. */
@@ -22,7 +24,7 @@ export function psObject(rec: EngineRecord, noTrunc: boolean): Record<string, st
     Mounts: '',
     Names: rec.Name,
     Networks: rec.HostConfig.NetworkMode || 'none',
-    Ports: '',
+    Ports: rec.State.Running ? formatPsPorts(publishedPorts(rec), (rec.Config.ExposedPorts ?? {}) as PortSet) : '',
     RunningFor: `${humanDuration(Date.now() - Date.parse(rec.Created))} ago`,
     Size: '0B',
     State: rec.State.Status,

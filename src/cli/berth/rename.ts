@@ -1,8 +1,10 @@
 /**
- * `berth rename CONTAINER NEW_NAME` and `berth port CONTAINER [PRIVATE_PORT]` (no published ports
- * until bridge networking exists: it prints nothing, as Docker does for a container without any).
+ * `berth rename CONTAINER NEW_NAME` and `berth port CONTAINER [PRIVATE_PORT[/PROTO]]` (the
+ * published ports of a running container, as Docker prints them; none when it is not running).
  */
 import { findContainer } from '../../engine/containers.js';
+import { publishedPorts } from '../../engine/networking.js';
+import { formatPortLines, formatPortQuery } from '../../network/ports.js';
 import { renameEngineContainer } from '../../engine/control.js';
 import type { Command } from './context.js';
 
@@ -30,11 +32,10 @@ export const port: Command = {
   flags: [],
   args: [1, 2],
   async run(ctx, p) {
-    await findContainer(ctx.paths, p.positional[0]!);
-    if (p.positional[1]) {
-      ctx.stderr.write(`berth: no public port '${p.positional[1]}' published for ${p.positional[0]}\n`);
-      return 1;
-    }
+    const rec = await findContainer(ctx.paths, p.positional[0]!);
+    const ports = rec.State.Running ? publishedPorts(rec) : [];
+    const lines = p.positional[1] ? formatPortQuery(ports, p.positional[1], p.positional[0]!) : formatPortLines(ports);
+    ctx.stdout.write(lines.map((l) => `${l}\n`).join(''));
     return 0;
   },
 };

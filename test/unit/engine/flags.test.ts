@@ -82,6 +82,7 @@ test('the daemon rules, with messages naming the flag', () => {
   assert.throws(v({ CpusetCpus: '5' }), /invalid --cpuset-cpus 5: requested cpus are not available/);
   assert.throws(v({ BlkioWeight: 5 }), /range of blkio weight is from 10 to 1000/);
   assert.throws(v({ OomScoreAdj: 1001 }), /range for oom score adj is \[-1000, 1000\]/);
-  assert.throws(v({ NetworkMode: 'bridge' }), /bridge networks are not supported yet/);
+  assert.doesNotThrow(v({ NetworkMode: 'bridge' }));
+  assert.doesNotThrow(v({ NetworkMode: 'my-net' }));
   assert.doesNotThrow(v({ Memory: 6 << 20, NanoCpus: 1e7, CpusetCpus: '0-1' }));
 });

@@ -1,0 +1,138 @@
+/**
+ * `network create|ls|inspect|rm|prune|connect|disconnect` over the network store
+ * (network/store.ts), with Docker's checks and errors, and the default `bridge` always present.
+ * Docker's `host` and `none` are listed as it lists them, but they are namespace modes, not
+ * stored networks.
+ */
+import { attachments, hostRoutes, reconcile, resolveNetwork } from '../network/attach.js';
+import { NetworkStore, PREDEFINED, bridgeName, dnsEnabled, type NetworkCreateOptions, type NetworkRecord } from '../network/store.js';
+import { BerthError } from '../util/errors.js';
+import { findContainer } from './containers.js';
+import { liveness, networkPaths, plannedEndpoint } from './networking.js';
+import { EngineStore, type EnginePaths } from './store.js';
+
+/** A row of `network ls`. */
+export interface NetworkSummary {
+  ID: string;
+  Name: string;
+  Driver: string;
+  Scope: 'local';
+  Internal: boolean;
+  Labels: Record<string, string>;
+  CreatedAt: string;
+}
+
+/** `network inspect`'s document: the record plus the containers on it. */
+export interface NetworkInspect extends NetworkRecord {
+  Containers: Record<string, { Name: string; EndpointID: string; MacAddress: string; IPv4Address: string; IPv6Address: string }>;
+  /** Berth's own: the bridge interface and whether names resolve. */
+  Berth: { Interface: string; DNS: boolean };
+}
+
+/** Docker's pseudo-networks, as `network ls` shows them (fixed ids, Berth's). */
+const PSEUDO: NetworkSummary[] = [
+  { ID: '0'.repeat(63) + '1', Name: 'host', Driver: 'host', Scope: 'local', Internal: false, Labels: {}, CreatedAt: '' },
+  { ID: '0'.repeat(63) + '2', Name: 'none', Driver: 'null', Scope: 'local', Internal: false, Labels: {}, CreatedAt: '' },
+];
+
+/** Create a network; returns it. */
+export async function createNetwork(paths: EnginePaths, o: NetworkCreateOptions): Promise<NetworkRecord> {
+  const store = new NetworkStore(paths.dataRoot);
+  // The default bridge first, so it takes the first pool (172.17.0.0/16), as Docker's docker0 does.
+  return store.locked(() => { store.defaultBridge(hostRoutes()); return store.create({ ...o, hostRoutes: hostRoutes() }); });
+}
+
+/** Every network (the default bridge made if missing), with host and none. */
+export async function listNetworks(paths: EnginePaths): Promise<NetworkSummary[]> {
+  const store = new NetworkStore(paths.dataRoot);
+  const all = await store.locked(() => { store.defaultBridge(hostRoutes()); return store.all(); });
+  return [...all.map((n) => ({ ID: n.Id, Name: n.Name, Driver: n.Driver, Scope: n.Scope, Internal: n.Internal, Labels: n.Labels, CreatedAt: n.Created })), ...PSEUDO]
+    .sort((a, b) => a.Name.localeCompare(b.Name));
+}
+
+/** `network inspect REF`. */
+export async function inspectNetwork(paths: EnginePaths, ref: string): Promise<NetworkInspect> {
+  const store = new NetworkStore(paths.dataRoot);
+  await reconcile(networkPaths(paths), liveness(paths), () => {});
+  return store.locked(() => {
+    const n = ref === 'bridge' ? resolveNetwork(store, ref) : store.find(ref);
+    const att = new Map(attachments(networkPaths(paths)).map((a) => [a.containerId, a]));
+    const containers: NetworkInspect['Containers'] = {};
+    for (const [id, l] of Object.entries(store.leases(n))) {
+      const ep = att.get(id)?.networks[n.Name];
+      containers[id] = { Name: l.Name, EndpointID: ep?.EndpointID ?? '', MacAddress: ep?.MacAddress ?? l.MacAddress, IPv4Address: `${l.IPv4Address}/${n.IPAM.Config[0]!.Subnet.split('/')[1]}`, IPv6Address: '' };
+    }
+    return { ...n, Containers: containers, Berth: { Interface: bridgeName(n), DNS: dnsEnabled(n) } };
+  });
+}
+
+/** `network rm REF`: Docker refuses the predefined ones and a network with running containers. */
+export async function removeNetwork(paths: EnginePaths, ref: string): Promise<NetworkRecord> {
+  if ((PREDEFINED as readonly string[]).includes(ref)) throw new BerthError('EINVALID_ARG', `${ref} is a pre-defined network and cannot be removed`);
+  const store = new NetworkStore(paths.dataRoot);
+  await reconcile(networkPaths(paths), liveness(paths), () => {});
+  return store.locked(() => {
+    const n = store.find(ref);
+    if (n.Name === 'bridge') throw new BerthError('EINVALID_ARG', 'bridge is a pre-defined network and cannot be removed');
+    const users = Object.values(store.leases(n)).map((l) => l.Name);
+    if (users.length) throw new BerthError('EBAD_STATE', `error while removing network: network ${n.Name} id ${n.Id} has active endpoints (${users.join(', ')})`);
+    store.remove(n);
+    return n;
+  });
+}
+
+/** `network prune`: every user network no running container uses; returns their names. */
+export async function pruneNetworks(paths: EnginePaths, label?: (n: NetworkRecord) => boolean): Promise<string[]> {
+  const store = new NetworkStore(paths.dataRoot);
+  await reconcile(networkPaths(paths), liveness(paths), () => {});
+  return store.locked(() => {
+    const out: string[] = [];
+    for (const n of store.all()) {
+      if (n.Name === 'bridge' || (label && !label(n)) || Object.keys(store.leases(n)).length) continue;
+      store.remove(n);
+      out.push(n.Name);
+    }
+    return out;
+  });
+}
+
+/**
+ * `network connect NET CONTAINER [--alias A] [--ip IP]` for a container that is not running:
+ * the endpoint is recorded and joined at its next start (Docker does the same for a created
+ * container). A running container is refused for now (docs/networking.md).
+ */
+export async function connectContainer(paths: EnginePaths, netRef: string, ctrRef: string, o: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+  const rec = await findContainer(paths, ctrRef);
+  const nstore = new NetworkStore(paths.dataRoot);
+  const n = await nstore.locked(() => resolveNetwork(nstore, netRef));
+  const store = new EngineStore(paths);
+  await store.locked(rec.Id, () => {
+    const r = store.load(rec.Id);
+    if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${ctrRef}`);
+    if (r.State.Running) throw new BerthError('EUNSUPPORTED', `container ${r.Name} is running: connecting a running container is not supported yet; stop it, connect, start it`);
+    if (!r.NetworkSettings || !r.HostConfig.NetworkMode || ['none', 'host', 'default', 'private'].includes(r.HostConfig.NetworkMode) || r.HostConfig.NetworkMode.startsWith('container:')) {
+      throw new BerthError('EINVALID_ARG', `container ${r.Name} cannot be connected to network ${n.Name}: it runs with --network ${r.HostConfig.NetworkMode || 'none (the default)'}, which has no networks (Docker's rule for none and host)`);
+    }
+    if (r.NetworkSettings.Networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${r.Name} already exists in network ${n.Name}`);
+    r.NetworkSettings.Networks[n.Name] = plannedEndpoint(n.Id, o.aliases, o.ip, undefined);
+    store.save(r);
+  });
+}
+
+/** `network disconnect NET CONTAINER` for a container that is not running. */
+export async function disconnectContainer(paths: EnginePaths, netRef: string, ctrRef: string): Promise<void> {
+  const rec = await findContainer(paths, ctrRef);
+  const nstore = new NetworkStore(paths.dataRoot);
+  const n = await nstore.locked(() => resolveNetwork(nstore, netRef));
+  const store = new EngineStore(paths);
+  await store.locked(rec.Id, () => {
+    const r = store.load(rec.Id);
+    if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${ctrRef}`);
+    if (r.State.Running) throw new BerthError('EUNSUPPORTED', `container ${r.Name} is running: disconnecting a running container is not supported yet; stop it first`);
+    if (!r.NetworkSettings?.Networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${r.Name} is not connected to network ${n.Name}`);
+    if (Object.keys(r.NetworkSettings.Networks).length === 1) throw new BerthError('EINVALID_ARG', `container ${r.Name} is connected to network ${n.Name} only: a container keeps at least one network (run it with --network none instead)`);
+    delete r.NetworkSettings.Networks[n.Name];
+    if (r.HostConfig.NetworkMode === n.Name) r.HostConfig.NetworkMode = Object.keys(r.NetworkSettings.Networks)[0]!;
+    store.save(r);
+  });
+}
