@@ -4,6 +4,7 @@
  * processes as `ps` shows them.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { containerPids, openContainer } from '../runtime/lifecycle.js';
 import { BerthError } from '../util/errors.js';
@@ -21,6 +22,22 @@ export interface StatsSample {
   blkRead: number;
   blkWrite: number;
   pids: number;
+  /** Bytes received and sent by the container's interfaces but lo (a bridge network only). */
+  net?: { rx: number; tx: number };
+}
+
+/** Received and sent bytes of every interface but lo, from /proc/<pid>/net/dev (the pid's namespace). */
+export function netDevTotals(text: string): { rx: number; tx: number } {
+  let rx = 0;
+  let tx = 0;
+  for (const line of text.split('\n').slice(2)) {
+    const m = /^\s*([^:\s]+):\s*(.*)$/.exec(line);
+    if (!m || m[1] === 'lo') continue;
+    const f = m[2]!.trim().split(/\s+/).map(Number);
+    rx += f[0] ?? 0;
+    tx += f[8] ?? 0;
+  }
+  return { rx, tx };
 }
 
 /** Read the counters of a running container (zeros for one that is not running, as Docker shows). */
@@ -37,6 +54,9 @@ export async function sampleStats(paths: EnginePaths, rec: EngineRecord): Promis
       sample.mem = s.memory?.workingSet ?? s.memory?.usage ?? 0;
       sample.limit = s.memory?.limit ?? 0;
       for (const d of s.blkio?.devices ?? []) { sample.blkRead += d.readBytes; sample.blkWrite += d.writeBytes; }
+      if (rec.NetworkSettings && rec.State.Pid) {
+        try { sample.net = netDevTotals(readFileSync(`/proc/${rec.State.Pid}/net/dev`, 'utf8')); } catch { /* exited meanwhile */ }
+      }
       sample.pids = s.pids?.current ?? 0;
     } finally {
       opened.release();
@@ -76,8 +96,8 @@ export function statsRow(prev: StatsSample | undefined, cur: StatsSample): Recor
     MemPerc: `${(limit ? (cur.mem / limit) * 100 : 0).toFixed(2)}%`,
     MemUsage: `${bytesSize(cur.mem)} / ${bytesSize(limit)}`,
     Name: cur.name,
-    // No container network yet (none or host): Docker prints the placeholder for none.
-    NetIO: '--',
+    // Only a bridge network has interfaces of the container's own to count (none, host: the placeholder).
+    NetIO: cur.net ? `${humanSizeDecimal(cur.net.rx)} / ${humanSizeDecimal(cur.net.tx)}` : '--',
     PIDs: String(cur.pids),
   };
 }

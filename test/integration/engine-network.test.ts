@@ -109,6 +109,9 @@ test('two containers on a user network reach each other by name and alias; anoth
   const onBridge = await run(['run', '--rm', ...b.cg, ...rf(), '--network', 'bridge', '--', 'sh', '-c',
     `nslookup berth-t-srv2 >/dev/null 2>&1; echo dns=$?; for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://${ip2}/ && break; sleep 0.2; done`]);
   assert.match(onBridge.stdout, /^dns=1\nhello from /, onBridge.stderr);
+  // stats: NET I/O counts the container's own interfaces (it served two pages: more than 0B each way).
+  const st = await run(['stats', '--no-stream', '--format', '{{.NetIO}}', 'berth-t-srv']);
+  assert.match(st.stdout, /^[1-9][\d.]*k?B \/ [1-9][\d.]*k?B\n$/, st.stderr);
   // inspect: NetworkSettings and the network's Containers.
   const net = JSON.parse((await run(['network', 'inspect', 'berth-t-front'])).stdout) as { Name: string; Containers: Record<string, { Name: string; IPv4Address: string }> }[];
   assert.deepEqual(Object.values(net[0]!.Containers).map((c) => [c.Name, c.IPv4Address.split('/')[0]]), [['berth-t-srv', ip]]);
