@@ -6,6 +6,7 @@ import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pause } from '../util/pause.js';
 import { deleteContainer, resumeContainer } from '../runtime/lifecycle.js';
+import { disconnectAtStop } from './networking.js';
 import { BerthError } from '../util/errors.js';
 import { appendEvent } from './events.js';
 import { sweepOrphans } from './image-rootfs.js';
@@ -148,6 +149,9 @@ export async function removeEngineContainer(paths: EnginePaths, ref: string, for
     const r = store.load(rec.Id);
     if (r?.RestartWaiter) cancelRestart(r);
     await deleteContainer(paths.runtimeRoot, rec.Id, true, () => {});
+    // Its networks, if the end of its run did not release them yet (a reap still to come, a
+    // watcher that died): rm must leave no lease behind, or `network rm` right after would fail.
+    await disconnectAtStop(paths, rec.Id, () => {});
     store.remove(rec, opts);
     appendEvent(paths, rec, 'destroy');
   };

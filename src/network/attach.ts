@@ -201,7 +201,11 @@ export async function detach(paths: NetworkPaths, id: string, warn: (msg: string
     return;
   }
   const store = new NetworkStore(paths.dataRoot);
-  await store.locked(() => detachLocked(paths, store, a, warn));
+  await store.locked(async () => {
+    // Read again under the lock: another process may have undone it meanwhile.
+    const now = readAttachment(paths, id);
+    if (now) await detachLocked(paths, store, now, warn);
+  });
 }
 
 async function detachLocked(paths: NetworkPaths, store: NetworkStore, a: Attachment, warn: (msg: string) => void): Promise<void> {
