@@ -67,7 +67,7 @@ int main(int argc, char **argv)
 			return main_netns(argv[2], argv[3]); /* netns.c */
 		fprintf(stderr, "usage: berth-helper [--version | bpf-devices <cgroup dir> | oom-watch <memory cgroup dir> |\n"
 				"                     idmapped-overlay <layers dir> <uid_map> <gid_map> <target> <options> | fileops |\n"
-				"                     delay-exec <ms> <command>... | spawner <socket address> | netns add|del <path>]\n");
+				"                     delay-exec <ms> <command>... | spawner <socket address> | netns add|pin|del <path>]\n");
 		return 2;
 	}
 	return helper_launch(argv);

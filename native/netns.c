@@ -9,6 +9,8 @@
  * add: <path> must not exist; it is created as an empty file, this process unshares a new network
  * namespace and bind-mounts /proc/self/ns/net on the file. The namespace lives as long as the
  * mount (or any process in it). On failure the file is removed again.
+ * pin: bind-mounts this process's own network namespace on <path> (created if missing), as `ip
+ * netns attach` does: the engine's namespace, for the detached monitor's cleanup to get back to.
  * del: lazily unmounts <path> (MNT_DETACH: a process still inside keeps the namespace alive,
  * as with `ip netns del`) and removes the file. A path that is not mounted is just removed; a
  * missing path is not an error (teardown runs again after a crash).
@@ -25,14 +27,15 @@
 
 int main_netns(const char *verb, const char *path)
 {
-	if (!strcmp(verb, "add")) {
+	int pin = !strcmp(verb, "pin");
+	if (!strcmp(verb, "add") || pin) {
 		int fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0444);
 		if (fd < 0) {
 			fprintf(stderr, "berth-helper: netns add %s: %s\n", path, strerror(errno));
 			return 1;
 		}
 		close(fd);
-		if (unshare(CLONE_NEWNET) < 0 || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0) {
+		if ((!pin && unshare(CLONE_NEWNET) < 0) || mount("/proc/self/ns/net", path, NULL, MS_BIND, NULL) < 0) {
 			int e = errno;
 			unlink(path);
 			fprintf(stderr, "berth-helper: netns add %s: %s\n", path, strerror(e));
@@ -51,6 +54,6 @@ int main_netns(const char *verb, const char *path)
 		}
 		return 0;
 	}
-	fprintf(stderr, "berth-helper: netns: unknown verb %s (use add or del)\n", verb);
+	fprintf(stderr, "berth-helper: netns: unknown verb %s (use add, pin or del)\n", verb);
 	return 2;
 }

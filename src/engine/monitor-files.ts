@@ -5,7 +5,9 @@
  * detached monitor when the user detaches.
  */
 import { execFileSync } from 'node:child_process';
-import { openSync, rmSync } from 'node:fs';
+import { existsSync, openSync, rmSync } from 'node:fs';
+import { engineNetnsPin } from '../network/attach.js';
+import { isOwnNetns } from '../network/netns.js';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BerthError } from '../util/errors.js';
@@ -14,12 +16,20 @@ import type { EngineStore, EnginePaths } from './store.js';
 /** Where system tools (mkfifo) are looked up: a fixed PATH, not a caller's. */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
+/** util-linux's nsenter (the monitor execs it by path: no PATH search there). */
+const NSENTER = '/usr/bin/nsenter';
+
 /** The berth CLI entry, exec'd by the monitor as the cleanup command. */
 const BERTH_BIN = fileURLToPath(new URL('../../../bin/berth.js', import.meta.url));
 
 /** The command the monitor execs once the exit file is written. */
 export function cleanupCommand(paths: EnginePaths, id: string): string[] {
-  return [process.execPath, BERTH_BIN, '--data-root', paths.dataRoot, '--root', paths.runtimeRoot, 'container-cleanup', id];
+  const cmd = [process.execPath, BERTH_BIN, '--data-root', paths.dataRoot, '--root', paths.runtimeRoot, 'container-cleanup', id];
+  // The monitor joined the container's network namespace: with bridge networks in use, the
+  // cleanup enters the engine's own again (pinned at create, network/netns.ts), where the bridge,
+  // rules and forwards it undoes live.
+  const pin = engineNetnsPin({ runDir: join(paths.runtimeRoot, '.network') });
+  return existsSync(NSENTER) && isOwnNetns(pin) ? [NSENTER, `--net=${pin}`, '--', ...cmd] : cmd;
 }
 
 /** Make the stdin fifo for a foreground `-it` run a detach may turn into a detached one; returns its path. */

@@ -18,7 +18,8 @@ import { isSameProcess } from '../util/proc.js';
 import { lockOwner } from '../util/lock.js';
 import { pidAlive } from '../util/proc.js';
 import { BerthError } from '../util/errors.js';
-import { attach, detach, netnsPathOf, portChecks, resolveNetwork, type Attachment, type EndpointSettings, type NetworkPaths } from '../network/attach.js';
+import { pinOwnNetns } from '../network/netns.js';
+import { attach, detach, engineNetnsPin, netnsPathOf, portChecks, resolveNetwork, type Attachment, type EndpointSettings, type NetworkPaths } from '../network/attach.js';
 import { containerResolvConf, hostnameFile, hostResolvConfPath, hostsFile, parseExtraHost } from '../network/etc-files.js';
 import { resolvePortMappings, type PortMap, type PortMapping, type PortSet } from '../network/ports.js';
 import { checkStaticIp, NetworkStore } from '../network/store.js';
@@ -69,6 +70,8 @@ export async function plannedNetworks(paths: EnginePaths, req: Pick<CreateReques
     return undefined;
   }
   const store = new NetworkStore(paths.dataRoot);
+  // Before any start: the detached monitor's cleanup command names this pin (monitor-files.ts).
+  await pinOwnNetns(engineNetnsPin(networkPaths(paths)));
   const networks: Record<string, EndpointSettings> = {};
   await store.locked(() => {
     for (const ref of new Set([mode, ...Object.keys(endpoints)])) {

@@ -25,7 +25,7 @@ import { BerthError, errnoCode } from '../util/errors.js';
 import { boundPorts, ephemeralRange } from './host-ports.js';
 import { formatIp, parseIp, routesFromProcNetRoute } from './ipv4.js';
 import { netavarkSetup, netavarkTeardown, type NetavarkOptions } from './netavark.js';
-import { addNetns, removeNetns } from './netns.js';
+import { addNetns, pinOwnNetns, removeNetns } from './netns.js';
 import type { PortMapping, PortProto } from './ports.js';
 import { addressing, bridgeName, DEFAULT_BRIDGE, dnsEnabled, NetworkStore, OPT_MTU, type NetworkRecord } from './store.js';
 
@@ -75,6 +75,11 @@ export interface Attachment {
   dnsServers: string[];
   ports: PortMapping[];
   opts: NetavarkOptions;
+}
+
+/** Where the engine's own network namespace is pinned (netns.ts pinOwnNetns). */
+export function engineNetnsPin(paths: Pick<NetworkPaths, 'runDir'>): string {
+  return join(paths.runDir, 'engine-netns');
 }
 
 /** Run dir → a container's namespace path. */
@@ -170,6 +175,7 @@ export async function attach(paths: NetworkPaths, req: { id: string; name: strin
   });
   try {
     if (existsSync(netns)) await removeNetns(netns); // left by a crash: this start makes it anew
+    await pinOwnNetns(engineNetnsPin(paths));
     await addNetns(netns);
     mkdirSync(configDir(paths), { recursive: true, mode: 0o700 });
     const status = await netavarkSetup(configDir(paths), netns, att.opts);

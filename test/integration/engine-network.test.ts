@@ -75,6 +75,8 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
+  // The engine's namespace pinned under the run root (the detached monitors' way back, network/netns.ts).
+  spawnSync('umount', ['-l', join(b.run, '.network/engine-netns')]);
   await b.cleanup();
   // aardvark-dns is started by netavark and outlives it: stop the one of this test (by its pid file).
   const pidFile = join(b.run, '.network/netavark/aardvark-dns/aardvark.pid');
@@ -109,6 +111,12 @@ test('two containers on a user network reach each other by name and alias; anoth
   const onBridge = await run(['run', '--rm', ...b.cg, ...rf(), '--network', 'bridge', '--', 'sh', '-c',
     `nslookup berth-t-srv2 >/dev/null 2>&1; echo dns=$?; for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://${ip2}/ && break; sleep 0.2; done`]);
   assert.match(onBridge.stdout, /^dns=1\nhello from /, onBridge.stderr);
+  // A detached container that ends by itself is released by its monitor's cleanup, with no reconcile.
+  const short2 = await run(['run', '-d', '--name', 'berth-t-brief', ...b.cg, ...rf(), '--network', 'berth-t-front', '--', 'sh', '-c', 'sleep 0.2']);
+  assert.equal(short2.code, 0, short2.stderr);
+  const briefId = (await inspectOf('berth-t-brief')).Id;
+  assert.equal(await until(() => !existsSync(join(b.data, 'networks/attached', `${briefId}.json`)), 8000), true, 'the exited container\'s attachment is gone');
+  assert.equal((await run(['rm', 'berth-t-brief'])).code, 0);
   // stats: NET I/O counts the container's own interfaces (it served two pages: more than 0B each way).
   const st = await run(['stats', '--no-stream', '--format', '{{.NetIO}}', 'berth-t-srv']);
   assert.match(st.stdout, /^[1-9][\d.]*k?B \/ [1-9][\d.]*k?B\n$/, st.stderr);
@@ -234,6 +242,7 @@ test('after a crash: a killed monitor, or a reboot that emptied the run director
   process.kill(c2.State.Pid, 'SIGKILL');
   await delay(200);
   spawnSync('umount', ['-l', join(b.run, '.network/netns', await b.inspect('berth-t-c2', '{{.Id}}'))]);
+  spawnSync('umount', ['-l', join(b.run, '.network/engine-netns')]);
   rmSync(join(b.run, '.network'), { recursive: true, force: true });
   const pruned2 = await run(['network', 'prune', '-f']);
   assert.equal(pruned2.stdout, 'Deleted Networks:\nberth-t-crash\n', pruned2.stderr);
