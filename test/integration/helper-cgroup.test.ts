@@ -110,7 +110,10 @@ describe('berth-helper cgroups and time', { skip, timeout: 120_000 }, () => {
     assert.deepEqual(errors(r), []);
     const [uptime, ns] = r.stdout.trim().split('\n');
     const inside = Number(uptime!.split(' ')[0]);
-    assert.ok(inside - before >= 100000 && inside - before < 100060, `uptime ${inside}, host ${before}`);
+    // /proc/uptime has 10 ms steps and both readings may fall in one: 144445.36 - 44445.36 is
+    // 99999.99999999999 in floating point, so compare in hundredths.
+    const diff = Math.round(inside * 100) - Math.round(before * 100);
+    assert.ok(diff >= 100000_00 && diff < 100060_00, `uptime ${inside}, host ${before}`);
     assert.match(ns!, /^time:\[\d+\]$/);
     assert.notEqual(ns, readlinkSync('/proc/self/ns/time'), 'a new time namespace');
     const bad = await run([['timens', 'realtime 1 0\n'], ['clone', FLAGS], ['exec', '/bin/true']]);
