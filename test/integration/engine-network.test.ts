@@ -176,7 +176,8 @@ test('published ports: -p HOST-IP:PORT:PORT and /udp serve from the host side; -
   const viaRandom = await until(() => { const r = inNs(['busybox', 'wget', '-qO-', `http://127.0.0.1:${m![1]}/`]); return r.code === 0 ? r.stdout : ''; }, 5000);
   assert.match(viaRandom, /^hello from /);
   assert.equal((await run(['rm', '-f', 'berth-t-web', 'berth-t-udp', 'berth-t-all'])).code, 0);
-  assert.equal((await run(['network', 'rm', 'berth-t-ports'])).code, 0);
+  const rmNet = await run(['network', 'rm', 'berth-t-ports']);
+  assert.equal(rmNet.code, 0, rmNet.stderr);
   assert.deepEqual(leases(), []);
   assert.deepEqual(netState().rules, before.rules);
 });
