@@ -119,7 +119,7 @@ export async function startRuntime(paths: EnginePaths, id: string, opts: StartRu
     } catch (err) {
       held.created?.session.kill();
       await deleteContainer(paths.runtimeRoot, id, true, opts.warn).catch(() => undefined);
-      await disconnectAtStop(paths, id, opts.warn).catch(() => undefined);
+      await disconnectAtStop(paths, id, opts.warn).catch((e: Error) => opts.warn(e.message));
       clearAddresses(r);
       const msg = (err as Error).message;
       r.State = { ...r.State, Status: r.State.Status === 'created' ? 'created' : 'exited', Running: false, Restarting: false, Pid: 0, Error: msg, ExitCode: startFailureCode(err) };

@@ -14,12 +14,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mount } from '../oci/spec.js';
-import { isSameProcess } from '../util/proc.js';
+import { isSameProcess, pidAlive } from '../util/proc.js';
 import { lockOwner } from '../util/lock.js';
-import { pidAlive } from '../util/proc.js';
 import { BerthError } from '../util/errors.js';
 import { pinOwnNetns } from '../network/netns.js';
-import { attach, detach, engineNetnsPin, netnsPathOf, portChecks, resolveNetwork, type Attachment, type EndpointSettings, type NetworkPaths } from '../network/attach.js';
+import { attach, detach, engineNetnsPin, netnsPathOf, resolveNetwork, type Attachment, type EndpointSettings, type NetworkPaths } from '../network/attach.js';
 import { containerResolvConf, hostnameFile, hostResolvConfPath, hostsFile, parseExtraHost } from '../network/etc-files.js';
 import { resolvePortMappings, type PortMap, type PortMapping, type PortSet } from '../network/ports.js';
 import { checkStaticIp, NetworkStore } from '../network/store.js';
@@ -127,11 +126,10 @@ export async function connectAtStart(paths: EnginePaths, r: EngineRecord, hostna
   if (!isNetworkName(r.HostConfig.NetworkMode) || !settings) return undefined;
   const np = networkPaths(paths);
   const names = Object.keys(settings.Networks);
-  const checks = portChecks(np, r.Id);
-  const ports: PortMapping[] = resolvePortMappings((r.HostConfig.PortBindings ?? {}) as PortMap, (r.Config.ExposedPorts ?? {}) as PortSet,
-    r.HostConfig.PublishAllPorts ?? false, checks.pickFree, checks.isFree);
   const att = await attach(np, {
-    id: r.Id, name: r.Name, ports,
+    id: r.Id, name: r.Name,
+    ports: (checks) => resolvePortMappings((r.HostConfig.PortBindings ?? {}) as PortMap, (r.Config.ExposedPorts ?? {}) as PortSet,
+      r.HostConfig.PublishAllPorts ?? false, checks.pickFree, checks.isFree),
     endpoints: names.map((n) => {
       const e = settings.Networks[n]!;
       return { network: n, aliases: e.Aliases ?? [], ip: e.IPAMConfig?.IPv4Address || undefined, mac: e.MacAddress || undefined };
@@ -146,7 +144,7 @@ export async function connectAtStart(paths: EnginePaths, r: EngineRecord, hostna
   const first = att.networks[names[0]!]!;
   const portMap: NetworkSettings['Ports'] = {};
   for (const key of Object.keys(r.Config.ExposedPorts ?? {})) portMap[key] = null;
-  for (const p of ports) (portMap[`${p.containerPort}/${p.protocol}`] ??= [])!.push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
+  for (const p of att.ports) (portMap[`${p.containerPort}/${p.protocol}`] ??= [])!.push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
   r.NetworkSettings = {
     ...emptyNetworkSettings(att.networks), SandboxID: r.Id, SandboxKey: att.netns, Ports: portMap,
     // Docker fills the top-level (deprecated) fields for the default bridge only.

@@ -5,11 +5,12 @@
  * stored networks.
  */
 import { attachments, hostRoutes, reconcile, resolveNetwork } from '../network/attach.js';
-import { NetworkStore, PREDEFINED, bridgeName, dnsEnabled, type NetworkCreateOptions, type NetworkRecord } from '../network/store.js';
+import { NetworkStore, PREDEFINED, bridgeName, checkStaticIp, dnsEnabled, type NetworkCreateOptions, type NetworkRecord } from '../network/store.js';
 import { BerthError } from '../util/errors.js';
 import { findContainer } from './containers.js';
 import { liveness, networkPaths, plannedEndpoint } from './networking.js';
-import { EngineStore, type EnginePaths } from './store.js';
+import { isNetworkName } from './namespaces.js';
+import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
 /** A row of `network ls`. */
 export interface NetworkSummary {
@@ -97,11 +98,12 @@ export async function pruneNetworks(paths: EnginePaths, label?: (n: NetworkRecor
 }
 
 /**
- * `network connect NET CONTAINER [--alias A] [--ip IP]` for a container that is not running:
- * the endpoint is recorded and joined at its next start (Docker does the same for a created
- * container). A running container is refused for now (docs/networking.md).
+ * Change the recorded endpoints of a container that is not running, under its lock (network
+ * connect and disconnect; Docker does the same for a created container, and the change applies
+ * at its next start). A running container is refused for now (docs/networking.md).
  */
-export async function connectContainer(paths: EnginePaths, netRef: string, ctrRef: string, o: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+async function editStoppedEndpoints(paths: EnginePaths, netRef: string, ctrRef: string, verb: 'connecting' | 'disconnecting',
+  edit: (r: EngineRecord, n: NetworkRecord, networks: NonNullable<EngineRecord['NetworkSettings']>['Networks']) => void): Promise<void> {
   const rec = await findContainer(paths, ctrRef);
   const nstore = new NetworkStore(paths.dataRoot);
   const n = await nstore.locked(() => resolveNetwork(nstore, netRef));
@@ -109,30 +111,30 @@ export async function connectContainer(paths: EnginePaths, netRef: string, ctrRe
   await store.locked(rec.Id, () => {
     const r = store.load(rec.Id);
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${ctrRef}`);
-    if (r.State.Running) throw new BerthError('EUNSUPPORTED', `container ${r.Name} is running: connecting a running container is not supported yet; stop it, connect, start it`);
-    if (!r.NetworkSettings || !r.HostConfig.NetworkMode || ['none', 'host', 'default', 'private'].includes(r.HostConfig.NetworkMode) || r.HostConfig.NetworkMode.startsWith('container:')) {
-      throw new BerthError('EINVALID_ARG', `container ${r.Name} cannot be connected to network ${n.Name}: it runs with --network ${r.HostConfig.NetworkMode || 'none (the default)'}, which has no networks (Docker's rule for none and host)`);
+    if (r.State.Running) throw new BerthError('EUNSUPPORTED', `container ${r.Name} is running: ${verb} a running container is not supported yet; stop it first`);
+    if (!r.NetworkSettings || !isNetworkName(r.HostConfig.NetworkMode)) {
+      throw new BerthError('EINVALID_ARG', `container ${r.Name} runs with --network ${r.HostConfig.NetworkMode || 'none (the default)'}, which has no networks to change (Docker's rule for none and host)`);
     }
-    if (r.NetworkSettings.Networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${r.Name} already exists in network ${n.Name}`);
-    r.NetworkSettings.Networks[n.Name] = plannedEndpoint(n.Id, o.aliases, o.ip, undefined);
+    edit(r, n, r.NetworkSettings.Networks);
     store.save(r);
   });
 }
 
-/** `network disconnect NET CONTAINER` for a container that is not running. */
+/** `network connect NET CONTAINER [--alias A] [--ip IP]` (a container that is not running). */
+export async function connectContainer(paths: EnginePaths, netRef: string, ctrRef: string, o: { aliases?: string[]; ip?: string } = {}): Promise<void> {
+  await editStoppedEndpoints(paths, netRef, ctrRef, 'connecting', (r, n, networks) => {
+    if (networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${r.Name} already exists in network ${n.Name}`);
+    if (o.ip) checkStaticIp(n, o.ip);
+    networks[n.Name] = plannedEndpoint(n.Id, o.aliases, o.ip, undefined);
+  });
+}
+
+/** `network disconnect NET CONTAINER` (a container that is not running; it keeps at least one network). */
 export async function disconnectContainer(paths: EnginePaths, netRef: string, ctrRef: string): Promise<void> {
-  const rec = await findContainer(paths, ctrRef);
-  const nstore = new NetworkStore(paths.dataRoot);
-  const n = await nstore.locked(() => resolveNetwork(nstore, netRef));
-  const store = new EngineStore(paths);
-  await store.locked(rec.Id, () => {
-    const r = store.load(rec.Id);
-    if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${ctrRef}`);
-    if (r.State.Running) throw new BerthError('EUNSUPPORTED', `container ${r.Name} is running: disconnecting a running container is not supported yet; stop it first`);
-    if (!r.NetworkSettings?.Networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${r.Name} is not connected to network ${n.Name}`);
-    if (Object.keys(r.NetworkSettings.Networks).length === 1) throw new BerthError('EINVALID_ARG', `container ${r.Name} is connected to network ${n.Name} only: a container keeps at least one network (run it with --network none instead)`);
-    delete r.NetworkSettings.Networks[n.Name];
-    if (r.HostConfig.NetworkMode === n.Name) r.HostConfig.NetworkMode = Object.keys(r.NetworkSettings.Networks)[0]!;
-    store.save(r);
+  await editStoppedEndpoints(paths, netRef, ctrRef, 'disconnecting', (r, n, networks) => {
+    if (!networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${r.Name} is not connected to network ${n.Name}`);
+    if (Object.keys(networks).length === 1) throw new BerthError('EINVALID_ARG', `container ${r.Name} is connected to network ${n.Name} only: a container keeps at least one network (run it with --network none instead)`);
+    delete networks[n.Name];
+    if (r.HostConfig.NetworkMode === n.Name) r.HostConfig.NetworkMode = Object.keys(networks)[0]!;
   });
 }

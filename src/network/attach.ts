@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { boundPorts, ephemeralRange } from './host-ports.js';
-import { formatIp, parseIp, routesFromProcNetRoute } from './ipv4.js';
+import { formatIp, routesFromProcNetRoute } from './ipv4.js';
 import { netavarkSetup, netavarkTeardown, type NetavarkOptions } from './netavark.js';
 import { addNetns, pinOwnNetns, removeNetns } from './netns.js';
 import type { PortMapping, PortProto } from './ports.js';
@@ -119,22 +119,25 @@ export function attachments(paths: NetworkPaths): Attachment[] {
 
 /** The network a request names (`bridge` made on first use). The caller holds the lock. */
 export function resolveNetwork(store: NetworkStore, ref: string): NetworkRecord {
-  if (ref === DEFAULT_BRIDGE) return store.defaultBridge(hostRoutes());
+  if (ref === DEFAULT_BRIDGE) return store.get(DEFAULT_BRIDGE) ?? store.defaultBridge(hostRoutes());
   return store.find(ref);
 }
 
 /**
  * Connect container `id` to its networks: lease addresses, make its namespace, call the backend.
- * `ports` are the resolved forwards (ports.ts resolvePortMappings with `portChecks`). On any
- * failure everything made is undone before the error is thrown.
+ * `ports` resolves the forwards (ports.ts resolvePortMappings) with the host-port checks it is
+ * given, under the networks' lock. On any failure everything made is undone before the error is thrown.
  */
-export async function attach(paths: NetworkPaths, req: { id: string; name: string; endpoints: EndpointRequest[]; ports: PortMapping[] },
+export async function attach(paths: NetworkPaths, req: { id: string; name: string; endpoints: EndpointRequest[]; ports: (checks: PortChecks) => PortMapping[] },
   isLive: (id: string) => boolean, warn: (msg: string) => void): Promise<Attachment> {
   const store = new NetworkStore(paths.dataRoot);
   const netns = netnsPathOf(paths, req.id);
   const att = await store.locked(async () => {
     await reconcileLocked(paths, store, isLive, warn, req.id);
-    checkPortsFree(paths, req.ports, req.id);
+    // Under the lock: no other start picks or checks ports between this one's check and its rules.
+    const checks = portChecks(paths, req.id);
+    const ports = req.ports(checks);
+    checkPortsFree(ports, checks);
     const nets = req.endpoints.map((e) => resolveNetwork(store, e.network));
     const opts: NetavarkOptions = { container_id: req.id, container_name: req.name, networks: {}, network_info: {} };
     const networks: Record<string, EndpointSettings> = {};
@@ -165,10 +168,10 @@ export async function attach(paths: NetworkPaths, req: { id: string; name: strin
       for (const n of nets) store.release(n, req.id);
       throw err;
     }
-    if (req.ports.length) {
-      opts.port_mappings = req.ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }));
+    if (ports.length) {
+      opts.port_mappings = ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }));
     }
-    const a: Attachment = { containerId: req.id, netns, engineNetns: ownNetns(), networks, dnsServers: [], ports: req.ports, opts };
+    const a: Attachment = { containerId: req.id, netns, engineNetns: ownNetns(), networks, dnsServers: [], ports, opts };
     mkdirSync(attachedDir(paths), { recursive: true, mode: 0o700 });
     writeFileAtomicSync(attachedFile(paths, req.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
     return a;
@@ -255,32 +258,31 @@ async function reconcileLocked(paths: NetworkPaths, store: NetworkStore, isLive:
   return [...new Set(released)];
 }
 
-/** The containers connected to network `n` (from its leases), for inspect and rm. */
-export function endpointsOf(store: NetworkStore, n: NetworkRecord): ReturnType<NetworkStore['leases']> {
-  return store.leases(n);
+/** Host-port checks for ports.ts resolvePortMappings. */
+export interface PortChecks {
+  isFree: (proto: PortProto, hostIp: string, port: number) => boolean;
+  pickFree: (proto: PortProto, hostIp: string) => number;
 }
 
 /**
- * Host-port checks for ports.ts resolvePortMappings: a port is taken when a socket holds it in
- * this namespace or another running Berth container publishes it.
+ * A port is taken when a socket holds it in this namespace or another live Berth container
+ * publishes it. pickFree never hands out the same port twice in one set of checks.
  */
-export function portChecks(paths: NetworkPaths, self: string): {
-  isFree: (proto: PortProto, hostIp: string, port: number) => boolean;
-  pickFree: (proto: PortProto, hostIp: string) => number;
-} {
+function portChecks(paths: NetworkPaths, self: string): PortChecks {
   const published = new Set(attachments(paths).filter((a) => a.containerId !== self).flatMap((a) => a.ports.map((p) => `${p.protocol}/${p.hostPort}`)));
-  const isFree = (proto: PortProto, hostIp: string, port: number) => !published.has(`${proto}/${port}`) && !boundPorts(proto, hostIp).has(port);
+  const picked = new Set<string>();
   return {
-    isFree,
+    isFree: (proto, hostIp, port) => !published.has(`${proto}/${port}`) && !boundPorts(proto, hostIp).has(port),
     pickFree: (proto, hostIp) => {
       const [lo, hi] = ephemeralRange();
       const bound = boundPorts(proto, hostIp);
       const span = hi - lo + 1;
-      const start = lo + Math.floor(Math.random() * span);
+      const start = Math.floor(Math.random() * span);
       for (let i = 0; i < span; i++) {
-        const p = lo + ((start - lo + i) % span);
-        if (!bound.has(p) && !published.has(`${proto}/${p}`)) {
-          published.add(`${proto}/${p}`);
+        const p = lo + ((start + i) % span);
+        const key = `${proto}/${p}`;
+        if (!bound.has(p) && !published.has(key) && !picked.has(key)) {
+          picked.add(key);
           return p;
         }
       }
@@ -289,16 +291,14 @@ export function portChecks(paths: NetworkPaths, self: string): {
   };
 }
 
-/** Docker's error for a host port that is taken (checked again under the lock, just before setup). */
-function checkPortsFree(paths: NetworkPaths, ports: readonly PortMapping[], self: string): void {
-  const { isFree } = portChecks(paths, self);
+/** Docker's error for a host port that is taken or asked for twice. */
+function checkPortsFree(ports: readonly PortMapping[], checks: PortChecks): void {
   const seen = new Set<string>();
   for (const p of ports) {
     const key = `${p.protocol}/${p.hostPort}`;
-    if (seen.has(key) || !isFree(p.protocol, p.hostIp, p.hostPort)) {
+    if (seen.has(key) || !checks.isFree(p.protocol, p.hostIp, p.hostPort)) {
       throw new BerthError('EEXISTS', `driver failed programming external connectivity: bind for ${p.hostIp || '0.0.0.0'}:${p.hostPort} failed: port is already allocated`);
     }
     seen.add(key);
   }
-  void parseIp;
 }

@@ -4,6 +4,7 @@
  * inside text, and `table` prefixes.
  */
 import type { EngineRecord } from '../../engine/store.js';
+import { BerthError } from '../../util/errors.js';
 
 /** go-units HumanDuration: "Less than a second", "3 seconds", "About a minute", "2 hours" … */
 export function humanDuration(ms: number): string {
@@ -53,4 +54,27 @@ export function renderTemplate(tpl: string, data: unknown): string {
     const v = lookup(data, path);
     return json ? JSON.stringify(v ?? null) : show(v);
   }).replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+}
+
+/**
+ * Docker's `inspect` output for several references: one JSON array of the documents found (or
+ * one rendered template per document), an error line for each reference that fails; returns
+ * the exit code (1 when any failed).
+ */
+export async function printInspect<T>(out: { stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream }, refs: readonly string[],
+  get: (ref: string) => Promise<T>, format: string | undefined): Promise<number> {
+  const docs: T[] = [];
+  let code = 0;
+  for (const ref of refs) {
+    try {
+      docs.push(await get(ref));
+    } catch (err) {
+      if (!(err instanceof BerthError)) throw err;
+      out.stderr.write(`berth: ${err.message}\n`);
+      code = 1;
+    }
+  }
+  if (format && format !== 'json') out.stdout.write(docs.map((d) => `${renderTemplate(format, d)}\n`).join(''));
+  else if (docs.length || code === 0) out.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
+  return code;
 }

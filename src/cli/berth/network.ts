@@ -7,7 +7,7 @@ import { formatTable } from '../table.js';
 import { connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../../engine/networks.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
-import { renderTemplate } from './format.js';
+import { printInspect, renderTemplate } from './format.js';
 
 /** KEY=VALUE list → object (labels, -o). */
 function keyValues(items: string[], flag: string): Record<string, string> {
@@ -84,21 +84,7 @@ export const networkInspect: Command = {
   flags: [{ name: 'format', aliases: ['f'], type: 'string', help: 'format output using a go template or json' }],
   args: [1, -1],
   async run(ctx, p) {
-    const docs = [];
-    let code = 0;
-    for (const ref of p.positional) {
-      try {
-        docs.push(await inspectNetwork(ctx.paths, ref));
-      } catch (err) {
-        if (!(err instanceof BerthError)) throw err;
-        ctx.stderr.write(`berth: ${err.message}\n`);
-        code = 1;
-      }
-    }
-    const format = str(p, 'format');
-    if (format && format !== 'json') ctx.stdout.write(docs.map((d) => `${renderTemplate(format, d)}\n`).join(''));
-    else if (docs.length || code === 0) ctx.stdout.write(`${JSON.stringify(docs, null, 4)}\n`);
-    return code;
+    return printInspect(ctx, p.positional, (ref) => inspectNetwork(ctx.paths, ref), str(p, 'format'));
   },
 };
 
