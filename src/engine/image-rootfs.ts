@@ -159,6 +159,8 @@ export async function sweepOrphans(paths: EnginePaths): Promise<string[]> {
       swept.push(id);
     } catch { /* an id that is not a valid rootfs name, or a busy mount: left for next time */ }
   }
+  // What a removal killed between its rename and its rm left (store.ts remove).
+  await rm(join(paths.dataRoot, 'removing'), { recursive: true, force: true }).catch(() => undefined);
   return swept;
 }
 

@@ -13,11 +13,11 @@
  *   <data-root>/names/<name>                     holds the id: creating it O_EXCL reserves the name
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
-import { lockDir } from '../util/lock.js';
+import { lockDir, sleepSync } from '../util/lock.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { Report } from './report.js';
 import type { NetworkSettings } from './config.js';
@@ -258,9 +258,33 @@ export class EngineStore {
    * record without HostConfig).
    */
   remove(rec: EngineRecord, opts: { volumes?: boolean } = {}): void {
-    releaseImageResources(this.paths, rec.Id, this.dir(rec.Id), opts.volumes ?? rec.HostConfig?.AutoRemove ?? true);
+    const dir = this.dir(rec.Id);
+    releaseImageResources(this.paths, rec.Id, dir, opts.volumes ?? rec.HostConfig?.AutoRemove ?? true);
     this.releaseName(rec.Name, rec.Id);
-    rmSync(this.dir(rec.Id), { recursive: true, force: true });
+    // Moved out of containers/ first, in one rename: a process waiting for the container's lock
+    // (a monitor's cleanup racing rm -f) writes its attempt files into the directory, and one
+    // written while a recursive rm walks it fails that rm (ENOTEMPTY). After the rename its next
+    // attempt finds the directory gone. A crash between the two steps leaves removing/<id>,
+    // swept at the next create (image-rootfs.ts sweepOrphans). The dying monitor still writes
+    // its exit file through a directory descriptor (native/monitor.c): the rm is tried again.
+    const doomed = join(this.paths.dataRoot, 'removing', rec.Id);
+    try {
+      mkdirSync(dirname(doomed), { recursive: true, mode: 0o700 });
+      rmSync(doomed, { recursive: true, force: true });
+      renameSync(dir, doomed);
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT') throw err;
+      return; // already gone
+    }
+    for (let tries = 1; ; tries++) {
+      try {
+        rmSync(doomed, { recursive: true, force: true });
+        return;
+      } catch (err) {
+        if (errnoCode(err) !== 'ENOTEMPTY' || tries === 20) throw err;
+        sleepSync(5);
+      }
+    }
   }
 }
 
