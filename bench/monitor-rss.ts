@@ -38,7 +38,7 @@ const berth = (args: string[]) => execFileSync(process.execPath, [join(repoRoot,
 const rows: [string, Mem][] = [];
 try {
   const ids: string[] = [];
-  for (let i = 0; i < n; i++) ids.push(berth(['run', '-d', '--name', `${tag}-${i}`, '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', 'sleep', '600']));
+  for (let i = 0; i < n; i++) ids.push(berth(['run', '-d', '--network', 'none', '--name', `${tag}-${i}`, '--cgroup-parent', cgroupParent(), '--rootfs', rootfs, '--', 'sleep', '600']));
   await new Promise((r) => setTimeout(r, 300));
   const mems = ids.map((id) => memOf(JSON.parse(readFileSync(join(dir, 'data', 'containers', id, 'container.json'), 'utf8')).Monitor.pid));
   rows.push(['berth (native helper)', mean(mems)]);

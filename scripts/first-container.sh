@@ -25,5 +25,7 @@ node -e '
   fs.writeFileSync(f, JSON.stringify(s, null, 2));
 ' "$bundle/config.json"
 node bin/berth-runtime.js run --bundle "$bundle" "berth-first-$$"
-# The engine needs no image at all: the host's own system directories, read-only.
-node bin/berth.js run --rm --memory 64m -- sh -c 'echo hi'
+# The engine needs no image at all: the host's own system directories, read-only. --network none:
+# this script makes no bridge on your machine (without it the container is on Docker's default
+# bridge network, which needs netavark and aardvark-dns: docs/networking.md).
+node bin/berth.js run --rm --network none --memory 64m -- sh -c 'echo hi'

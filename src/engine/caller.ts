@@ -21,11 +21,17 @@ export interface EngineCaller {
   image?: Pick<ImageOptions, 'configDir' | 'insecure' | 'retry'>;
   /** `BERTH_STORAGE_DRIVER`: how a container's root filesystem is made from an image. */
   storageDriver?: Driver;
+  /**
+   * `BERTH_DEFAULT_NETWORK`: the network of a container created without --network (Docker's
+   * `bridge` when absent; `none` is Docker's `dockerd --bridge none`: a namespace with lo only).
+   */
+  defaultNetwork?: string;
 }
 
 /**
  * The settings a caller's environment gives the engine: BERTH_CONFIG_DIR (or HOME),
- * BERTH_INSECURE_REGISTRIES, BERTH_REGISTRY_BACKOFF_MS / _ATTEMPTS, BERTH_STORAGE_DRIVER.
+ * BERTH_INSECURE_REGISTRIES, BERTH_REGISTRY_BACKOFF_MS / _ATTEMPTS, BERTH_STORAGE_DRIVER,
+ * BERTH_DEFAULT_NETWORK.
  *
  * @example
  *   const caller = { cgroupOf: clientPid, ...callerFromEnv({ HOME: '/root', BERTH_STORAGE_DRIVER: 'copy' }) };
@@ -33,8 +39,10 @@ export interface EngineCaller {
 export function callerFromEnv(env: Readonly<Record<string, string | undefined>>): EngineCaller {
   const insecure = (env.BERTH_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
   const driver = env.BERTH_STORAGE_DRIVER;
+  const network = env.BERTH_DEFAULT_NETWORK;
   return {
     image: { configDir: configDir(env), retry: retryPolicy(env), ...(insecure.length ? { insecure } : {}) },
     ...(driver !== undefined ? { storageDriver: driver as Driver } : {}),
+    ...(network ? { defaultNetwork: network } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { pauseContainer, resumeContainer, updateContainer } from '../runtime/lif
 import { BerthError } from '../util/errors.js';
 import type { HostConfig } from './config.js';
 import { removeEngineContainer } from './containers.js';
+import { reconcileNetworks } from './networking.js';
 import { appendEvent } from './events.js';
 import { engineHost, statDevice } from './host.js';
 import { resources } from './spec.js';
@@ -89,7 +90,7 @@ export async function updateEngineContainer(paths: EnginePaths, id: string, fiel
   });
 }
 
-/** `container prune`: remove every stopped container; returns the removed ids. */
+/** `container prune`: remove every stopped container, release networks the dead left; returns the removed ids. */
 export async function pruneContainers(paths: EnginePaths): Promise<string[]> {
   const removed: string[] = [];
   for (const rec of new EngineStore(paths).all()) {
@@ -99,5 +100,7 @@ export async function pruneContainers(paths: EnginePaths): Promise<string[]> {
       removed.push(rec.Id);
     } catch { /* it started meanwhile */ }
   }
+  // And what crashed containers left on their networks (leases, rules, namespaces).
+  await reconcileNetworks(paths, () => {});
   return removed;
 }

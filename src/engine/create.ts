@@ -21,6 +21,7 @@ import { appendEvent } from './events.js';
 import { findContainer } from './containers.js';
 import { checkNamespaceConflicts, JOINABLE, joinedContainer, mapToHost, namespaceModes, parseUsernsMapping, type JoinableNs } from './namespaces.js';
 import { randomName } from './names.js';
+import { DEFAULT_BRIDGE } from '../network/store.js';
 import { etcMounts, netnsPath, plannedNetworks } from './networking.js';
 import { buildSpec, containerArgs } from './spec.js';
 import { createdState, EngineStore, type EnginePaths, type EngineRecord } from './store.js';
@@ -42,6 +43,9 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     if (!ok) throw new BerthError('EINVALID_ARG', `invalid --rootfs ${req.rootfs}: not a directory`);
     config.Image = '';
   }
+  // No --network: the default network (Docker's bridge), or the caller's BERTH_DEFAULT_NETWORK.
+  const defaulted = hc.NetworkMode === '' || hc.NetworkMode === 'default';
+  if (defaulted) hc.NetworkMode = caller.defaultNetwork ?? DEFAULT_BRIDGE;
   const host = await engineHost(caller.cgroupOf);
   for (const w of adaptHostConfig(hc, host)) warn(w);
   validateHostConfig(hc, host);
@@ -58,7 +62,10 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const args = containerArgs(config);
   // The networks must exist now (Docker's create fails on an unknown one); --network bridge
   // makes the default bridge on first use.
-  const networkSettings = await plannedNetworks(paths, req, config, hc);
+  const networkSettings = await plannedNetworks(paths, req, config, hc).catch((err: BerthError) => {
+    if (defaulted && caller.defaultNetwork) err.message = `BERTH_DEFAULT_NETWORK=${caller.defaultNetwork}: ${err.message}`;
+    throw err;
+  });
 
   const store = new EngineStore(paths);
   const id = store.newId();

@@ -56,7 +56,7 @@ export interface RunOptions {
   timeoutMs?: number;
   onStdout?: (chunk: Buffer) => void;
   onStderr?: (chunk: Buffer) => void;
-  /** Further Docker HostConfig fields (e.g. { ReadonlyRootfs: true, CapDrop: ['ALL'] }). */
+  /** Further Docker HostConfig fields (e.g. { ReadonlyRootfs: true, CapDrop: ['ALL'] }); NetworkMode is 'none' unless given. */
   hostConfig?: Partial<CreateRequest['hostConfig']>;
   /** Where records and runtime state live (defaults: BERTH_DATA_ROOT or /var/lib/berth, /run/berth/engine). */
   paths?: Partial<EnginePaths>;
@@ -101,7 +101,9 @@ export function runPaths(opts: Pick<RunOptions, 'paths' | 'settingsEnv'>): Engin
 /** The create request runContainer makes of its options (the benchmark runs crun on its spec). */
 export function runRequest(opts: RunOptions): CreateRequest {
   const config = defaultContainerConfig();
-  const hc = { ...defaultHostConfig(), ...opts.hostConfig };
+  // A sandbox: no network unless asked (hostConfig.NetworkMode 'bridge' or a network's name),
+  // unlike `berth run`, whose default is Docker's bridge.
+  const hc = { ...defaultHostConfig(), NetworkMode: 'none', ...opts.hostConfig };
   config.Image = opts.image ?? 'host';
   config.Cmd = [...opts.cmd];
   config.Env = [...(opts.env ?? [])];

@@ -7,18 +7,19 @@
  * detached again (launch.ts collectOutcome), and a container that died without that is cleaned up
  * by the next reconcile (network/attach.ts), which asks `liveness` here.
  *
- * Network modes: '' (Berth's default for now: a private namespace with only lo, as `none`),
- * `none`, `host`, `container:NAME` (namespaces.ts), and anything else names a network — `bridge`
- * is Docker's default bridge (no DNS by name), a user-defined one has DNS by name.
+ * Network modes: `none`, `host`, `container:NAME` (namespaces.ts), and anything else names a
+ * network — `bridge` is Docker's default bridge (no DNS by name), a user-defined one has DNS by
+ * name. Without --network, create.ts records the caller's default (BERTH_DEFAULT_NETWORK, else
+ * `bridge`); '' remains in records made before that (a namespace with only lo, as `none`).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Mount } from '../oci/spec.js';
 import { isSameProcess, pidAlive } from '../util/proc.js';
 import { lockOwner } from '../util/lock.js';
 import { BerthError } from '../util/errors.js';
 import { pinOwnNetns } from '../network/netns.js';
-import { attach, detach, engineNetnsPin, netnsPathOf, resolveNetwork, type Attachment, type EndpointSettings, type NetworkPaths } from '../network/attach.js';
+import { attach, detach, engineNetnsPin, netnsPathOf, reconcile, resolveNetwork, type Attachment, type EndpointSettings, type NetworkPaths } from '../network/attach.js';
 import { containerResolvConf, hostnameFile, hostResolvConfPath, hostsFile, parseExtraHost } from '../network/etc-files.js';
 import { resolvePortMappings, type PortMap, type PortMapping, type PortSet } from '../network/ports.js';
 import { checkStaticIp, NetworkStore } from '../network/store.js';
@@ -65,7 +66,7 @@ export async function plannedNetworks(paths: EnginePaths, req: Pick<CreateReques
   if (!isNetworkName(mode)) {
     const what = Object.values(endpoints).some((e) => e.IPAMConfig?.IPv4Address) ? '--ip' : Object.values(endpoints).some((e) => e.Aliases?.length) ? '--network-alias'
       : Object.keys(hc.PortBindings ?? {}).length ? '--publish' : config.MacAddress ? '--mac-address' : '';
-    if (what) throw new BerthError('EINVALID_ARG', `conflicting options: ${what} needs a bridge network (--network bridge or the name of one), not --network ${mode || 'none (the default)'}`);
+    if (what) throw new BerthError('EINVALID_ARG', `conflicting options: ${what} needs a bridge network (--network bridge or the name of one), not --network ${mode}`);
     return undefined;
   }
   const store = new NetworkStore(paths.dataRoot);
@@ -171,6 +172,15 @@ export function clearAddresses(r: EngineRecord): void {
     networks[name] = plannedEndpoint(e.NetworkID, e.Aliases ?? undefined, e.IPAMConfig?.IPv4Address, undefined);
   }
   r.NetworkSettings = emptyNetworkSettings(networks);
+}
+
+/**
+ * Release the networks of containers that are no longer alive (a crash: network/attach.ts
+ * reconcile); `container prune` calls it. Nothing to do, and nothing made, without networks.
+ */
+export async function reconcileNetworks(paths: EnginePaths, warn: (msg: string) => void): Promise<string[]> {
+  if (!existsSync(join(paths.dataRoot, 'networks'))) return [];
+  return reconcile(networkPaths(paths), liveness(paths), warn);
 }
 
 /** Disconnect container `id` (no-op without networks); for collectOutcome and removal. */

@@ -113,7 +113,7 @@ async function editStoppedEndpoints(paths: EnginePaths, netRef: string, ctrRef: 
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${ctrRef}`);
     if (r.State.Running) throw new BerthError('EUNSUPPORTED', `container ${r.Name} is running: ${verb} a running container is not supported yet; stop it first`);
     if (!r.NetworkSettings || !isNetworkName(r.HostConfig.NetworkMode)) {
-      throw new BerthError('EINVALID_ARG', `container ${r.Name} runs with --network ${r.HostConfig.NetworkMode || 'none (the default)'}, which has no networks to change (Docker's rule for none and host)`);
+      throw new BerthError('EINVALID_ARG', `container ${r.Name} runs with --network ${r.HostConfig.NetworkMode || 'none'}, which has no networks to change (Docker's rule for none and host)`);
     }
     edit(r, n, r.NetworkSettings.Networks);
     store.save(r);

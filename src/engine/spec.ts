@@ -176,6 +176,19 @@ function ttyGidMapped(hc: HostConfig): boolean {
   return !maps || mapToHost(maps, 5) !== undefined;
 }
 
+/**
+ * /sys: a fresh sysfs, whose /sys/class/net shows the container's own interfaces. Only the owner
+ * of the network namespace may mount it, and a bridge network's namespace is made by the engine
+ * before the container's user namespace exists: with --userns MAPPING there, /sys is the host's,
+ * bound read-only (crun's fallback; submounts stay as the host has them, but their files belong to
+ * ids the container does not map; /sys/class/net lists the host's interfaces,
+ * the container's own are in `ip link` and /proc/net/dev).
+ */
+function sysMount(hc: HostConfig, ctx: SpecContext): Mount {
+  if (ctx.network && parseUsernsMapping(hc.UsernsMode)) return { destination: '/sys', type: 'bind', source: '/sys', options: ['rbind', 'ro', ...NOSUID, 'rprivate'] };
+  return { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...NOSUID, hc.Privileged ? 'rw' : 'ro'] };
+}
+
 /** Docker's default mounts, the host system directories, then the user's (which win). */
 function mounts(hc: HostConfig, ctx: SpecContext): Mount[] {
   const user = userMounts(hc);
@@ -186,7 +199,7 @@ function mounts(hc: HostConfig, ctx: SpecContext): Mount[] {
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
     // gid=5 (tty) must exist in the container's user namespace, or the kernel refuses the mount.
     { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', ...(ttyGidMapped(hc) ? ['gid=5'] : [])] },
-    { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...NOSUID, hc.Privileged ? 'rw' : 'ro'] },
+    sysMount(hc, ctx),
     { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: [...NOSUID, 'relatime', hc.Privileged ? 'rw' : 'ro'] },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: NOSUID },
     hc.IpcMode === 'host'

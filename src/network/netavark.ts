@@ -66,7 +66,7 @@ export function backendPrograms(): { netavark: string; aardvark: string } {
   const netavark = find('netavark', process.env.BERTH_NETAVARK);
   const aardvark = find('aardvark-dns', process.env.BERTH_AARDVARK);
   if (!netavark || !aardvark) {
-    throw new BerthError('EUNSUPPORTED', `bridge networks need ${!netavark ? 'netavark' : 'aardvark-dns'}, which is not installed: apt-get install netavark aardvark-dns (or use --network none or host)`);
+    throw new BerthError('EUNSUPPORTED', `bridge networks need ${!netavark ? 'netavark' : 'aardvark-dns'}, which is not installed: apt-get install netavark aardvark-dns (or use --network none or host; BERTH_DEFAULT_NETWORK=none makes none the default)`);
   }
   return { netavark, aardvark };
 }

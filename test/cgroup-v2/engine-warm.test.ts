@@ -27,7 +27,7 @@ describe('berth through a warm engine worker on cgroup v2', { skip }, () => {
   let server: ChildProcess;
   let log = '';
   let srvCgroup: string;
-  const env = () => ({ ...process.env, BERTH_RUNTIME_SOCKET: join(dir, 'runtime.sock'), BERTH_SERVER_IDLE_MS: '600000' });
+  const env = () => ({ ...process.env, BERTH_DEFAULT_NETWORK: 'none', BERTH_RUNTIME_SOCKET: join(dir, 'runtime.sock'), BERTH_SERVER_IDLE_MS: '600000' });
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), `${processTag()}-warm-`));

@@ -24,13 +24,13 @@ export class BerthCli {
    * `netns`: run every command inside that network namespace (a path such as /run/netns/NAME), as
    * the networking tests do: their bridges, rules and forwards then exist only there.
    */
-  constructor(label: string, readonly opts: { netns?: string } = {}) {
+  constructor(label: string, readonly opts: { netns?: string; env?: Record<string, string> } = {}) {
     this.data = mkdtempSync(join(tmpdir(), `${processTag()}-${label}-data-`));
     this.run = mkdtempSync(join(tmpdir(), `${processTag()}-${label}-run-`));
   }
 
-  /** Run `berth ARGS`; `input` is written to its stdin (closed otherwise). */
-  exec(args: string[], opts: { timeoutMs?: number; input?: string } = {}): Promise<Result> {
+  /** Run `berth ARGS`; `input` is written to its stdin (closed otherwise); `env` is added to its environment. */
+  exec(args: string[], opts: { timeoutMs?: number; input?: string; env?: Record<string, string> } = {}): Promise<Result> {
     return new Promise((resolve, reject) => {
       // BERTH_TEST_ENGINE_SOCKET: run every command through the C client and the warm engine
       // workers of the server on that socket (started by whoever runs the tests) instead of cold.
@@ -38,8 +38,12 @@ export class BerthCli {
       const argv = ['--data-root', this.data, '--root', this.run, ...args];
       const [cmd, cmdArgs] = socket ? [clientBin, argv] : [process.execPath, [bin, ...argv]];
       const ns = this.opts.netns;
-      const child = spawn(ns ? 'nsenter' : cmd, ns ? [`--net=${ns}`, '--', cmd, ...cmdArgs] : cmdArgs,
-        { stdio: ['pipe', 'pipe', 'pipe'], env: socket ? { ...process.env, BERTH_RUNTIME_SOCKET: socket } : process.env });
+      // Outside a namespace of the test's own, containers get no network by default (no bridge
+      // on the machine's interfaces: Docker's `dockerd --bridge none`); inside one, Berth's default.
+      const env: NodeJS.ProcessEnv = { ...process.env, BERTH_DEFAULT_NETWORK: 'none', ...(socket ? { BERTH_RUNTIME_SOCKET: socket } : {}) };
+      if (ns) delete env.BERTH_DEFAULT_NETWORK;
+      Object.assign(env, this.opts.env, opts.env);
+      const child = spawn(ns ? 'nsenter' : cmd, ns ? [`--net=${ns}`, '--', cmd, ...cmdArgs] : cmdArgs, { stdio: ['pipe', 'pipe', 'pipe'], env });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

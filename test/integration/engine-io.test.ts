@@ -64,7 +64,7 @@ describe('several commands at once in one process, each with its own caller', { 
       const io: CommandIO = {
         cwd: dir,
         env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', FOO: `foo-${name}`,
-          BERTH_DATA_ROOT: join(dir, 'data'), BERTH_RUNTIME_ROOT: join(dir, 'run') },
+          BERTH_DATA_ROOT: join(dir, 'data'), BERTH_RUNTIME_ROOT: join(dir, 'run'), BERTH_DEFAULT_NETWORK: 'none' },
         umask,
         stdin: noInput(),
         stdout: fdOutput(out),

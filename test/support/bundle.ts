@@ -25,6 +25,14 @@ export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 /** Where the static probe is built (`make -C native/probe`); `BERTH_PROBE` overrides it. */
 export const probePath = process.env.BERTH_PROBE ?? join(repoRoot, 'native/build/berth-probe');
 
+/*
+ * Every `berth` a test starts inherits this: a container created without --network gets a
+ * namespace with lo only (Docker's `dockerd --bridge none`), so no test puts Berth's default
+ * bridge, its addresses or rules on the machine's own interfaces. The networking tests run their
+ * engine in a namespace of their own and unset it there (engine-cli.ts BerthCli `netns`).
+ */
+process.env.BERTH_DEFAULT_NETWORK ??= 'none';
+
 /** `berth-test-<pid>`: the tag in every id, bundle and cgroup this test process creates. */
 export function processTag(): string {
   return `berth-test-${process.pid}`;

@@ -193,7 +193,7 @@ export function escapeSuite(title: string, opts: { skip: string | false | undefi
       const data = mkdtempSync(join(dir, 'data-'));
       const run = mkdtempSync(join(dir, 'run-'));
       const berth = (args: string[]): Promise<Result> => {
-        const child = spawn(process.execPath, [berthBin, '--data-root', data, '--root', run, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [berthBin, '--data-root', data, '--root', run, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, BERTH_DEFAULT_NETWORK: 'none' } });
         return collect(child, `berth ${args.join(' ')}`, { timeoutMs: 20_000 });
       };
       const cg = ['--cgroup-parent', testCgroupParent()];
