@@ -136,6 +136,26 @@ void op_propagation(struct plan *p, struct msg *m)
 	close(fd);
 }
 
+/*
+ * `mountattr` <target> <set> <clear>: the recursive mount options of the spec (rro, rnosuid,
+ * rnoexec …, Linux 5.12+) set MOUNT_ATTR_* bits on the mount at target and every mount below it;
+ * MS_REMOUNT cannot (it ignores MS_REC). TypeScript computed both masks (oci/mountopts.ts).
+ */
+void op_mountattr(struct plan *p, struct msg *m)
+{
+	struct mount_attr attr = {
+		.attr_set = (uint64_t)parse_num("mountattr", m->f[2], 10),
+		.attr_clr = (uint64_t)parse_num("mountattr", m->f[3], 10),
+	};
+	int fd = inroot_open(p, m->f[1], O_PATH, NULL);
+	if (fd < 0)
+		die_errno("mountattr on %s", disp(p, m->f[1]));
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof(attr)) < 0)
+		die_errno("mount_setattr(set %#llx, clear %#llx, recursive) on %s", (unsigned long long)attr.attr_set,
+			  (unsigned long long)attr.attr_clr, disp(p, m->f[1]));
+	close(fd);
+}
+
 static void after_root_change(struct plan *p)
 {
 	p->pivoted = 1;

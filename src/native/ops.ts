@@ -76,6 +76,7 @@ export const OPS = {
   'mount': op('child', [['source', 'str'], ['target', 'str'], ['fstype', 'str'], ['flags', 'int'], ['data', 'str'], ['mkdir', 'str'], ['srcflags', 'str']],
     'mount(2) in the container\'s mount namespace, the target resolved inside the root', 1),
   'propagation': op('child', [['target', 'str'], ['flags', 'int']], 'mount propagation of a target inside the root'),
+  'mountattr': op('child', [['target', 'str'], ['set', 'int'], ['clear', 'int']], 'recursive mount attributes (rro, rnosuid …): mount_setattr(2) on the tree at a target inside the root'),
   'mknod': op('child', [['path', 'str'], ['type', 'str'], ['major', 'int'], ['minor', 'int'], ['mode', 'octal'], ['uid', 'int'], ['gid', 'int']],
     'device nodes are made inside the container\'s root'),
   'bind-dev': op('child', [['path', 'str'], ['hostPath', 'str']], 'in a user namespace mknod(2) is refused: the host\'s node is bound'),

@@ -109,9 +109,9 @@ export const PROPAGATION_FLAGS: Readonly<Record<string, number>> = Object.freeze
 });
 
 /**
- * Recursive attribute options, applied with mount_setattr(2, AT_RECURSIVE) after the mount.
- * NOTE for the runtime: the helper must call mount_setattr (Linux 5.12+) for these; plain
- * mount(2) with MS_REMOUNT|MS_BIND only changes the top mount of a tree.
+ * Recursive attribute options, applied with mount_setattr(2, AT_RECURSIVE) after the mount
+ * (runtime/plan.ts mountOps: the helper's `mountattr`, Linux 5.12+); MS_REMOUNT|MS_BIND only
+ * changes the top mount of a tree.
  */
 export const RECURSIVE_ATTR_FLAGS: Readonly<Record<string, FlagOption>> = Object.freeze({
   rro: { clear: false, flag: MOUNT_ATTR_RDONLY },

@@ -239,6 +239,8 @@ export function mountOps(m: Mount, bundle: string, idmap?: IdmapMount): Op[] {
   const srcflags = idmap ? `idmap:${idmap.slot}` : copyup ? 'tmpcopyup' : '0';
   const ops: Op[] = [{ op: 'mount', source, target: m.destination, fstype: type === 'bind' ? '' : type, flags, data: parsed.data, mkdir, srcflags }];
   for (const p of parsed.propagation) ops.push({ op: 'propagation', target: m.destination, flags: p });
+  // rro, rnosuid …: on the tree, after the mount (and its remount) made it.
+  if (parsed.recursiveAttr) ops.push({ op: 'mountattr', target: m.destination, set: parsed.recursiveAttr.set, clear: parsed.recursiveAttr.clear });
   return ops;
 }
 
