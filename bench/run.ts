@@ -6,13 +6,15 @@
  *   image-pull        berth pull vs skopeo copy + umoci unpack from a local registry (image-pull.ts)
  *   image-load        berth load vs podman load of a docker-archive (image-pull.ts)
  *   engine-run        berth run vs podman run; the TypeScript API (warm) vs crun run (engine-run.ts)
- * With no name, all three run. The tables go to stdout; with --json, one JSON document goes to
+ *   network           berth run on a bridge network vs none vs podman's; iperf3 over the bridges (network.ts)
+ * With no name, every one runs. The tables go to stdout; with --json, one JSON document goes to
  * stdout and the tables to stderr. Needs root (real namespaces and cgroups). Timings are printed,
  * never asserted: nothing here fails because the machine is slow.
  */
 import { breakdown } from './breakdown.js';
 import { cgroupLifecycle } from './cgroup-lifecycle.js';
 import { engineRun } from './engine-run.js';
+import { network } from './network.js';
 import { imageLoad, imagePull } from './image-pull.js';
 import type { BenchOptions, BenchResult } from './env.js';
 import { runtimeRun } from './runtime-run.js';
@@ -24,9 +26,10 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<BenchResult>> = {
   'image-pull': imagePull,
   'image-load': imageLoad,
   'engine-run': engineRun,
+  network,
 };
 
-const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [image-pull] [image-load] [engine-run] [-n N] [--warmup W] [--json]
+const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [image-pull] [image-load] [engine-run] [network] [-n N] [--warmup W] [--json]
   -n N          measured iterations (default 30)
   --warmup W    unmeasured iterations first (default 3)
   --gaps LIST   cgroup-lifecycle: idle gaps in ms before each lifecycle (default 0,200)
