@@ -4,11 +4,12 @@
  * Docker's `host` and `none` are listed as it lists them, but they are namespace modes, not
  * stored networks.
  */
-import { attachments, hostRoutes, reconcile, resolveNetwork } from '../network/attach.js';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { attachments, connectRunning, disconnectRunning, hostRoutes, reconcile, resolveNetwork } from '../network/attach.js';
 import { NetworkStore, PREDEFINED, bridgeName, checkStaticIp, dnsEnabled, type NetworkCreateOptions, type NetworkRecord } from '../network/store.js';
 import { BerthError } from '../util/errors.js';
 import { findContainer } from './containers.js';
-import { liveness, networkPaths, plannedEndpoint } from './networking.js';
+import { etcPaths, liveness, networkPaths, plannedEndpoint } from './networking.js';
 import { isNetworkName } from './namespaces.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 
@@ -98,43 +99,82 @@ export async function pruneNetworks(paths: EnginePaths, label?: (n: NetworkRecor
 }
 
 /**
- * Change the recorded endpoints of a container that is not running, under its lock (network
- * connect and disconnect; Docker does the same for a created container, and the change applies
- * at its next start). A running container is refused for now (docs/networking.md).
+ * Change a container's endpoints under its lock (network connect and disconnect). Not running:
+ * the record only, applied at its next start (Docker does the same for a created container).
+ * Running: `live` connects or disconnects it now (network/attach.ts), then the record follows.
  */
-async function editStoppedEndpoints(paths: EnginePaths, netRef: string, ctrRef: string, verb: 'connecting' | 'disconnecting',
-  edit: (r: EngineRecord, n: NetworkRecord, networks: NonNullable<EngineRecord['NetworkSettings']>['Networks']) => void): Promise<void> {
+async function editEndpoints(paths: EnginePaths, netRef: string, ctrRef: string,
+  edit: (r: EngineRecord, n: NetworkRecord, networks: NonNullable<EngineRecord['NetworkSettings']>['Networks']) => void,
+  live: (r: EngineRecord, n: NetworkRecord, networks: NonNullable<EngineRecord['NetworkSettings']>['Networks']) => Promise<void>): Promise<void> {
   const rec = await findContainer(paths, ctrRef);
   const nstore = new NetworkStore(paths.dataRoot);
   const n = await nstore.locked(() => resolveNetwork(nstore, netRef));
   const store = new EngineStore(paths);
-  await store.locked(rec.Id, () => {
+  await store.locked(rec.Id, async () => {
     const r = store.load(rec.Id);
     if (!r) throw new BerthError('ENOT_FOUND', `no such container: ${ctrRef}`);
-    if (r.State.Running) throw new BerthError('EUNSUPPORTED', `container ${r.Name} is running: ${verb} a running container is not supported yet; stop it first`);
     if (!r.NetworkSettings || !isNetworkName(r.HostConfig.NetworkMode)) {
       throw new BerthError('EINVALID_ARG', `container ${r.Name} runs with --network ${r.HostConfig.NetworkMode || 'none'}, which has no networks to change (Docker's rule for none and host)`);
     }
-    edit(r, n, r.NetworkSettings.Networks);
+    if (r.State.Paused) throw new BerthError('EBAD_STATE', `container ${r.Name} is paused: unpause it first`);
+    if (r.State.Running) await live(r, n, r.NetworkSettings.Networks);
+    else edit(r, n, r.NetworkSettings.Networks);
     store.save(r);
   });
 }
 
-/** `network connect NET CONTAINER [--alias A] [--ip IP]` (a container that is not running). */
+/** `network connect NET CONTAINER [--alias A] [--ip IP]`: at once when it runs, else at its next start. */
 export async function connectContainer(paths: EnginePaths, netRef: string, ctrRef: string, o: { aliases?: string[]; ip?: string } = {}): Promise<void> {
-  await editStoppedEndpoints(paths, netRef, ctrRef, 'connecting', (r, n, networks) => {
+  const check = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
     if (networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${r.Name} already exists in network ${n.Name}`);
     if (o.ip) checkStaticIp(n, o.ip);
+  };
+  await editEndpoints(paths, netRef, ctrRef, (r, n, networks) => {
+    check(r, n, networks);
     networks[n.Name] = plannedEndpoint(n.Id, o.aliases, o.ip, undefined);
+  }, async (r, n, networks) => {
+    check(r, n, networks);
+    const got = await connectRunning(networkPaths(paths), { id: r.Id, name: r.Name }, { network: n.Name, aliases: o.aliases ?? [], ip: o.ip });
+    networks[n.Name] = got.settings;
+    if (got.dnsServer) updateResolvConf(paths, r.Id, (servers) => [...servers, got.dnsServer!]);
   });
 }
 
-/** `network disconnect NET CONTAINER` (a container that is not running; it keeps at least one network). */
+/** `network disconnect NET CONTAINER`: a container keeps at least one network (Berth's rule). */
 export async function disconnectContainer(paths: EnginePaths, netRef: string, ctrRef: string): Promise<void> {
-  await editStoppedEndpoints(paths, netRef, ctrRef, 'disconnecting', (r, n, networks) => {
+  const check = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
     if (!networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${r.Name} is not connected to network ${n.Name}`);
     if (Object.keys(networks).length === 1) throw new BerthError('EINVALID_ARG', `container ${r.Name} is connected to network ${n.Name} only: a container keeps at least one network (run it with --network none instead)`);
+  };
+  const forget = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
     delete networks[n.Name];
     if (r.HostConfig.NetworkMode === n.Name) r.HostConfig.NetworkMode = Object.keys(networks)[0]!;
+  };
+  await editEndpoints(paths, netRef, ctrRef, (r, n, networks) => {
+    check(r, n, networks);
+    forget(r, n, networks);
+  }, async (r, n, networks) => {
+    check(r, n, networks);
+    const gone = networks[n.Name]!.Gateway;
+    await disconnectRunning(networkPaths(paths), { id: r.Id, name: r.Name }, n.Name, () => {});
+    forget(r, n, networks);
+    updateResolvConf(paths, r.Id, (servers) => servers.filter((s) => s !== gone));
   });
+}
+
+/**
+ * Rewrite the nameserver lines of a running container's resolv.conf in place (the file is
+ * bind-mounted: the same inode, so the container sees the change), keeping the rest.
+ */
+function updateResolvConf(paths: EnginePaths, id: string, change: (servers: string[]) => string[]): void {
+  const file = etcPaths(paths, id).resolv;
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return; }
+  const lines = text.split('\n');
+  const servers = lines.filter((l) => /^nameserver\s/.test(l)).map((l) => l.split(/\s+/)[1]!);
+  const next = [...new Set(change(servers))];
+  const first = lines.findIndex((l) => /^nameserver\s/.test(l));
+  const rest = lines.filter((l) => !/^nameserver\s/.test(l));
+  const at = first < 0 ? rest.length : first;
+  writeFileSync(file, [...rest.slice(0, at), ...next.map((s) => `nameserver ${s}`), ...rest.slice(at)].join('\n'));
 }

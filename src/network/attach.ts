@@ -75,6 +75,8 @@ export interface Attachment {
   dnsServers: string[];
   ports: PortMapping[];
   opts: NetavarkOptions;
+  /** Networks connected while it ran (`network connect`): no port forwards there. */
+  portless?: string[];
 }
 
 /** Where the engine's own network namespace is pinned (netns.ts pinOwnNetns). */
@@ -145,24 +147,10 @@ export async function attach(paths: NetworkPaths, req: { id: string; name: strin
       for (const [i, e] of req.endpoints.entries()) {
         const n = nets[i]!;
         if (opts.networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${req.name} is already connected to network ${n.Name}`);
-        const dns = dnsEnabled(n);
-        const aliases = dns ? [...new Set([req.name, req.id.slice(0, 12), ...e.aliases])] : [];
-        const lease = store.lease(n, req.id, { Name: req.name, MacAddress: e.mac ?? '', Aliases: e.aliases, ip: e.ip });
-        const a = addressing(n);
-        opts.network_info[n.Name] = {
-          name: n.Name, id: n.Id, driver: 'bridge', network_interface: bridgeName(n),
-          subnets: [{ subnet: n.IPAM.Config[0]!.Subnet, gateway: n.IPAM.Config[0]!.Gateway }],
-          ipv6_enabled: false, internal: n.Internal, dns_enabled: dns,
-          // isolate: no traffic between two bridge networks (Docker's DOCKER-ISOLATION rules).
-          options: { isolate: 'true', ...(n.Options[OPT_MTU] ? { mtu: n.Options[OPT_MTU] } : {}) },
-          ipam_options: { driver: 'host-local' },
-        };
-        opts.networks[n.Name] = { interface_name: `eth${i}`, static_ips: [lease.IPv4Address], aliases, ...(e.mac ? { static_mac: e.mac } : {}) };
-        networks[n.Name] = {
-          IPAMConfig: e.ip ? { IPv4Address: e.ip } : null, Links: null, Aliases: e.aliases.length ? [...e.aliases] : null,
-          NetworkID: n.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: formatIp(a.gateway), IPAddress: lease.IPv4Address,
-          IPPrefixLen: a.prefix, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: e.mac ?? '', DriverOpts: null,
-        };
+        const ep = leaseEndpoint(store, n, req, e, `eth${i}`);
+        opts.network_info[n.Name] = ep.info;
+        opts.networks[n.Name] = ep.netavark;
+        networks[n.Name] = ep.settings;
       }
     } catch (err) {
       for (const n of nets) store.release(n, req.id);
@@ -196,6 +184,100 @@ export async function attach(paths: NetworkPaths, req: { id: string; name: strin
   }
 }
 
+/** One endpoint: its address leased, and what netavark and `inspect` are told about it. The caller holds the lock. */
+function leaseEndpoint(store: NetworkStore, n: NetworkRecord, ctr: { id: string; name: string }, e: EndpointRequest, itf: string): {
+  info: NetavarkOptions['network_info'][string]; netavark: NetavarkOptions['networks'][string]; settings: EndpointSettings;
+} {
+  const dns = dnsEnabled(n);
+  const aliases = dns ? [...new Set([ctr.name, ctr.id.slice(0, 12), ...e.aliases])] : [];
+  const lease = store.lease(n, ctr.id, { Name: ctr.name, MacAddress: e.mac ?? '', Aliases: e.aliases, ip: e.ip });
+  const a = addressing(n);
+  return {
+    info: {
+      name: n.Name, id: n.Id, driver: 'bridge', network_interface: bridgeName(n),
+      subnets: [{ subnet: n.IPAM.Config[0]!.Subnet, gateway: n.IPAM.Config[0]!.Gateway }],
+      ipv6_enabled: false, internal: n.Internal, dns_enabled: dns,
+      // isolate: no traffic between two bridge networks (Docker's DOCKER-ISOLATION rules).
+      options: { isolate: 'true', ...(n.Options[OPT_MTU] ? { mtu: n.Options[OPT_MTU] } : {}) },
+      ipam_options: { driver: 'host-local' },
+    },
+    netavark: { interface_name: itf, static_ips: [lease.IPv4Address], aliases, ...(e.mac ? { static_mac: e.mac } : {}) },
+    settings: {
+      IPAMConfig: e.ip ? { IPv4Address: e.ip } : null, Links: null, Aliases: e.aliases.length ? [...e.aliases] : null,
+      NetworkID: n.Id, EndpointID: randomBytes(32).toString('hex'), Gateway: formatIp(a.gateway), IPAddress: lease.IPv4Address,
+      IPPrefixLen: a.prefix, IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, MacAddress: e.mac ?? '', DriverOpts: null,
+    },
+  };
+}
+
+/** The options of the networks in `names` only; the port forwards go with the networks set up at start. */
+function subset(a: Attachment, names: readonly string[], withPorts: boolean): NetavarkOptions {
+  const pick = <T>(r: Record<string, T>) => Object.fromEntries(Object.entries(r).filter(([k]) => names.includes(k)));
+  return {
+    container_id: a.opts.container_id, container_name: a.opts.container_name, networks: pick(a.opts.networks), network_info: pick(a.opts.network_info),
+    ...(withPorts && a.opts.port_mappings ? { port_mappings: a.opts.port_mappings } : {}),
+  };
+}
+
+/**
+ * `network connect` of a running container: one more network in its namespace (lease, netavark
+ * setup of that network alone, the file updated first for crash safety). Published ports stay on
+ * the networks of the start, as in Docker. Returns the endpoint and the network's DNS server.
+ */
+export async function connectRunning(paths: NetworkPaths, ctr: { id: string; name: string }, e: EndpointRequest): Promise<{ settings: EndpointSettings; dnsServer?: string }> {
+  const store = new NetworkStore(paths.dataRoot);
+  return store.locked(async () => {
+    const a = readAttachment(paths, ctr.id);
+    if (!a) throw new BerthError('EBAD_STATE', `container ${ctr.name} has no networks set up (it is not running on a bridge network)`);
+    if (a.engineNetns && a.engineNetns !== ownNetns()) throw new BerthError('EBAD_STATE', `container ${ctr.name}'s networks were set up in another network namespace (${a.engineNetns})`);
+    const n = resolveNetwork(store, e.network);
+    if (a.networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${ctr.name} already exists in network ${n.Name}`);
+    const used = new Set(Object.values(a.opts.networks).map((x) => x.interface_name));
+    let i = 0;
+    while (used.has(`eth${i}`)) i++;
+    const ep = leaseEndpoint(store, n, ctr, e, `eth${i}`);
+    const before = structuredClone(a);
+    a.networks[n.Name] = ep.settings;
+    a.opts.networks[n.Name] = ep.netavark;
+    a.opts.network_info[n.Name] = ep.info;
+    a.portless = [...(a.portless ?? []), n.Name];
+    writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
+    const one = subset(a, [n.Name], false);
+    try {
+      const status = await netavarkSetup(configDir(paths), a.netns, one);
+      const st = status[n.Name];
+      const itf = Object.values(st?.interfaces ?? {})[0];
+      if (itf) ep.settings.MacAddress = itf.mac_address;
+      writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
+      return { settings: ep.settings, dnsServer: st?.dns_server_ips?.[0] };
+    } catch (err) {
+      await netavarkTeardown(configDir(paths), a.netns, one).catch(() => undefined);
+      store.release(n, ctr.id);
+      writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(before, null, 1), 0o600, { durable: false });
+      throw err;
+    }
+  });
+}
+
+/** `network disconnect` of a running container: that network's teardown alone, its lease released. */
+export async function disconnectRunning(paths: NetworkPaths, ctr: { id: string; name: string }, network: string, warn: (msg: string) => void): Promise<void> {
+  const store = new NetworkStore(paths.dataRoot);
+  await store.locked(async () => {
+    const a = readAttachment(paths, ctr.id);
+    if (!a?.networks[network]) throw new BerthError('EINVALID_ARG', `container ${ctr.name} is not connected to network ${network}`);
+    if (a.engineNetns && a.engineNetns !== ownNetns()) throw new BerthError('EBAD_STATE', `container ${ctr.name}'s networks were set up in another network namespace (${a.engineNetns})`);
+    const fromStart = !(a.portless ?? []).includes(network);
+    await netavarkTeardown(configDir(paths), a.netns, subset(a, [network], fromStart)).catch((err: Error) => warn(`container ${ctr.name}: ${err.message}`));
+    delete a.networks[network];
+    delete a.opts.networks[network];
+    delete a.opts.network_info[network];
+    a.portless = (a.portless ?? []).filter((x) => x !== network);
+    const n = store.get(network);
+    if (n) store.release(n, ctr.id);
+    writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
+  });
+}
+
 /**
  * Undo container `id`'s networks (a no-op when it has none): the backend's teardown, the
  * namespace, the leases, the file. Safe to repeat, and to run after a crash: a namespace that is
@@ -219,12 +301,13 @@ export async function detach(paths: NetworkPaths, id: string, warn: (msg: string
 
 async function detachLocked(paths: NetworkPaths, store: NetworkStore, a: Attachment, warn: (msg: string) => void): Promise<void> {
   const recreated = !existsSync(a.netns);
-  try {
-    if (recreated) await addNetns(a.netns);
-    await netavarkTeardown(configDir(paths), a.netns, a.opts);
-  } catch (err) {
-    if (!recreated) warn(`container ${a.containerId.slice(0, 12)}: ${(err as Error).message}`);
-  }
+  const failed = (err: Error) => { if (!recreated) warn(`container ${a.containerId.slice(0, 12)}: ${err.message}`); };
+  if (recreated) await addNetns(a.netns).catch(failed);
+  // The networks of the start with their port forwards; those connected later without.
+  const later = a.portless ?? [];
+  const atStart = Object.keys(a.opts.networks).filter((x) => !later.includes(x));
+  if (atStart.length) await netavarkTeardown(configDir(paths), a.netns, later.length ? subset(a, atStart, true) : a.opts).catch(failed);
+  if (later.length) await netavarkTeardown(configDir(paths), a.netns, subset(a, later, false)).catch(failed);
   await removeNetns(a.netns).catch((err: Error) => warn(err.message));
   for (const n of store.all()) store.release(n, a.containerId);
   rmSync(attachedFile(paths, a.containerId), { force: true });

@@ -183,6 +183,52 @@ test('published ports: -p HOST-IP:PORT:PORT and /udp serve from the host side; -
   assert.deepEqual(netState().rules, before.rules);
 });
 
+test('network connect and disconnect of a running container: names, addresses and resolv.conf follow; its published port keeps serving; nothing leaks', { skip }, async () => {
+  const before = netState();
+  assert.equal((await run(['network', 'create', 'berth-t-na'])).code, 0);
+  assert.equal((await run(['network', 'create', 'berth-t-nb'])).code, 0);
+  const srv = await run(['run', '-d', '--name', 'berth-t-lsrv', ...b.cg, ...rf(), '--network', 'berth-t-na', '-p', '127.0.0.1:18095:80', '--', ...HTTPD]);
+  assert.equal(srv.code, 0, srv.stderr);
+  const cli = await run(['run', '-d', '--name', 'berth-t-lcli', ...b.cg, ...rf(), '--network', 'berth-t-nb', '--', 'sleep', '600']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const fetch = async () => (await run(['exec', 'berth-t-lcli', 'sh', '-c', 'timeout 3 wget -qO- http://berth-t-lsrv/ 2>&1; echo rc=$?'])).stdout;
+  assert.match(await fetch(), /bad address 'berth-t-lsrv'\nrc=1\n$/);
+  // Connect: a second interface, its address in inspect, the network's resolver in resolv.conf.
+  const con = await run(['network', 'connect', '--alias', 'second', 'berth-t-na', 'berth-t-lcli']);
+  assert.equal(con.code, 0, con.stderr);
+  assert.match(await fetch(), /^hello from [0-9a-f]{12}\nrc=0\n$/);
+  const nets = (await inspectOf('berth-t-lcli')).NetworkSettings.Networks;
+  assert.deepEqual(Object.keys(nets).sort(), ['berth-t-na', 'berth-t-nb']);
+  const seen = await run(['exec', 'berth-t-lcli', 'sh', '-c', 'ip -4 -o addr show eth1 | awk "{print \\$4}"; grep -c ^nameserver /etc/resolv.conf']);
+  assert.equal(seen.stdout, `${nets['berth-t-na']!.IPAddress}/16\n2\n`, seen.stderr);
+  // The server's own alias on the network it was connected to: found by another container there.
+  const byAlias = await run(['run', '--rm', ...b.cg, ...rf(), '--network', 'berth-t-na', '--', 'sh', '-c', 'nslookup second >/dev/null && echo found']);
+  assert.equal(byAlias.stdout, 'found\n', byAlias.stderr);
+  // Connected twice, or to a network that does not exist: Docker's errors.
+  assert.match((await run(['network', 'connect', 'berth-t-na', 'berth-t-lcli'])).stderr, /^berth: endpoint with name berth-t-lcli already exists in network berth-t-na\n$/);
+  assert.match((await run(['network', 'connect', 'berth-t-nosuch', 'berth-t-lcli'])).stderr, /^berth: network berth-t-nosuch not found\n$/);
+  // The server joins nb too, then leaves na's side of its published port alone: the port keeps serving.
+  assert.equal((await run(['network', 'connect', 'berth-t-nb', 'berth-t-lsrv'])).code, 0);
+  assert.equal((await run(['network', 'disconnect', 'berth-t-nb', 'berth-t-lsrv'])).code, 0);
+  const viaPort = await until(() => { const r = inNs(['busybox', 'wget', '-qO-', 'http://127.0.0.1:18095/']); return r.code === 0 ? r.stdout : ''; }, 5000);
+  assert.match(viaPort, /^hello from /);
+  // Disconnect: the interface, the address and the resolver go; the name no longer resolves.
+  const dis = await run(['network', 'disconnect', 'berth-t-na', 'berth-t-lcli']);
+  assert.equal(dis.code, 0, dis.stderr);
+  assert.match(await fetch(), /bad address 'berth-t-lsrv'\nrc=1\n$/);
+  assert.equal((await run(['exec', 'berth-t-lcli', 'sh', '-c', 'echo $(ls /sys/class/net); grep -c ^nameserver /etc/resolv.conf'])).stdout, 'eth0 lo\n1\n');
+  assert.deepEqual(Object.keys((await inspectOf('berth-t-lcli')).NetworkSettings.Networks), ['berth-t-nb']);
+  assert.match((await run(['network', 'disconnect', 'berth-t-nb', 'berth-t-lcli'])).stderr, /keeps at least one network/);
+  // Connected while running, released at its end like the rest.
+  assert.equal((await run(['network', 'connect', 'berth-t-na', 'berth-t-lcli'])).code, 0);
+  assert.equal((await run(['rm', '-f', 'berth-t-lsrv', 'berth-t-lcli'])).code, 0);
+  assert.equal((await run(['network', 'rm', 'berth-t-na', 'berth-t-nb'])).code, 0);
+  assert.deepEqual(leases(), []);
+  const afterState = netState();
+  assert.deepEqual(afterState.rules, before.rules);
+  assert.deepEqual(afterState.links.filter((l) => !before.links.includes(l) && l !== 'berth0'), []);
+});
+
 test('no --network: Docker\'s default bridge; BERTH_DEFAULT_NETWORK=none gives lo only, and a wrong one is named', { skip }, async () => {
   const r = await run(['run', '--rm', ...b.cg, ...rf(), '--', 'sh', '-c', 'ip -4 -o addr show eth0 | awk "{print \\$4}"; ls /sys/class/net']);
   assert.equal(r.code, 0, r.stderr);
