@@ -15,7 +15,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertNoLeaks, makeBusyboxRootfs, processTag, whyNotRoot } from '../support/bundle.js';
+import { assertNoLeaks, makeBusyboxRootfs, processTag, repoRoot, whyNotRoot } from '../support/bundle.js';
 import { BerthCli, delay, until } from './engine-cli.js';
 
 const missing = ['/usr/lib/podman/netavark', '/usr/lib/podman/aardvark-dns'].find((p) => !existsSync(p));
@@ -326,4 +326,24 @@ test('after a crash: a killed monitor is reconciled by container prune, a reboot
   assert.deepEqual(leases(), []);
   assert.deepEqual(netState().rules, before.rules);
   assert.equal((await run(['rm', '-f', 'berth-t-c1', 'berth-t-c2'])).code, 0);
+});
+
+test('after a crash: a foreground berth run killed with SIGKILL leaves no lease, rule or namespace', { skip }, async () => {
+  const before = netState();
+  assert.equal((await run(['network', 'create', 'berth-t-killed'])).code, 0);
+  // nsenter execs node: the child's pid is berth's own.
+  const fg = spawn('nsenter', [`--net=${netns}`, '--', process.execPath, join(repoRoot, 'bin/berth.js'), '--data-root', b.data, '--root', b.run,
+    'run', '--name', 'berth-t-fg', ...b.cg, ...rf(), '--network', 'berth-t-killed', '-p', '19003:80', '--', 'sleep', '600'], { stdio: 'ignore', env: process.env });
+  try {
+    assert.equal(await until(() => leases().some((l) => l.startsWith('attached')) && netState().rules.some((l) => l.includes('19003')), 10_000), true, 'the run got its network');
+  } finally {
+    fg.kill('SIGKILL');
+  }
+  await new Promise((r) => fg.once('close', r));
+  const pruned = await run(['container', 'prune', '-f']);
+  assert.equal(pruned.code, 0, pruned.stderr);
+  assert.deepEqual(leases(), []);
+  assert.deepEqual(netState().rules, before.rules);
+  assert.equal(readdirSync(join(b.run, '.network/netns')).length, 0, 'its namespace is gone');
+  assert.equal((await run(['network', 'rm', 'berth-t-killed'])).code, 0);
 });
