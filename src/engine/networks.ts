@@ -31,6 +31,33 @@ export interface NetworkInspect extends NetworkRecord {
   Berth: { Interface: string; DNS: boolean };
 }
 
+/** The filters `network ls` takes, Docker's: values of one key are alternatives, keys all apply. */
+export const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type'] as const;
+
+/**
+ * Whether network `n` passes `filters` (key → values, e.g. { label: ['team=web'] }): name is a
+ * substring, id a prefix, label KEY or KEY=VALUE, type custom or builtin, driver and scope exact.
+ */
+export function matchesNetworkFilters(n: NetworkSummary, filters: Readonly<Record<string, readonly string[]>>): boolean {
+  const builtin = PREDEFINED.includes(n.Name as never);
+  return Object.entries(filters).every(([key, values]) => values.some((v) => {
+    switch (key) {
+      case 'name': return n.Name.includes(v);
+      case 'id': return n.ID.startsWith(v);
+      case 'driver': return n.Driver === v;
+      case 'scope': return n.Scope === v;
+      case 'type':
+        if (v !== 'custom' && v !== 'builtin') throw new BerthError('EINVALID_ARG', `invalid filter 'type=${v}': use type=custom or type=builtin`);
+        return (v === 'builtin') === builtin;
+      case 'label': {
+        const [k, val] = v.split(/=(.*)/s) as [string, string | undefined];
+        return k in n.Labels && (val === undefined || n.Labels[k] === val);
+      }
+      default: throw new BerthError('EINVALID_ARG', `invalid filter '${key}': use one of ${NETWORK_FILTERS.join(', ')}`);
+    }
+  }));
+}
+
 /** Docker's pseudo-networks, as `network ls` shows them (fixed ids, Berth's). */
 const PSEUDO: NetworkSummary[] = [
   { ID: '0'.repeat(63) + '1', Name: 'host', Driver: 'host', Scope: 'local', Internal: false, Labels: {}, CreatedAt: '' },

@@ -255,6 +255,33 @@ test('no --network: Docker\'s default bridge; BERTH_DEFAULT_NETWORK=none gives l
   assert.deepEqual(leases(), []);
 });
 
+test('network create flags: --internal, --subnet with --ip-range, --label, -o bridge name and MTU, as the container and inspect see them', { skip }, async () => {
+  const c = await run(['network', 'create', '--internal', '--subnet', '10.88.0.0/24', '--ip-range', '10.88.0.128/25', '--label', 'team=web',
+    '-o', 'com.docker.network.bridge.name=berth-t-br', '-o', 'com.docker.network.driver.mtu=1400', 'berth-t-opts']);
+  assert.equal(c.code, 0, c.stderr);
+  const n = (JSON.parse((await run(['network', 'inspect', 'berth-t-opts'])).stdout) as { Internal: boolean; Labels: Record<string, string>; IPAM: { Config: { Subnet: string; IPRange?: string; Gateway: string }[] } }[])[0]!;
+  assert.equal(n.Internal, true);
+  assert.deepEqual(n.Labels, { team: 'web' });
+  assert.equal(n.IPAM.Config[0]!.Subnet, '10.88.0.0/24');
+  assert.equal(n.IPAM.Config[0]!.IPRange, '10.88.0.128/25');
+  const r = await run(['run', '--rm', ...b.cg, ...rf(), '--network', 'berth-t-opts', '--', 'sh', '-c',
+    'ip -4 -o addr show eth0 | awk "{print \\$4}"; cat /sys/class/net/eth0/mtu; ip route | grep -c ^default; ls /sys/class/net/ >/dev/null']);
+  assert.equal(r.code, 0, r.stderr);
+  const [addr, mtu, defaults] = r.stdout.trim().split('\n');
+  assert.match(addr!, /^10\.88\.0\.(\d+)\/24$/);
+  assert.ok(Number(/\.(\d+)\//.exec(addr!)![1]) >= 128, `an address of the --ip-range: ${addr}`);
+  assert.equal(mtu, '1400');
+  assert.equal(defaults, '0', 'an internal network gives no default route');
+  // The bridge by the name given (made with the first container, removed with the last).
+  const held = await run(['run', '-d', '--name', 'berth-t-optc', ...b.cg, ...rf(), '--network', 'berth-t-opts', '--', 'sleep', '600']);
+  assert.equal(held.code, 0, held.stderr);
+  assert.ok(netState().links.includes('berth-t-br'), netState().links.join(' '));
+  assert.equal((await run(['network', 'ls', '--filter', 'label=team=web', '--format', '{{.Name}}'])).stdout, 'berth-t-opts\n');
+  assert.equal((await run(['rm', '-f', 'berth-t-optc'])).code, 0);
+  assert.equal((await run(['network', 'rm', 'berth-t-opts'])).code, 0);
+  assert.ok(!netState().links.includes('berth-t-br'));
+});
+
 test('bad network input: one-line errors, nothing left behind', { skip }, async () => {
   assert.equal((await run(['network', 'create', '--subnet', '10.77.0.0/16', 'berth-t-a'])).code, 0);
   const cases: [string[], RegExp][] = [

@@ -4,7 +4,7 @@
  */
 import { bool, list, str } from '../args.js';
 import { formatTable } from '../table.js';
-import { connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, pruneNetworks, removeNetwork } from '../../engine/networks.js';
+import { connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, matchesNetworkFilters, NETWORK_FILTERS, pruneNetworks, removeNetwork } from '../../engine/networks.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
 import { printInspect, renderTemplate } from './format.js';
@@ -61,10 +61,17 @@ export const networkLs: Command = {
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'only display network ids' },
     { name: 'no-trunc', type: 'bool', help: 'do not truncate the output' },
     { name: 'format', type: 'string', help: 'format output using a go template or json' },
+    { name: 'filter', aliases: ['f'], type: 'list', help: 'provide filter values (driver=, id=, label=KEY[=VALUE], name=, scope=, type=custom|builtin)' },
   ],
   args: [0, 0],
   async run(ctx, p) {
-    const nets = await listNetworks(ctx.paths);
+    const filters: Record<string, string[]> = {};
+    for (const f of list(p, 'filter')) {
+      const eq = f.indexOf('=');
+      if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use KEY=VALUE, with KEY one of ${NETWORK_FILTERS.join(', ')}`);
+      (filters[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
+    }
+    const nets = (await listNetworks(ctx.paths)).filter((n) => matchesNetworkFilters(n, filters));
     const id = (s: string) => (bool(p, 'no-trunc') ? s : s.slice(0, 12));
     const format = str(p, 'format');
     if (bool(p, 'quiet')) ctx.stdout.write(nets.map((n) => `${id(n.ID)}\n`).join(''));
