@@ -16,7 +16,7 @@ import { repoRoot } from '../support/bundle.js';
 const src = join(repoRoot, 'src');
 
 /** The top-level folders of src/, bottom first: each may import only those before it. */
-const LAYERS = ['util', 'archive', 'native', 'seccomp', 'oci', 'cgroups', 'runtime', 'storage', 'image', 'network', 'engine', 'cli', 'server'];
+const LAYERS = ['util', 'archive', 'native', 'seccomp', 'oci', 'cgroups', 'runtime', 'storage', 'image', 'network', 'engine', 'api', 'cli', 'server'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

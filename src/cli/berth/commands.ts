@@ -50,6 +50,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   c('network prune', ['network prune'], async () => (await import('./network.js')).networkPrune),
   c('network connect', ['network connect'], async () => (await import('./network.js')).networkConnect),
   c('network disconnect', ['network disconnect'], async () => (await import('./network.js')).networkDisconnect),
+  c('system service', ['system service'], async () => (await import('./service.js')).systemService),
   c('system', undefined, async () => (await import('./system.js')).system),
   c('container-cleanup', undefined, async () => (await import('./monitor.js')).monitor),
   c('pull', ['image pull'], async () => (await import('./pull.js')).pull),

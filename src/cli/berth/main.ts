@@ -14,7 +14,9 @@ import { BerthError } from '../../util/errors.js';
 import type { BerthContext, Command } from './context.js';
 import { COMMAND_TABLE, loadAll, type CommandEntry } from './commands.js';
 
-export const VERSION = '0.1.0';
+import { VERSION } from './version.js';
+
+export { VERSION };
 
 const GLOBAL_FLAGS: FlagSpec[] = [
   { name: 'data-root', type: 'string', help: 'where containers are kept (default /var/lib/berth, or $BERTH_DATA_ROOT)' },

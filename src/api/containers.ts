@@ -1,0 +1,185 @@
+/**
+ * Docker's /containers endpoints over the engine: list, create, inspect, start, stop, kill,
+ * wait, logs, remove. The same engine functions the CLI calls (src/engine/), with dockerd's
+ * status codes and shapes (moby api/server/router/container).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { EngineCaller } from '../engine/caller.js';
+import { findContainer, inspectDocument, listEngineContainers, refresh, removeEngineContainer, stopEngineContainer, waitNotRunning } from '../engine/containers.js';
+import { createEngineContainer } from '../engine/create.js';
+import { killEngineContainer } from '../engine/launch.js';
+import { fixedNanos, parseTimeArg, readLog } from '../engine/logs.js';
+import { startDetached } from '../engine/monitor.js';
+import { publishedPorts } from '../engine/networking.js';
+import { statusText } from '../engine/status.js';
+import { EngineStore, type EnginePaths, type EngineRecord } from '../engine/store.js';
+import { BerthError } from '../util/errors.js';
+import { createRequestFromBody } from './create-body.js';
+import { ApiError, boolParam, filtersParam, frame, intParam, readJson, sendEmpty, sendJson } from './http.js';
+
+/** What a handler gets: the engine's paths and caller, the request, its query, the route's captures. */
+export interface ApiContext {
+  paths: EnginePaths;
+  caller: EngineCaller;
+  req: IncomingMessage;
+  res: ServerResponse;
+  query: URLSearchParams;
+  params: string[];
+  /** Aborted when the client goes away (a follow or a wait ends with it). */
+  gone: AbortSignal;
+}
+
+/** GET /containers/json's summary of one container (moby types.Container). */
+function summary(r: EngineRecord): Record<string, unknown> {
+  const ports = r.State.Running ? publishedPorts(r).map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })) : [];
+  for (const key of Object.keys(r.Config.ExposedPorts ?? {})) {
+    const [port, proto] = key.split('/');
+    if (!ports.some((p) => p.PrivatePort === Number(port))) ports.push({ PrivatePort: Number(port), Type: proto ?? 'tcp' } as never);
+  }
+  return {
+    Id: r.Id, Names: [`/${r.Name}`], Image: r.Config.Image || (r.UserRootfs ? r.RootPath : 'host'), ImageID: r.ImageId ?? '',
+    Command: [r.Path, ...r.Args].join(' '), Created: Math.floor(Date.parse(r.Created) / 1000), Ports: ports, Labels: r.Config.Labels ?? {},
+    State: r.State.Status, Status: statusText(r), HostConfig: { NetworkMode: r.HostConfig.NetworkMode || 'none' },
+    NetworkSettings: { Networks: r.NetworkSettings?.Networks ?? {} }, Mounts: [],
+  };
+}
+
+/** Docker's container filters that Berth applies; any other key is a 400. */
+function matches(r: EngineRecord, filters: Record<string, string[]>): boolean {
+  return Object.entries(filters).every(([key, values]) => values.some((v) => {
+    switch (key) {
+      case 'id': return r.Id.startsWith(v);
+      case 'name': return r.Name.includes(v.replace(/^\//, ''));
+      case 'status': return r.State.Status === v;
+      case 'label': {
+        const [k, val] = v.split(/=(.*)/s) as [string, string | undefined];
+        return k in (r.Config.Labels ?? {}) && (val === undefined || r.Config.Labels[k] === val);
+      }
+      case 'exited': return r.State.Status === 'exited' && String(r.State.ExitCode) === v;
+      case 'network': return Object.keys(r.NetworkSettings?.Networks ?? {}).includes(v) || r.HostConfig.NetworkMode === v;
+      default: throw new ApiError(400, `invalid filter '${key}': Berth filters containers by id, name, status, label, exited and network`);
+    }
+  }));
+}
+
+/** GET /containers/json?all&limit&filters */
+export async function listContainers(c: ApiContext): Promise<void> {
+  const filters = filtersParam(c.query);
+  const all = boolParam(c.query, 'all') || Object.keys(filters).length > 0 && !filters.status?.includes('running');
+  let recs = (await listEngineContainers(c.paths, all)).filter((r) => matches(r, filters));
+  const limit = intParam(c.query, 'limit');
+  if (limit !== undefined && limit > 0) recs = recs.slice(0, limit);
+  sendJson(c.res, 200, recs.map(summary));
+}
+
+/** POST /containers/create?name= */
+export async function createContainer(c: ApiContext): Promise<void> {
+  const name = c.query.get('name') ?? undefined;
+  if (name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) {
+    throw new ApiError(400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
+  }
+  const req = createRequestFromBody(await readJson(c.req), name?.replace(/^\//, ''));
+  const warnings: string[] = [];
+  const rec = await createEngineContainer(c.paths, req, (w) => warnings.push(w), {}, c.caller);
+  sendJson(c.res, 201, { Id: rec.Id, Warnings: warnings });
+}
+
+/** GET /containers/{id}/json */
+export async function inspectContainer(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  sendJson(c.res, 200, inspectDocument(rec, c.paths));
+}
+
+/** POST /containers/{id}/start: 204, or 304 when it already runs. */
+export async function startContainer(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  if (rec.State.Running) return sendEmpty(c.res, 304);
+  await startDetached(c.paths, rec.Id, () => {}, undefined, c.caller.cgroupOf);
+  sendEmpty(c.res, 204);
+}
+
+/** POST /containers/{id}/stop?t=SECS: 204, or 304 when it was not running. */
+export async function stopContainer(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  if (!rec.State.Running) return sendEmpty(c.res, 304);
+  await stopEngineContainer(c.paths, rec.Id, intParam(c.query, 't'));
+  sendEmpty(c.res, 204);
+}
+
+/** POST /containers/{id}/kill?signal=SIG (SIGKILL by default) */
+export async function killContainer(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  if (!rec.State.Running) throw new ApiError(409, `Cannot kill container: ${c.params[0]}: Container ${rec.Id} is not running`);
+  await killEngineContainer(c.paths, rec.Id, c.query.get('signal') || 'SIGKILL', 'the Engine API (kill)');
+  sendEmpty(c.res, 204);
+}
+
+/**
+ * POST /containers/{id}/wait?condition=not-running|next-exit|removed: the exit status once the
+ * condition holds. next-exit of a container that is not running waits for it to start and end.
+ */
+export async function waitContainer(c: ApiContext): Promise<void> {
+  const condition = c.query.get('condition') || 'not-running';
+  if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new ApiError(400, `invalid condition ${JSON.stringify(condition)}: use not-running, next-exit or removed`);
+  const rec = await findContainer(c.paths, c.params[0]!);
+  const store = new EngineStore(c.paths);
+  // The status line goes out at once, the body when the condition holds: a client (the docker
+  // CLI's run) waits for the headers of its wait before it sends the start (dockerd does the same).
+  c.res.writeHead(200, { 'Content-Type': 'application/json' });
+  c.res.flushHeaders();
+  if (condition === 'next-exit' && !rec.State.Running) {
+    // Until a start records it running (a client's create → wait → start).
+    while (!c.gone.aborted) {
+      const r = store.load(rec.Id);
+      if (!r || r.State.Running || Date.parse(r.State.StartedAt) > Date.parse(rec.State.StartedAt)) break;
+      await new Promise((res) => setTimeout(res, 20));
+    }
+  }
+  const end = await waitNotRunning(c.paths, rec.Id, -1, c.gone);
+  if (condition === 'removed') {
+    while (!c.gone.aborted && store.load(rec.Id)) await new Promise((res) => setTimeout(res, 50));
+  }
+  const last = end ?? rec;
+  c.res.end(`${JSON.stringify({ StatusCode: last.State.ExitCode, Error: last.State.Error ? { Message: last.State.Error } : null })}\n`);
+}
+
+/** GET /containers/{id}/logs?stdout&stderr&follow&timestamps&tail&since&until */
+export async function containerLogs(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  const q = c.query;
+  const wantOut = boolParam(q, 'stdout');
+  const wantErr = boolParam(q, 'stderr');
+  if (!wantOut && !wantErr) throw new ApiError(400, 'Bad parameters: you must choose at least one stream');
+  const tailText = q.get('tail') || 'all';
+  if (tailText !== 'all' && !/^-?\d+$/.test(tailText)) throw new ApiError(400, `invalid value for tail ${JSON.stringify(tailText)}: a number or "all"`);
+  const time = (name: string) => { const v = q.get(name); return v && v !== '0' ? parseTimeArg(v, name) : undefined; };
+  const store = new EngineStore(c.paths);
+  const tty = rec.Config.Tty;
+  c.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+  await readLog(store.logPath(rec.Id), {
+    tail: tailText === 'all' || Number(tailText) < 0 ? undefined : Number(tailText),
+    since: time('since'), until: time('until'),
+    follow: boolParam(q, 'follow'), signal: c.gone,
+    done: async () => {
+      const r = store.load(rec.Id);
+      return !r || !(await refresh(c.paths, r))?.State.Running;
+    },
+  }, (e) => {
+    if (e.stream === 'stdout' ? !wantOut : !wantErr) return;
+    const payload = Buffer.from(boolParam(q, 'timestamps') ? `${fixedNanos(e.time)} ${e.log}` : e.log);
+    c.res.write(tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload));
+  });
+  c.res.end();
+}
+
+/** DELETE /containers/{id}?force&v */
+export async function deleteContainer(c: ApiContext): Promise<void> {
+  try {
+    await removeEngineContainer(c.paths, c.params[0]!, boolParam(c.query, 'force'), { volumes: boolParam(c.query, 'v') });
+  } catch (err) {
+    // Docker's words for a running container removed without force.
+    if (err instanceof BerthError && err.code === 'EBAD_STATE') throw new ApiError(409, err.message.replace(/: stop the container.*$/, ': stop the container before removing or force remove'));
+    throw err;
+  }
+  sendEmpty(c.res, 204);
+}

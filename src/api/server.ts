@@ -1,0 +1,140 @@
+/**
+ * `berth system service`: Docker's Engine API on a unix socket, over the same engine the CLI
+ * uses (Podman's `podman system service`). Berth stays daemonless: the server is only what its
+ * caller starts, and it exits after `idleSeconds` without a request (0: never).
+ *
+ * Who may connect: the socket is mode 0660, owner root, group root or the group named (Docker's
+ * `docker` group, root-equivalent like it: whoever can create a container can mount the host's
+ * root into it). Everything the engine makes runs as the server's caller would have run it.
+ */
+import { chmodSync, chownSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { EngineCaller } from '../engine/caller.js';
+import type { EnginePaths } from '../engine/store.js';
+import { BerthError } from '../util/errors.js';
+import {
+  containerLogs, createContainer, deleteContainer, inspectContainer, killContainer, listContainers, startContainer, stopContainer, waitContainer,
+  type ApiContext,
+} from './containers.js';
+import { ApiError, sendJson, statusOf, versionOf } from './http.js';
+import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
+
+/** Options of the server. */
+export interface ApiServerOptions {
+  /** The unix socket's path (from --host unix://PATH). */
+  socket: string;
+  paths: EnginePaths;
+  caller: EngineCaller;
+  info: ServerInfo;
+  /** The socket's group (name or gid); root's by default. */
+  group?: string;
+  /** Exit after this many seconds without a request in flight; 0: never. */
+  idleSeconds: number;
+  /** Called with each request's outcome (method, path, status), for the service's log. */
+  log?: (line: string) => void;
+}
+
+type Handler = (c: ApiContext) => Promise<void> | void;
+
+/** Method + path pattern (the container's id or name captured) → handler. */
+function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
+  const id = '([^/]+)';
+  return [
+    ['GET', /^\/_ping$/, ping],
+    ['HEAD', /^\/_ping$/, ping],
+    ['GET', /^\/version$/, (c) => version(c, o.info)],
+    ['GET', /^\/info$/, (c) => info(c, o.info)],
+    ['GET', /^\/containers\/json$/, listContainers],
+    ['POST', /^\/containers\/create$/, createContainer],
+    ['GET', new RegExp(`^/containers/${id}/json$`), inspectContainer],
+    ['POST', new RegExp(`^/containers/${id}/start$`), startContainer],
+    ['POST', new RegExp(`^/containers/${id}/stop$`), stopContainer],
+    ['POST', new RegExp(`^/containers/${id}/kill$`), killContainer],
+    ['POST', new RegExp(`^/containers/${id}/wait$`), waitContainer],
+    ['GET', new RegExp(`^/containers/${id}/logs$`), containerLogs],
+    ['DELETE', new RegExp(`^/containers/${id}$`), deleteContainer],
+  ];
+}
+
+/** The gid of group `g` (a name from /etc/group, or a number). */
+function gidOf(g: string): number {
+  if (/^\d+$/.test(g)) return Number(g);
+  const line = readFileSync('/etc/group', 'utf8').split('\n').find((l) => l.split(':')[0] === g);
+  if (!line) throw new BerthError('EINVALID_ARG', `invalid --group ${JSON.stringify(g)}: no such group in /etc/group`);
+  return Number(line.split(':')[2]);
+}
+
+/** Whether a server answers on `socket` already (a live one is not replaced). */
+function inUse(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection(socket);
+    s.once('connect', () => { s.destroy(); resolve(true); });
+    s.once('error', () => resolve(false));
+  });
+}
+
+/** Start serving; resolves once listening, with the server and a promise of its end (idle or closed). */
+export async function startApiServer(o: ApiServerOptions): Promise<{ server: Server; closed: Promise<void> }> {
+  const gid = o.group !== undefined ? gidOf(o.group) : 0;
+  if (await inUse(o.socket)) throw new BerthError('EEXISTS', `another server already listens on ${o.socket}`);
+  rmSync(o.socket, { force: true });
+  const table = routes(o);
+  let inFlight = 0;
+  let idle: NodeJS.Timeout | undefined;
+  const server = createServer((req, res) => {
+    inFlight++;
+    if (idle) clearTimeout(idle);
+    res.once('close', () => {
+      inFlight--;
+      o.log?.(`${req.method} ${req.url} ${res.statusCode}`);
+      armIdle();
+    });
+    void handle(o, table, req, res);
+  });
+  const armIdle = () => {
+    if (o.idleSeconds > 0 && inFlight === 0) idle = setTimeout(() => server.close(), o.idleSeconds * 1000);
+  };
+  // A hijacking client (attach, exec start) keeps its connection: not yet served, see the docs.
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // The socket exists with the process's umask until the chmod: make it private from the start.
+    const old = process.umask(0o177);
+    server.listen(o.socket, () => { process.umask(old); resolve(); });
+  });
+  chownSync(o.socket, 0, gid);
+  chmodSync(o.socket, 0o660);
+  const ours = statSync(o.socket).ino;
+  armIdle();
+  // The socket file goes with the server, unless another server has put its own there since.
+  const closed = new Promise<void>((resolve) => server.once('close', () => {
+    try { if (statSync(o.socket).ino === ours) rmSync(o.socket, { force: true }); } catch { /* gone already */ }
+    resolve();
+  }));
+  return { server, closed };
+}
+
+async function handle(o: ApiServerOptions, table: [string, RegExp, Handler][], req: IncomingMessage, res: ServerResponse): Promise<void> {
+  for (const [k, v] of Object.entries(pingHeaders())) res.setHeader(k, v);
+  const gone = new AbortController();
+  res.once('close', () => gone.abort());
+  try {
+    const url = new URL(req.url ?? '/', 'http://berth');
+    const { route } = versionOf(decodeURIComponent(url.pathname));
+    let methodMatched = false;
+    for (const [method, re, handler] of table) {
+      const m = re.exec(route);
+      if (!m) continue;
+      if (method !== req.method) { methodMatched = true; continue; }
+      await handler({ paths: o.paths, caller: o.caller, req, res, query: url.searchParams, params: m.slice(1), gone: gone.signal });
+      return;
+    }
+    throw methodMatched ? new ApiError(405, `method ${req.method} not allowed on ${route}`) : new ApiError(404, `page not found: ${route} is not part of Berth's Engine API (docs/engine-api.md)`);
+  } catch (err) {
+    const status = statusOf(err);
+    const message = err instanceof Error ? err.message : String(err);
+    if (res.headersSent) { res.destroy(); return; }
+    sendJson(res, status, { message: status === 500 && !(err instanceof BerthError) ? `internal error: ${message}` : message });
+  }
+}

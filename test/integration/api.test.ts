@@ -1,0 +1,183 @@
+/**
+ * `berth system service`: Docker's Engine API on a unix socket (src/api/), driven by a raw HTTP
+ * client (what every Docker SDK sends) and by the docker CLI from Debian's docker.io (/usr/bin/
+ * docker, API 1.41) or whatever `docker` is on PATH. Containers run on the host's own system
+ * directories (image `host`) with --network none, below the test's cgroup; the server runs cold,
+ * as a child of this test, on a socket in a temporary directory.
+ */
+import { after, before, test } from 'node:test';
+import * as assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { assertNoLeaks, processTag, repoRoot, testCgroupParent, whyNotRoot } from '../support/bundle.js';
+import { until } from './engine-cli.js';
+
+const skip = whyNotRoot();
+const bin = join(repoRoot, 'bin/berth.js');
+let dir: string;
+let socket: string;
+let server: ChildProcess;
+
+interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
+
+/** One request over the socket; `body` is sent as JSON. */
+function call(method: string, path: string, body?: unknown, sock = socket): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : JSON.stringify(body);
+    const req = request({ socketPath: sock, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${path} timed out`)));
+    req.end(data);
+  });
+}
+const json = (r: Reply) => JSON.parse(r.body.toString()) as Record<string, unknown> & { message?: string };
+
+/** Docker's multiplexed stream → the stdout and stderr it carries. */
+function demux(b: Buffer): { out: string; err: string } {
+  let out = '';
+  let err = '';
+  for (let i = 0; i + 8 <= b.length;) {
+    const size = b.readUInt32BE(i + 4);
+    const text = b.subarray(i + 8, i + 8 + size).toString();
+    if (b[i] === 1) out += text; else err += text;
+    i += 8 + size;
+  }
+  return { out, err };
+}
+
+function startServer(sock: string, time: string): ChildProcess {
+  return spawn(process.execPath, [bin, '--data-root', join(dir, 'data'), '--root', join(dir, 'run'), 'system', 'service', '--host', `unix://${sock}`, '--time', time],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+before(async () => {
+  if (skip) return;
+  dir = mkdtempSync(join(tmpdir(), `${processTag()}-api-`));
+  socket = join(dir, 'api.sock');
+  server = startServer(socket, '0');
+  assert.equal(await until(() => existsSync(socket), 10_000), true, 'the server listens');
+});
+
+after(async () => {
+  if (skip) return;
+  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-cli']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
+  server.kill('SIGINT');
+  await new Promise((r) => server.once('exit', r));
+  spawnSync(process.execPath, [bin, '--data-root', join(dir, 'data'), '--root', join(dir, 'run'), 'rm', '-f', 'berth-t-api1', 'berth-t-api2', 'berth-t-cli'], { stdio: 'ignore' });
+  rmSync(dir, { recursive: true, force: true });
+  await assertNoLeaks(processTag());
+});
+
+test('the socket is root\'s, mode 0660; _ping and version negotiate as dockerd does', { skip }, async () => {
+  const st = statSync(socket);
+  assert.equal(st.mode & 0o777, 0o660);
+  assert.equal(st.uid, 0);
+  const ping = await call('GET', '/_ping');
+  assert.equal(ping.status, 200);
+  assert.equal(ping.body.toString(), 'OK');
+  assert.equal(ping.headers['api-version'], '1.41');
+  assert.equal((await call('HEAD', '/_ping')).status, 200);
+  const v = json(await call('GET', '/v1.41/version'));
+  assert.equal(v.ApiVersion, '1.41');
+  assert.equal(v.MinAPIVersion, '1.24');
+  const tooNew = await call('GET', '/v1.99/version');
+  assert.equal(tooNew.status, 400);
+  assert.equal(json(tooNew).message, 'client version 1.99 is too new. Maximum supported API version is 1.41');
+  assert.match(json(await call('GET', '/v1.12/version')).message!, /^client version 1\.12 is too old\. Minimum supported API version is 1\.24/);
+  const unknown = await call('GET', '/v1.41/plugins');
+  assert.equal(unknown.status, 404);
+  assert.match(json(unknown).message!, /not part of Berth's Engine API/);
+  assert.equal((await call('GET', '/info')).status, 200);
+});
+
+test('create, wait, start, logs, list, inspect, kill and remove: dockerd\'s shapes and status codes', { skip }, async () => {
+  const spec = { Image: 'host', Cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], Labels: { suite: 'api' }, Env: null, HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent(), Binds: null, LogConfig: { Type: '', Config: {} } } };
+  const created = await call('POST', '/v1.41/containers/create?name=berth-t-api1', spec);
+  assert.equal(created.status, 201, created.body.toString());
+  const id = json(created).Id as string;
+  assert.match(id, /^[0-9a-f]{64}$/);
+  assert.equal((await call('POST', '/v1.41/containers/create?name=berth-t-api1', spec)).status, 409, 'the name is taken');
+  // The docker CLI's order: the wait first (its headers come at once), then the start.
+  const waited = call('POST', `/v1.41/containers/${id}/wait?condition=next-exit`);
+  assert.equal((await call('POST', `/v1.41/containers/berth-t-api1/start`)).status, 204);
+  const w = await waited;
+  assert.equal(w.status, 200);
+  assert.deepEqual(json(w), { StatusCode: 3, Error: null });
+  const logs = await call('GET', `/v1.41/containers/${id}/logs?stdout=1&stderr=1`);
+  assert.equal(logs.status, 200);
+  assert.deepEqual(demux(logs.body), { out: 'out\n', err: 'err\n' });
+  assert.deepEqual(demux((await call('GET', `/v1.41/containers/${id}/logs?stderr=1`)).body), { out: '', err: 'err\n' });
+  // list: all, filters by status and label; the running-only default leaves it out.
+  const names = async (q: string) => (JSON.parse((await call('GET', `/v1.41/containers/json${q}`)).body.toString()) as { Names: string[] }[]).map((c) => c.Names[0]);
+  assert.ok((await names('?all=1')).includes('/berth-t-api1'));
+  assert.ok(!(await names('')).includes('/berth-t-api1'));
+  assert.ok((await names(`?filters=${encodeURIComponent(JSON.stringify({ status: ['exited'], label: ['suite=api'] }))}`)).includes('/berth-t-api1'));
+  assert.deepEqual(await names(`?filters=${encodeURIComponent(JSON.stringify({ label: ['suite=other'] }))}`), []);
+  const row = (JSON.parse((await call('GET', '/containers/json?all=1')).body.toString()) as Record<string, unknown>[]).find((c) => c.Id === id)!;
+  assert.equal(row.State, 'exited');
+  assert.match(row.Status as string, /^Exited \(3\) /);
+  const doc = json(await call('GET', `/v1.41/containers/${id}/json`));
+  assert.equal((doc.State as { ExitCode: number }).ExitCode, 3);
+  assert.equal(doc.Name, '/berth-t-api1');
+  // Errors: a stopped container cannot be killed (409); an unknown one is 404; bad input is 400.
+  assert.equal((await call('POST', `/v1.41/containers/${id}/kill`)).status, 409);
+  const missing = await call('GET', '/v1.41/containers/berth-t-nosuch/json');
+  assert.equal(missing.status, 404);
+  assert.match(json(missing).message!, /no such container: berth-t-nosuch/);
+  const bad = await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['true'], HostConfig: { Runtime: 'runc' } });
+  assert.equal(bad.status, 400);
+  assert.equal(json(bad).message, 'HostConfig.Runtime is not supported by Berth ("runc"): leave it unset');
+  assert.equal((await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['true'], HostConfig: { Memory: 1 } })).status, 400);
+  // A running one: start again is 304, delete without force 409, kill 204, wait gives 137.
+  const c2 = json(await call('POST', '/v1.41/containers/create?name=berth-t-api2', { Image: 'host', Cmd: ['sleep', '100'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('POST', `/containers/${c2}/start`)).status, 204);
+  assert.equal((await call('POST', `/containers/${c2}/start`)).status, 304);
+  assert.equal((await call('DELETE', `/containers/${c2}`)).status, 409);
+  assert.equal((await call('POST', `/containers/${c2}/kill?signal=SIGKILL`)).status, 204);
+  assert.deepEqual(json(await call('POST', `/containers/${c2}/wait`)), { StatusCode: 137, Error: null });
+  assert.equal((await call('POST', `/containers/${c2}/stop`)).status, 304);
+  for (const c of [id, c2]) assert.equal((await call('DELETE', `/v1.41/containers/${c}`)).status, 204);
+  assert.equal((await call('DELETE', `/v1.41/containers/${id}`)).status, 404);
+});
+
+/** The docker CLI to drive: Debian's (API 1.41) first. */
+const dockerCli = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));
+
+test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm', { skip: skip ?? (dockerCli ? false : 'no docker CLI (apt-get install docker.io)') }, () => {
+  const docker = (args: string[]) => {
+    const r = spawnSync(dockerCli!, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+    return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
+  };
+  assert.equal(docker(['version', '--format', '{{.Server.APIVersion}}']).out, '1.41\n');
+  const run = docker(['run', '-d', '--name', 'berth-t-cli', '--network', 'none', '--cgroup-parent', testCgroupParent(), 'host', 'sh', '-c', 'echo from-cli; echo to-err >&2; sleep 100']);
+  assert.equal(run.code, 0, run.err);
+  assert.match(run.out, /^[0-9a-f]{64}\n$/);
+  assert.equal(docker(['ps', '--format', '{{.Names}} {{.Status}}']).out.split('\n').some((l) => /^berth-t-cli Up /.test(l)), true);
+  const logs = docker(['logs', 'berth-t-cli']);
+  assert.equal(logs.out, 'from-cli\n');
+  assert.equal(logs.err, 'to-err\n');
+  assert.equal(docker(['inspect', '-f', '{{.State.Running}} {{.HostConfig.NetworkMode}}', 'berth-t-cli']).out, 'true none\n');
+  assert.equal(docker(['stop', '-t', '1', 'berth-t-cli']).code, 0);
+  assert.equal(docker(['wait', 'berth-t-cli']).out, '137\n');
+  assert.equal(docker(['rm', 'berth-t-cli']).code, 0);
+  const gone = docker(['rm', 'berth-t-cli']);
+  assert.notEqual(gone.code, 0);
+  assert.match(gone.err, /no such container/i);
+});
+
+test('--time: the server exits by itself after that long without a request, and takes its socket along', { skip }, async () => {
+  const sock = join(dir, 'short.sock');
+  const s = startServer(sock, '1');
+  assert.equal(await until(() => existsSync(sock), 10_000), true);
+  assert.equal((await call('GET', '/_ping', undefined, sock)).status, 200);
+  const code = await new Promise<number | null>((r) => s.once('exit', r));
+  assert.equal(code, 0);
+  assert.equal(existsSync(sock), false);
+});
