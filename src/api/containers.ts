@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EngineCaller } from '../engine/caller.js';
 import { findContainer, inspectDocument, listEngineContainers, refresh, removeEngineContainer, stopEngineContainer, waitNotRunning } from '../engine/containers.js';
 import { createEngineContainer } from '../engine/create.js';
+import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
 import { fixedNanos, parseTimeArg, readLog } from '../engine/logs.js';
 import { startDetached } from '../engine/monitor.js';
@@ -182,4 +183,56 @@ export async function deleteContainer(c: ApiContext): Promise<void> {
     throw err;
   }
   sendEmpty(c.res, 204);
+}
+
+/** POST /containers/{id}/pause and /unpause */
+export async function pauseContainer(c: ApiContext, pause: boolean): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  await pauseEngineContainer(c.paths, rec.Id, pause);
+  sendEmpty(c.res, 204);
+}
+
+/** POST /containers/{id}/rename?name= */
+export async function renameContainer(c: ApiContext): Promise<void> {
+  const name = c.query.get('name');
+  if (!name) throw new ApiError(400, 'name is required (rename?name=NEW)');
+  const rec = await findContainer(c.paths, c.params[0]!);
+  await renameEngineContainer(c.paths, rec.Id, name);
+  sendEmpty(c.res, 204);
+}
+
+/** POST /containers/{id}/restart?t=: stop (when running), then start. */
+export async function restartContainer(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  if (rec.State.Running) await stopEngineContainer(c.paths, rec.Id, intParam(c.query, 't'));
+  await startDetached(c.paths, rec.Id, () => {}, undefined, c.caller.cgroupOf);
+  sendEmpty(c.res, 204);
+}
+
+/** The fields of Docker's UpdateConfig that Berth's update changes (engine/control.ts). */
+const UPDATE_FIELDS = ['Memory', 'MemorySwap', 'MemoryReservation', 'NanoCpus', 'CpuShares', 'CpuPeriod', 'CpuQuota', 'CpusetCpus', 'CpusetMems', 'PidsLimit', 'BlkioWeight', 'RestartPolicy'] as const;
+
+/**
+ * POST /containers/{id}/update: as dockerd, a zero field is "unchanged" (clients send every field);
+ * a non-zero field Berth cannot change is a 400 naming it.
+ */
+export async function updateContainer(c: ApiContext): Promise<void> {
+  const body = await readJson(c.req);
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    const zero = v === null || v === 0 || v === '' || (Array.isArray(v) && !v.length) || (k === 'RestartPolicy' && !(v as { Name?: string }).Name);
+    if (zero) continue;
+    if (!(UPDATE_FIELDS as readonly string[]).includes(k)) throw new ApiError(400, `${k} cannot be updated by Berth: it changes ${UPDATE_FIELDS.join(', ')}`);
+    fields[k] = v;
+  }
+  const rec = await findContainer(c.paths, c.params[0]!);
+  await updateEngineContainer(c.paths, rec.Id, fields as UpdateFields, c.caller.cgroupOf);
+  sendJson(c.res, 200, { Warnings: [] });
+}
+
+/** POST /containers/prune */
+export async function pruneContainersApi(c: ApiContext): Promise<void> {
+  if (Object.keys(filtersParam(c.query)).length) throw new ApiError(400, 'container prune filters are not supported by Berth yet');
+  const removed = await pruneContainers(c.paths);
+  sendJson(c.res, 200, { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: 0 });
 }

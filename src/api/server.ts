@@ -14,10 +14,11 @@ import type { EngineCaller } from '../engine/caller.js';
 import type { EnginePaths } from '../engine/store.js';
 import { BerthError } from '../util/errors.js';
 import {
-  containerLogs, createContainer, deleteContainer, inspectContainer, killContainer, listContainers, startContainer, stopContainer, waitContainer,
-  type ApiContext,
+  containerLogs, createContainer, deleteContainer, inspectContainer, killContainer, listContainers, pauseContainer, pruneContainersApi, renameContainer,
+  restartContainer, startContainer, stopContainer, updateContainer, waitContainer, type ApiContext,
 } from './containers.js';
 import { ApiError, sendJson, statusOf, versionOf } from './http.js';
+import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
 import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
 
 /** Options of the server. */
@@ -54,6 +55,19 @@ function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
     ['POST', new RegExp(`^/containers/${id}/wait$`), waitContainer],
     ['GET', new RegExp(`^/containers/${id}/logs$`), containerLogs],
     ['DELETE', new RegExp(`^/containers/${id}$`), deleteContainer],
+    ['POST', new RegExp(`^/containers/${id}/pause$`), (c) => pauseContainer(c, true)],
+    ['POST', new RegExp(`^/containers/${id}/unpause$`), (c) => pauseContainer(c, false)],
+    ['POST', new RegExp(`^/containers/${id}/rename$`), renameContainer],
+    ['POST', new RegExp(`^/containers/${id}/restart$`), restartContainer],
+    ['POST', new RegExp(`^/containers/${id}/update$`), updateContainer],
+    ['POST', /^\/containers\/prune$/, pruneContainersApi],
+    ['GET', /^\/networks$/, listNetworksApi],
+    ['POST', /^\/networks\/create$/, createNetworkApi],
+    ['POST', /^\/networks\/prune$/, pruneNetworksApi],
+    ['GET', new RegExp(`^/networks/${id}$`), inspectNetworkApi],
+    ['DELETE', new RegExp(`^/networks/${id}$`), removeNetworkApi],
+    ['POST', new RegExp(`^/networks/${id}/connect$`), connectNetworkApi],
+    ['POST', new RegExp(`^/networks/${id}/disconnect$`), disconnectNetworkApi],
   ];
 }
 

@@ -67,10 +67,12 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-cli']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
+  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-api3', 'berth-t-api4', 'berth-t-api5', 'berth-t-cli']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
   server.kill('SIGINT');
   await new Promise((r) => server.once('exit', r));
   spawnSync(process.execPath, [bin, '--data-root', join(dir, 'data'), '--root', join(dir, 'run'), 'rm', '-f', 'berth-t-api1', 'berth-t-api2', 'berth-t-cli'], { stdio: 'ignore' });
+  // A container created on a network pins the engine's network namespace (network/netns.ts).
+  spawnSync('umount', ['-l', join(dir, 'run/.network/engine-netns')], { stdio: 'ignore' });
   rmSync(dir, { recursive: true, force: true });
   await assertNoLeaks(processTag());
 });
@@ -145,6 +147,57 @@ test('create, wait, start, logs, list, inspect, kill and remove: dockerd\'s shap
   assert.equal((await call('POST', `/containers/${c2}/stop`)).status, 304);
   for (const c of [id, c2]) assert.equal((await call('DELETE', `/v1.41/containers/${c}`)).status, 204);
   assert.equal((await call('DELETE', `/v1.41/containers/${id}`)).status, 404);
+});
+
+test('pause, unpause, rename, update, restart and prune of containers', { skip }, async () => {
+  const id = json(await call('POST', '/v1.41/containers/create?name=berth-t-api3', { Image: 'host', Cmd: ['sleep', '100'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await call('POST', `/containers/${id}/pause`)).status, 204);
+  assert.equal((json(await call('GET', `/containers/${id}/json`)).State as { Status: string }).Status, 'paused');
+  assert.equal((await call('POST', `/containers/${id}/pause`)).status, 409, 'already paused');
+  assert.equal((await call('POST', `/containers/${id}/unpause`)).status, 204);
+  assert.equal((await call('POST', `/containers/${id}/rename?name=berth-t-api4`)).status, 204);
+  assert.equal(json(await call('GET', '/containers/berth-t-api4/json')).Name, '/berth-t-api4');
+  // update: the docker CLI sends every field, zero meaning unchanged.
+  const up = await call('POST', `/containers/${id}/update`, { Memory: 64 * 1024 * 1024, MemorySwap: 0, CpuShares: 0, PidsLimit: 50, RestartPolicy: { Name: '', MaximumRetryCount: 0 }, KernelMemory: 0 });
+  assert.equal(up.status, 200, up.body.toString());
+  const hc = json(await call('GET', `/containers/${id}/json`)).HostConfig as { Memory: number; PidsLimit: number };
+  assert.deepEqual([hc.Memory, hc.PidsLimit], [64 * 1024 * 1024, 50]);
+  assert.match(json(await call('POST', `/containers/${id}/update`, { CpuRealtimeRuntime: 5 })).message!, /^CpuRealtimeRuntime cannot be updated by Berth/);
+  const before = (json(await call('GET', `/containers/${id}/json`)).State as { Pid: number }).Pid;
+  assert.equal((await call('POST', `/containers/${id}/restart?t=0`)).status, 204);
+  const after = json(await call('GET', `/containers/${id}/json`)).State as { Pid: number; Running: boolean };
+  assert.equal(after.Running, true);
+  assert.notEqual(after.Pid, before);
+  assert.equal((await call('POST', `/containers/${id}/kill`)).status, 204);
+  await call('POST', `/containers/${id}/wait`);
+  const pruned = json(await call('POST', '/v1.41/containers/prune'));
+  assert.ok((pruned.ContainersDeleted as string[]).includes(id));
+  assert.equal((await call('GET', `/containers/${id}/json`)).status, 404);
+});
+
+test('networks: create, list with filters, inspect, connect a created container, disconnect, remove, prune', { skip }, async () => {
+  const made = await call('POST', '/v1.41/networks/create', { Name: 'berth-t-apinet', Driver: 'bridge', IPAM: { Config: [{ Subnet: '10.91.0.0/24' }] }, Labels: { suite: 'api' } });
+  assert.equal(made.status, 201, made.body.toString());
+  const nid = json(made).Id as string;
+  assert.equal((await call('POST', '/v1.41/networks/create', { Name: 'berth-t-apinet' })).status, 409);
+  assert.equal((await call('POST', '/v1.41/networks/create', { Name: 'berth-t-v6', EnableIPv6: true })).status, 400);
+  const listed = JSON.parse((await call('GET', `/v1.41/networks?filters=${encodeURIComponent(JSON.stringify({ label: ['suite=api'] }))}`)).body.toString()) as { Name: string; IPAM: { Config: { Subnet: string }[] } }[];
+  assert.deepEqual(listed.map((n) => [n.Name, n.IPAM.Config[0]!.Subnet]), [['berth-t-apinet', '10.91.0.0/24']]);
+  assert.equal(json(await call('GET', `/v1.41/networks/${nid}`)).Name, 'berth-t-apinet');
+  // A created container (not running): connect and disconnect change its record, as in Docker.
+  const cid = json(await call('POST', '/v1.41/containers/create?name=berth-t-api5', { Image: 'host', Cmd: ['true'], HostConfig: { NetworkMode: 'berth-t-apinet', CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('DELETE', `/v1.41/networks/${nid}`)).status, 204, 'a created container holds no endpoint');
+  assert.equal((await call('POST', '/v1.41/networks/create', { Name: 'berth-t-apinet', IPAM: { Config: [{ Subnet: '10.91.0.0/24' }] } })).status, 201);
+  assert.equal((await call('POST', '/v1.41/networks/create', { Name: 'berth-t-apinet2' })).status, 201);
+  assert.equal((await call('POST', '/v1.41/networks/berth-t-apinet2/connect', { Container: cid, EndpointConfig: { Aliases: ['db'] } })).status, 200);
+  const nets = (json(await call('GET', `/containers/${cid}/json`)).NetworkSettings as { Networks: Record<string, { Aliases: string[] }> }).Networks;
+  assert.deepEqual(nets['berth-t-apinet2']!.Aliases, ['db']);
+  assert.equal((await call('POST', '/v1.41/networks/berth-t-apinet2/disconnect', { Container: cid })).status, 200);
+  assert.equal((await call('POST', '/v1.41/networks/berth-t-nosuch/connect', { Container: cid })).status, 404);
+  assert.equal((await call('DELETE', `/containers/${cid}`)).status, 204);
+  const pruned = json(await call('POST', '/v1.41/networks/prune'));
+  assert.deepEqual((pruned.NetworksDeleted as string[]).sort(), ['berth-t-apinet', 'berth-t-apinet2']);
 });
 
 /** The docker CLI to drive: Debian's (API 1.41) first. */
