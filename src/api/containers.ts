@@ -3,12 +3,14 @@
  * wait, logs, remove. The same engine functions the CLI calls (src/engine/), with dockerd's
  * status codes and shapes (moby api/server/router/container).
  */
+import { closeSync, openSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EngineCaller } from '../engine/caller.js';
 import { findContainer, inspectDocument, listEngineContainers, refresh, removeEngineContainer, stopEngineContainer, waitNotRunning } from '../engine/containers.js';
 import { createEngineContainer } from '../engine/create.js';
 import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
+import { eventsPath, readEvents } from '../engine/events.js';
 import { fixedNanos, parseTimeArg, readLog } from '../engine/logs.js';
 import { startDetached } from '../engine/monitor.js';
 import { publishedPorts } from '../engine/networking.js';
@@ -124,6 +126,10 @@ export async function waitContainer(c: ApiContext): Promise<void> {
   if (!['not-running', 'next-exit', 'removed'].includes(condition)) throw new ApiError(400, `invalid condition ${JSON.stringify(condition)}: use not-running, next-exit or removed`);
   const rec = await findContainer(c.paths, c.params[0]!);
   const store = new EngineStore(c.paths);
+  // A container removed when it ends (--rm) takes its record along: its exit status is then the
+  // one its `die` event recorded, in the events written from now on.
+  let eventsFrom = 0;
+  try { eventsFrom = statSync(eventsPath(c.paths)).size; } catch { /* no events yet */ }
   // The status line goes out at once, the body when the condition holds: a client (the docker
   // CLI's run) waits for the headers of its wait before it sends the start (dockerd does the same).
   c.res.writeHead(200, { 'Content-Type': 'application/json' });
@@ -140,8 +146,13 @@ export async function waitContainer(c: ApiContext): Promise<void> {
   if (condition === 'removed') {
     while (!c.gone.aborted && store.load(rec.Id)) await new Promise((res) => setTimeout(res, 50));
   }
-  const last = end ?? rec;
-  c.res.end(`${JSON.stringify({ StatusCode: last.State.ExitCode, Error: last.State.Error ? { Message: last.State.Error } : null })}\n`);
+  let status = (end ?? rec).State.ExitCode;
+  let error = (end ?? rec).State.Error;
+  if (!end || !store.load(rec.Id)) {
+    const die = readEvents(c.paths, eventsFrom).events.filter((e) => e.id === rec.Id && e.Action === 'die').pop();
+    if (die) { status = Number(die.Actor.Attributes.exitCode ?? status); error = ''; }
+  }
+  c.res.end(`${JSON.stringify({ StatusCode: status, Error: error ? { Message: error } : null })}\n`);
 }
 
 /** GET /containers/{id}/logs?stdout&stderr&follow&timestamps&tail&since&until */
@@ -235,4 +246,52 @@ export async function pruneContainersApi(c: ApiContext): Promise<void> {
   if (Object.keys(filtersParam(c.query)).length) throw new ApiError(400, 'container prune filters are not supported by Berth yet');
   const removed = await pruneContainers(c.paths);
   sendJson(c.res, 200, { ContainersDeleted: removed.length ? removed : null, SpaceReclaimed: 0 });
+}
+
+/**
+ * POST /containers/{id}/attach?stream=1&stdout=1&stderr=1 (what `docker run` without -d and
+ * `docker attach` send, before or after the start): the container's output from now on, over
+ * `out` (the hijacked connection or the response), multiplexed without a TTY, until it stops.
+ * The output comes from the container's log (the monitor writes every line there), so an attach
+ * made before the start sees everything the container prints. stdin is not served yet.
+ */
+export async function streamAttach(paths: EnginePaths, ref: string, query: URLSearchParams, out: NodeJS.WritableStream, gone: AbortSignal,
+  begin: (contentType: string) => void): Promise<void> {
+  const rec = await findContainer(paths, ref);
+  if (boolParam(query, 'stdin') && rec.Config.OpenStdin) {
+    throw new ApiError(400, 'attaching stdin is not served by Berth\'s Engine API yet: run without -i (or use berth run -i)');
+  }
+  if (boolParam(query, 'logs')) throw new ApiError(400, 'attach with logs=1 is not served yet: read GET /containers/{id}/logs first');
+  const wantOut = boolParam(query, 'stdout');
+  const wantErr = boolParam(query, 'stderr');
+  const tty = rec.Config.Tty;
+  begin(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  if (!boolParam(query, 'stream')) return;
+  const store = new EngineStore(paths);
+  const startedAt = rec.State.StartedAt;
+  let seenRunning = rec.State.Running;
+  // Held open from now on (made if the container never ran): with --rm the file goes with the
+  // container, possibly before the next read; the monitor appends to this same file.
+  let fd: number;
+  try { fd = openSync(store.logPath(rec.Id), 'a+', 0o640); } catch (err) { throw new BerthError('ENOT_FOUND', `container ${ref} is gone: ${(err as Error).message}`); }
+  try {
+    await readLog(store.logPath(rec.Id), {
+      tail: 0, follow: true, signal: gone, fd,
+      // Done once it ran and stopped (a container attached before its start is waited for).
+      done: async () => {
+        // A --rm container can go while it is being looked at: gone is done (the read after
+        // this one still gets its last lines, through fd).
+        const now = await Promise.resolve().then(() => store.load(rec.Id)).then((r) => r && refresh(paths, r)).catch(() => undefined);
+        if (!now) return true;
+        if (now.State.Running) { seenRunning = true; return false; }
+        return seenRunning || now.State.StartedAt !== startedAt;
+      },
+    }, (e) => {
+      if (e.stream === 'stdout' ? !wantOut : !wantErr) return;
+      const payload = Buffer.from(e.log);
+      out.write(tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload));
+    });
+  } finally {
+    closeSync(fd);
+  }
 }

@@ -8,16 +8,16 @@
  * root into it). Everything the engine makes runs as the server's caller would have run it.
  */
 import { chmodSync, chownSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { EngineCaller } from '../engine/caller.js';
 import type { EnginePaths } from '../engine/store.js';
 import { BerthError } from '../util/errors.js';
 import {
   containerLogs, createContainer, deleteContainer, inspectContainer, killContainer, listContainers, pauseContainer, pruneContainersApi, renameContainer,
-  restartContainer, startContainer, stopContainer, updateContainer, waitContainer, type ApiContext,
+  restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext,
 } from './containers.js';
-import { ApiError, sendJson, statusOf, versionOf } from './http.js';
+import { API_VERSION, ApiError, sendJson, statusOf, versionOf } from './http.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
 import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
 
@@ -32,7 +32,7 @@ export interface ApiServerOptions {
   group?: string;
   /** Exit after this many seconds without a request in flight; 0: never. */
   idleSeconds: number;
-  /** Called with each request's outcome (method, path, status), for the service's log. */
+  /** Told what failed on the server's side (a 500, a broken attach): the service's log. */
   log?: (line: string) => void;
 }
 
@@ -55,6 +55,10 @@ function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
     ['POST', new RegExp(`^/containers/${id}/wait$`), waitContainer],
     ['GET', new RegExp(`^/containers/${id}/logs$`), containerLogs],
     ['DELETE', new RegExp(`^/containers/${id}$`), deleteContainer],
+    ['POST', new RegExp(`^/containers/${id}/attach$`), async (c) => {
+      await streamAttach(c.paths, c.params[0]!, c.query, c.res, c.gone, (type) => { c.res.writeHead(200, { 'Content-Type': type }); c.res.flushHeaders(); });
+      c.res.end();
+    }],
     ['POST', new RegExp(`^/containers/${id}/pause$`), (c) => pauseContainer(c, true)],
     ['POST', new RegExp(`^/containers/${id}/unpause$`), (c) => pauseContainer(c, false)],
     ['POST', new RegExp(`^/containers/${id}/rename$`), renameContainer],
@@ -101,7 +105,6 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
     if (idle) clearTimeout(idle);
     res.once('close', () => {
       inFlight--;
-      o.log?.(`${req.method} ${req.url} ${res.statusCode}`);
       armIdle();
     });
     void handle(o, table, req, res);
@@ -109,7 +112,13 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
   const armIdle = () => {
     if (o.idleSeconds > 0 && inFlight === 0) idle = setTimeout(() => server.close(), o.idleSeconds * 1000);
   };
-  // A hijacking client (attach, exec start) keeps its connection: not yet served, see the docs.
+  // Attach hijacks the connection (Upgrade: tcp): Node hands such requests here, not to the handler.
+  server.on('upgrade', (req: IncomingMessage, sock: Socket) => {
+    inFlight++;
+    if (idle) clearTimeout(idle);
+    sock.once('close', () => { inFlight--; armIdle(); });
+    void upgrade(o, req, sock);
+  });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -127,6 +136,33 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
     resolve();
   }));
   return { server, closed };
+}
+
+/** The hijacked attach: a 101 UPGRADED, then the raw stream until the container stops. */
+async function upgrade(o: ApiServerOptions, req: IncomingMessage, sock: Socket): Promise<void> {
+  const gone = new AbortController();
+  sock.once('close', () => gone.abort());
+  sock.on('error', () => gone.abort());
+  let upgraded = false;
+  try {
+    const url = new URL(req.url ?? '/', 'http://berth');
+    const { route } = versionOf(decodeURIComponent(url.pathname));
+    const m = /^\/containers\/([^/]+)\/attach$/.exec(route);
+    if (!m || req.method !== 'POST') throw new ApiError(404, `page not found: ${route} cannot be upgraded (only POST /containers/{id}/attach)`);
+    await streamAttach(o.paths, m[1]!, url.searchParams, sock, gone.signal, (type) => {
+      sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
+      upgraded = true;
+    });
+    sock.end();
+  } catch (err) {
+    if (upgraded) {
+      o.log?.(`attach ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
+      sock.destroy();
+      return;
+    }
+    const text = JSON.stringify({ message: err instanceof Error ? err.message : String(err) });
+    sock.end(`HTTP/1.1 ${statusOf(err)} Error\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`);
+  }
 }
 
 async function handle(o: ApiServerOptions, table: [string, RegExp, Handler][], req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -148,6 +184,7 @@ async function handle(o: ApiServerOptions, table: [string, RegExp, Handler][], r
   } catch (err) {
     const status = statusOf(err);
     const message = err instanceof Error ? err.message : String(err);
+    if (status === 500) o.log?.(`${req.method} ${req.url}: ${err instanceof Error && !(err instanceof BerthError) ? err.stack : message}`);
     if (res.headersSent) { res.destroy(); return; }
     sendJson(res, status, { message: status === 500 && !(err instanceof BerthError) ? `internal error: ${message}` : message });
   }

@@ -3,7 +3,7 @@
  * per line: {"log","stream","time"}), with Docker's `logs` options: --tail, --since/--until, and
  * following the file until the container has stopped.
  */
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { BerthError } from '../util/errors.js';
 import { pause } from '../util/pause.js';
 
@@ -26,6 +26,11 @@ export interface LogOptions {
   done?: () => Promise<boolean>;
   /** Stop following when aborted (the warm client went away: BerthContext.gone). */
   signal?: AbortSignal;
+  /**
+   * Read through this open descriptor of the log instead of its path: a follower that must
+   * outlive the file's removal (an attach to a --rm container that ends between two reads).
+   */
+  fd?: number;
 }
 
 /**
@@ -69,14 +74,14 @@ function parseLines(text: string): LogEntry[] {
   return out;
 }
 
-/** Read bytes [from, size) of a file, cut at the last newline; returns text and the new offset. */
-function readFrom(path: string, from: number): { text: string; offset: number } {
-  if (!existsSync(path)) return { text: '', offset: from };
-  const size = statSync(path).size;
+/** Read bytes [from, size) of a file (by path, or an open descriptor), cut at the last newline; returns text and the new offset. */
+function readFrom(path: string, from: number, open?: number): { text: string; offset: number } {
+  if (open === undefined && !existsSync(path)) return { text: '', offset: from };
+  const size = open === undefined ? statSync(path).size : fstatSync(open).size;
   if (size <= from) return { text: '', offset: from };
   const buf = Buffer.alloc(size - from);
-  const fd = openSync(path, 'r');
-  try { readSync(fd, buf, 0, buf.length, from); } finally { closeSync(fd); }
+  const fd = open ?? openSync(path, 'r');
+  try { readSync(fd, buf, 0, buf.length, from); } finally { if (open === undefined) closeSync(fd); }
   const end = buf.lastIndexOf(0x0a) + 1;
   return { text: buf.subarray(0, end).toString('utf8'), offset: from + end };
 }
@@ -87,7 +92,7 @@ export async function readLog(path: string, opts: LogOptions, emit: (e: LogEntry
     const t = entrySeconds(e.time);
     return (opts.since === undefined || t >= opts.since) && (opts.until === undefined || t <= opts.until);
   };
-  let { text, offset } = readFrom(path, 0);
+  let { text, offset } = readFrom(path, 0, opts.fd);
   let entries = parseLines(text).filter(pass);
   if (opts.tail !== undefined) entries = opts.tail <= 0 ? [] : entries.slice(-opts.tail);
   entries.forEach(emit);
@@ -96,7 +101,7 @@ export async function readLog(path: string, opts: LogOptions, emit: (e: LogEntry
     // Check "done" before reading: the monitor writes the last line before the exit file, so
     // a read after the container was seen stopped gets everything.
     const finished = opts.done ? await opts.done() : false;
-    ({ text, offset } = readFrom(path, offset));
+    ({ text, offset } = readFrom(path, offset, opts.fd));
     parseLines(text).filter(pass).forEach(emit);
     if (finished) return;
     if (opts.until !== undefined && Date.now() / 1000 > opts.until) return;

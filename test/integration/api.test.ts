@@ -203,7 +203,7 @@ test('networks: create, list with filters, inspect, connect a created container,
 /** The docker CLI to drive: Debian's (API 1.41) first. */
 const dockerCli = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));
 
-test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm', { skip: skip ?? (dockerCli ? false : 'no docker CLI (apt-get install docker.io)') }, () => {
+test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm; run in the foreground, with and without -t', { skip: skip ?? (dockerCli ? false : 'no docker CLI (apt-get install docker.io)') }, () => {
   const docker = (args: string[]) => {
     const r = spawnSync(dockerCli!, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
     return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
@@ -220,9 +220,44 @@ test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm', { ski
   assert.equal(docker(['stop', '-t', '1', 'berth-t-cli']).code, 0);
   assert.equal(docker(['wait', 'berth-t-cli']).out, '137\n');
   assert.equal(docker(['rm', 'berth-t-cli']).code, 0);
+  // In the foreground: attach (hijacked), wait, start; the output split as it was written, the
+  // exit code, and --rm's removal. Several in a row (a --rm container can go mid-read).
+  for (let i = 0; i < 3; i++) {
+    const fg = docker(['run', '--rm', '--network', 'none', '--cgroup-parent', testCgroupParent(), 'host', 'sh', '-c', 'echo fg-out; echo fg-err >&2; exit 4']);
+    assert.deepEqual([fg.code, fg.out, fg.err], [4, 'fg-out\n', 'fg-err\n']);
+  }
+  const tty = docker(['run', '-t', '--rm', '--network', 'none', '--cgroup-parent', testCgroupParent(), 'host', 'sh', '-c', 'tty; echo on-tty']);
+  assert.equal(tty.code, 0, tty.err);
+  assert.match(tty.out, /^\/dev\/pts\/0\r\non-tty\r\n$/);
+  assert.equal(docker(['ps', '-a', '--format', '{{.Names}}']).out, '', 'every --rm container is gone');
   const gone = docker(['rm', 'berth-t-cli']);
   assert.notEqual(gone.code, 0);
   assert.match(gone.err, /no such container/i);
+});
+
+test('attach hijacks the connection: a client that half-closes its side (no stdin) still gets the output', { skip }, async () => {
+  const { createConnection } = await import('node:net');
+  for (let i = 0; i < 5; i++) {
+    const id = json(await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['sh', '-c', 'echo att-out; echo att-err >&2; exit 5'], HostConfig: { NetworkMode: 'none', AutoRemove: true, CgroupParent: testCgroupParent() } })).Id as string;
+    const got = await new Promise<Buffer>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let started = false;
+      const s = createConnection(socket, () => s.write(`POST /v1.41/containers/${id}/attach?stream=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: berth\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n`));
+      s.on('data', (c: Buffer) => {
+        chunks.push(c);
+        if (!started && Buffer.concat(chunks).includes('\r\n\r\n')) {
+          started = true;
+          s.end(); // the docker CLI's CloseWrite when it sends no stdin
+          call('POST', `/v1.41/containers/${id}/start`).catch(reject);
+        }
+      });
+      s.on('error', reject);
+      s.on('close', () => resolve(Buffer.concat(chunks)));
+    });
+    const head = got.indexOf('\r\n\r\n');
+    assert.match(got.subarray(0, head).toString(), /^HTTP\/1\.1 101 UPGRADED\r\nContent-Type: application\/vnd\.docker\.multiplexed-stream/);
+    assert.deepEqual(demux(got.subarray(head + 4)), { out: 'att-out\n', err: 'att-err\n' });
+  }
 });
 
 test('--time: the server exits by itself after that long without a request, and takes its socket along', { skip }, async () => {

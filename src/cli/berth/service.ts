@@ -38,6 +38,7 @@ export const systemService: Command = {
     mkdirSync(dirname(socket), { recursive: true, mode: 0o711 });
     const { server, closed } = await startApiServer({
       socket, paths: ctx.paths, caller: ctx.caller, info: { version: VERSION }, group: str(p, 'group'), idleSeconds: Number(timeText),
+      log: (line) => ctx.stderr.write(`berth: ${line}\n`),
     });
     ctx.stderr.write(`berth: serving the Docker Engine API on unix://${socket}${Number(timeText) ? ` (until ${timeText} s without a request)` : ''}\n`);
     // Requests in flight (a wait, a followed log) end with the server.
