@@ -18,6 +18,7 @@ import {
   restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext,
 } from './containers.js';
 import { API_VERSION, ApiError, sendJson, statusOf, versionOf } from './http.js';
+import { createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
 import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
 
@@ -65,6 +66,11 @@ function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
     ['POST', new RegExp(`^/containers/${id}/restart$`), restartContainer],
     ['POST', new RegExp(`^/containers/${id}/update$`), updateContainer],
     ['POST', /^\/containers\/prune$/, pruneContainersApi],
+    ['GET', /^\/images\/json$/, listImagesApi],
+    ['POST', /^\/images\/create$/, createImageApi],
+    ['GET', /^\/images\/(.+)\/json$/, inspectImageApi],
+    ['POST', /^\/images\/(.+)\/tag$/, tagImageApi],
+    ['DELETE', /^\/images\/(.+)$/, removeImageApi],
     ['GET', /^\/networks$/, listNetworksApi],
     ['POST', /^\/networks\/create$/, createNetworkApi],
     ['POST', /^\/networks\/prune$/, pruneNetworksApi],

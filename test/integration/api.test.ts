@@ -12,7 +12,8 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { assertNoLeaks, processTag, repoRoot, testCgroupParent, whyNotRoot } from '../support/bundle.js';
+import { assertNoLeaks, makeBusyboxRootfs, processTag, repoRoot, testCgroupParent, whyNotRoot } from '../support/bundle.js';
+import { startRegistry, whyNoRegistry } from '../support/registry.js';
 import { until } from './engine-cli.js';
 
 const skip = whyNotRoot();
@@ -198,6 +199,58 @@ test('networks: create, list with filters, inspect, connect a created container,
   assert.equal((await call('DELETE', `/containers/${cid}`)).status, 204);
   const pruned = json(await call('POST', '/v1.41/networks/prune'));
   assert.deepEqual((pruned.NetworksDeleted as string[]).sort(), ['berth-t-apinet', 'berth-t-apinet2']);
+});
+
+test('images: pull with dockerd\'s progress stream, list, inspect, tag, run, remove', { skip: skip ?? whyNoRegistry() ?? false, timeout: 180_000 }, async () => {
+  const reg = await startRegistry();
+  try {
+    // An image in the registry: busybox imported from a tar and pushed (with a data root of its own).
+    const src = join(dir, 'src-data');
+    const rootfs = join(dir, 'img-rootfs');
+    await makeBusyboxRootfs(rootfs);
+    assert.equal(spawnSync('tar', ['-C', rootfs, '-cf', join(dir, 'img.tar'), '.']).status, 0);
+    const ref = `${reg.host}/berth-test/api:v1`;
+    for (const args of [['import', join(dir, 'img.tar'), ref], ['push', ref]]) {
+      const r = spawnSync(process.execPath, [bin, '--data-root', src, '--root', join(dir, 'src-run'), ...args], { encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 0, r.stderr);
+    }
+    const pulled = await call('POST', `/v1.41/images/create?fromImage=${encodeURIComponent(`${reg.host}/berth-test/api`)}&tag=v1`);
+    assert.equal(pulled.status, 200);
+    const lines = pulled.body.toString().trim().split('\n').map((l) => JSON.parse(l) as { status?: string; error?: string });
+    assert.deepEqual(lines.filter((l) => l.error), []);
+    assert.equal(lines[0]!.status, 'Pulling from berth-test/api');
+    assert.match(lines.at(-2)!.status!, /^Digest: sha256:[0-9a-f]{64}$/);
+    assert.equal(lines.at(-1)!.status, `Status: Downloaded newer image for ${ref}`);
+    const listed = JSON.parse((await call('GET', '/v1.41/images/json')).body.toString()) as { Id: string; RepoTags: string[] }[];
+    const mine = listed.find((i) => i.RepoTags.includes(ref))!;
+    assert.match(mine.Id, /^sha256:[0-9a-f]{64}$/);
+    const doc = json(await call('GET', `/v1.41/images/${ref}/json`));
+    assert.equal(doc.Id, mine.Id);
+    assert.equal((doc.RootFS as { Layers: string[] }).Layers.length, 1);
+    assert.equal((await call('POST', `/v1.41/images/${ref}/tag?repo=berth-t/alias&tag=x`)).status, 201);
+    assert.equal((await call('GET', '/v1.41/images/berth-t/alias:x/json')).status, 200);
+    // A container from the image, by the docker CLI when there is one, else by the API.
+    if (dockerCli) {
+      const r = spawnSync(dockerCli, ['run', '--rm', '--network', 'none', '--cgroup-parent', testCgroupParent(), ref, 'sh', '-c', 'echo from-image; ls /bin/busybox'],
+        { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+      assert.deepEqual([r.status, r.stdout], [0, 'from-image\n/bin/busybox\n'], r.stderr);
+      const cli = (args: string[]) => spawnSync(dockerCli, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+      const again = cli(['pull', ref]);
+      assert.equal(again.status, 0, again.stderr);
+      assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${ref.replace(/[.]/g, '\\.')}`));
+      assert.ok(cli(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').includes(ref));
+    }
+    assert.deepEqual(JSON.parse((await call('DELETE', '/v1.41/images/berth-t/alias:x')).body.toString()), [{ Untagged: 'berth-t/alias:x' }]);
+    const removed = JSON.parse((await call('DELETE', `/v1.41/images/${ref}`)).body.toString()) as Record<string, string>[];
+    assert.deepEqual(removed, [{ Untagged: ref }, { Deleted: mine.Id }]);
+    assert.equal((await call('GET', `/v1.41/images/${ref}/json`)).status, 404);
+    // A pull that fails after the stream began: dockerd's error line.
+    const missing = await call('POST', `/v1.41/images/create?fromImage=${encodeURIComponent(`${reg.host}/berth-test/nosuch`)}&tag=v1`);
+    const last = JSON.parse(missing.body.toString().trim().split('\n').at(-1)!) as { error?: string; errorDetail?: { message: string } };
+    assert.ok(last.error && last.errorDetail?.message === last.error, missing.body.toString());
+  } finally {
+    await reg.stop();
+  }
 });
 
 /** The docker CLI to drive: Debian's (API 1.41) first. */

@@ -1,0 +1,89 @@
+/**
+ * Docker's /images endpoints over the image layer (src/image/): list, inspect, pull (create,
+ * with dockerd's JSON progress stream), tag, remove.
+ */
+import { listEngineContainers } from '../engine/containers.js';
+import { imagesInUse } from '../engine/image-rootfs.js';
+import { inspectImage, listImages, pull, removeImage, resolveImage, tagImage, type EngineImage, type ImageOptions } from '../image/index.js';
+import type { ProgressEvent } from '../image/progress.js';
+import { familiarName, formatReference, parseReference } from '../image/reference.js';
+import type { ApiContext } from './containers.js';
+import { ApiError, boolParam, sendJson } from './http.js';
+
+const opts = (c: ApiContext, extra: Partial<ImageOptions> = {}): ImageOptions => ({ root: c.paths.dataRoot, ...c.caller.image, ...extra });
+const size = (img: EngineImage) => img.layers.reduce((n, l) => n + l.size, 0);
+const created = (img: EngineImage) => { const t = Date.parse(img.raw.created ?? ''); return Number.isNaN(t) ? 0 : Math.floor(t / 1000); };
+const repoTags = (img: EngineImage) => img.names.filter((n) => !n.includes('@')).map((n) => familiarName(parseReference(n)));
+const repoDigests = (img: EngineImage) => img.names.filter((n) => n.includes('@')).map((n) => familiarName(parseReference(n)));
+
+/** GET /images/json */
+export async function listImagesApi(c: ApiContext): Promise<void> {
+  const imgs = await listImages(opts(c));
+  sendJson(c.res, 200, imgs.map((img) => ({
+    Id: img.id, ParentId: '', RepoTags: repoTags(img), RepoDigests: repoDigests(img), Created: created(img), Size: size(img), SharedSize: -1,
+    VirtualSize: size(img), Labels: img.raw.config?.Labels ?? {}, Containers: -1,
+  })));
+}
+
+/** GET /images/{name}/json: Docker's image inspect document. */
+export async function inspectImageApi(c: ApiContext): Promise<void> {
+  const img = await resolveImage(c.params[0]!, opts(c));
+  const ours = await inspectImage(c.params[0]!, opts(c));
+  sendJson(c.res, 200, {
+    Id: img.id, RepoTags: repoTags(img), RepoDigests: repoDigests(img), Parent: '', Comment: '', Created: img.raw.created ?? '', Container: '',
+    ContainerConfig: {}, DockerVersion: '', Author: img.raw.author ?? '', Config: img.raw.config ?? {}, Architecture: img.raw.architecture, Os: img.raw.os,
+    Size: size(img), VirtualSize: size(img), GraphDriver: { Name: 'overlay2', Data: null }, RootFS: { Type: 'layers', Layers: img.raw.rootfs.diff_ids },
+    Metadata: { LastTagTime: (ours as { Added?: string }).Added ?? '' },
+  });
+}
+
+/**
+ * POST /images/create?fromImage=NAME&tag=TAG: a pull, answered as dockerd does with a stream of
+ * JSON lines ({"status":..., "id":...}); a failure after the stream began is an `error` line.
+ */
+export async function createImageApi(c: ApiContext): Promise<void> {
+  const from = c.query.get('fromImage');
+  if (c.query.get('fromSrc')) throw new ApiError(400, 'fromSrc (import) is not served by Berth\'s Engine API yet: use berth import');
+  if (!from) throw new ApiError(400, 'fromImage is required');
+  const tag = c.query.get('tag');
+  // tag may be a tag or a digest (docker pull NAME@sha256:...).
+  const ref = tag ? (tag.startsWith('sha256:') ? `${from}@${tag}` : `${from}:${tag}`) : from;
+  let name: string;
+  try { name = formatReference(parseReference(ref)); } catch (err) { throw new ApiError(400, (err as Error).message); }
+  c.res.writeHead(200, { 'Content-Type': 'application/json' });
+  const line = (o: object) => c.res.write(`${JSON.stringify(o)}\n`);
+  const r = parseReference(name);
+  line({ status: `Pulling from ${r.repository}`, id: r.digest ?? r.tag ?? 'latest' });
+  const words: Record<ProgressEvent['action'], string> = {
+    exists: 'Already exists', downloading: 'Downloading', downloaded: 'Download complete', uploading: 'Uploading', uploaded: 'Pushed',
+    unpacking: 'Extracting', done: 'Pull complete', retrying: 'Retrying',
+  };
+  try {
+    const before = (await listImages(opts(c))).find((i) => i.names.includes(name));
+    const img = await pull(name, opts(c, {
+      progress: (e) => line({ status: words[e.action], ...(e.total ? { progressDetail: { current: e.current ?? 0, total: e.total } } : { progressDetail: {} }), id: e.id }),
+    }));
+    line({ status: `Digest: ${img.pulledDigest ?? img.manifest}` });
+    line({ status: `Status: ${before?.id === img.id ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarName(parseReference(name))}` });
+  } catch (err) {
+    const message = (err as Error).message;
+    line({ errorDetail: { message }, error: message });
+  }
+  c.res.end();
+}
+
+/** POST /images/{name}/tag?repo=&tag= */
+export async function tagImageApi(c: ApiContext): Promise<void> {
+  const repo = c.query.get('repo');
+  if (!repo) throw new ApiError(400, 'repo is required');
+  const tag = c.query.get('tag');
+  await tagImage(c.params[0]!, tag ? `${repo}:${tag}` : repo, opts(c));
+  sendJson(c.res, 201, {});
+}
+
+/** DELETE /images/{name}?force: [{Untagged}, {Deleted}] as dockerd answers. */
+export async function removeImageApi(c: ApiContext): Promise<void> {
+  const inUse = imagesInUse(await listEngineContainers(c.paths, true));
+  const r = await removeImage(c.params[0]!, { ...opts(c), inUse, force: boolParam(c.query, 'force') });
+  sendJson(c.res, 200, [...r.untagged.map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...r.deleted.map((d) => ({ Deleted: d }))]);
+}
