@@ -17,7 +17,8 @@ import {
   containerLogs, createContainer, deleteContainer, inspectContainer, killContainer, listContainers, pauseContainer, pruneContainersApi, renameContainer,
   restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext,
 } from './containers.js';
-import { API_VERSION, ApiError, sendJson, statusOf, versionOf } from './http.js';
+import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from './http.js';
+import { createExec, inspectExec, startExec } from './exec.js';
 import { createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
 import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
@@ -58,6 +59,14 @@ function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
     ['DELETE', new RegExp(`^/containers/${id}$`), deleteContainer],
     ['POST', new RegExp(`^/containers/${id}/attach$`), async (c) => {
       await streamAttach(c.paths, c.params[0]!, c.query, c.res, c.gone, (type) => { c.res.writeHead(200, { 'Content-Type': type }); c.res.flushHeaders(); });
+      c.res.end();
+    }],
+    ['POST', new RegExp(`^/containers/${id}/exec$`), createExec],
+    ['GET', /^\/exec\/([^/]+)\/json$/, inspectExec],
+    ['POST', /^\/exec\/([^/]+)\/start$/, async (c) => {
+      await startExec(c, c.params[0]!, await readJson(c.req), c.res, (type) => { c.res.writeHead(200, { 'Content-Type': type }); c.res.flushHeaders(); }, (detached) => {
+        if (detached) c.res.writeHead(200, { 'Content-Length': '0' });
+      });
       c.res.end();
     }],
     ['POST', new RegExp(`^/containers/${id}/pause$`), (c) => pauseContainer(c, true)],
@@ -119,11 +128,11 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
     if (o.idleSeconds > 0 && inFlight === 0) idle = setTimeout(() => server.close(), o.idleSeconds * 1000);
   };
   // Attach hijacks the connection (Upgrade: tcp): Node hands such requests here, not to the handler.
-  server.on('upgrade', (req: IncomingMessage, sock: Socket) => {
+  server.on('upgrade', (req: IncomingMessage, sock: Socket, head: Buffer) => {
     inFlight++;
     if (idle) clearTimeout(idle);
     sock.once('close', () => { inFlight--; armIdle(); });
-    void upgrade(o, req, sock);
+    void upgrade(o, req, sock, head);
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -145,7 +154,27 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
 }
 
 /** The hijacked attach: a 101 UPGRADED, then the raw stream until the container stops. */
-async function upgrade(o: ApiServerOptions, req: IncomingMessage, sock: Socket): Promise<void> {
+/**
+ * An upgraded request's JSON body: Node parses none, so its Content-Length bytes are what came
+ * with the headers (`head`) and what the socket reads next.
+ */
+function upgradeBody(req: IncomingMessage, sock: Socket, head: Buffer): Promise<Record<string, unknown>> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  return new Promise((resolve, reject) => {
+    let got = head;
+    const finish = () => {
+      sock.off('data', onData);
+      const text = got.subarray(0, length).toString().trim();
+      try { resolve(text ? JSON.parse(text) as Record<string, unknown> : {}); } catch { reject(new ApiError(400, 'invalid JSON body')); }
+    };
+    const onData = (d: Buffer) => { got = Buffer.concat([got, d]); if (got.length >= length) finish(); };
+    if (got.length >= length) return finish();
+    sock.on('data', onData);
+    sock.once('end', () => reject(new ApiError(400, 'the request body ended early')));
+  });
+}
+
+async function upgrade(o: ApiServerOptions, req: IncomingMessage, sock: Socket, head: Buffer): Promise<void> {
   const gone = new AbortController();
   sock.once('close', () => gone.abort());
   sock.on('error', () => gone.abort());
@@ -153,12 +182,19 @@ async function upgrade(o: ApiServerOptions, req: IncomingMessage, sock: Socket):
   try {
     const url = new URL(req.url ?? '/', 'http://berth');
     const { route } = versionOf(decodeURIComponent(url.pathname));
-    const m = /^\/containers\/([^/]+)\/attach$/.exec(route);
-    if (!m || req.method !== 'POST') throw new ApiError(404, `page not found: ${route} cannot be upgraded (only POST /containers/{id}/attach)`);
-    await streamAttach(o.paths, m[1]!, url.searchParams, sock, gone.signal, (type) => {
+    const attach = /^\/containers\/([^/]+)\/attach$/.exec(route);
+    const exec = /^\/exec\/([^/]+)\/start$/.exec(route);
+    if ((!attach && !exec) || req.method !== 'POST') throw new ApiError(404, `page not found: ${route} cannot be upgraded (only POST /containers/{id}/attach and /exec/{id}/start)`);
+    const begin = (type: string) => {
       sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
       upgraded = true;
-    });
+    };
+    if (attach) await streamAttach(o.paths, attach[1]!, url.searchParams, sock, gone.signal, begin);
+    else {
+      await startExec({ paths: o.paths }, exec![1]!, await upgradeBody(req, sock, head), sock, begin, (detached) => {
+        if (detached) sock.write(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`);
+      });
+    }
     sock.end();
   } catch (err) {
     if (upgraded) {

@@ -68,7 +68,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-api3', 'berth-t-api4', 'berth-t-api5', 'berth-t-cli']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
+  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-api3', 'berth-t-api4', 'berth-t-api5', 'berth-t-cli', 'berth-t-exec']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
   server.kill('SIGINT');
   await new Promise((r) => server.once('exit', r));
   spawnSync(process.execPath, [bin, '--data-root', join(dir, 'data'), '--root', join(dir, 'run'), 'rm', '-f', 'berth-t-api1', 'berth-t-api2', 'berth-t-cli'], { stdio: 'ignore' });
@@ -286,6 +286,33 @@ test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm; run in
   const gone = docker(['rm', 'berth-t-cli']);
   assert.notEqual(gone.code, 0);
   assert.match(gone.err, /no such container/i);
+});
+
+test('exec: create, start (hijacked), inspect; the docker CLI\'s exec with -t, -u, -w, -e and -d', { skip }, async () => {
+  const cid = json(await call('POST', '/v1.41/containers/create?name=berth-t-exec', { Image: 'host', Cmd: ['sleep', '100'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('POST', `/containers/${cid}/start`)).status, 204);
+  // Over the API, on the response (no upgrade): the output multiplexed, the exit code in inspect.
+  const made = await call('POST', `/v1.41/containers/${cid}/exec`, { Cmd: ['sh', '-c', 'echo e-out; echo e-err >&2; exit 6'], AttachStdout: true, AttachStderr: true });
+  assert.equal(made.status, 201, made.body.toString());
+  const eid = json(made).Id as string;
+  const started = await call('POST', `/v1.41/exec/${eid}/start`, { Detach: false, Tty: false });
+  assert.equal(started.status, 200);
+  assert.deepEqual(demux(started.body), { out: 'e-out\n', err: 'e-err\n' });
+  const ins = json(await call('GET', `/v1.41/exec/${eid}/json`));
+  assert.deepEqual([ins.Running, ins.ExitCode, ins.ContainerID], [false, 6, cid]);
+  assert.equal((await call('POST', `/v1.41/exec/${eid}/start`, {})).status, 409, 'an exec starts once');
+  assert.equal((await call('GET', '/v1.41/exec/nosuch/json')).status, 404);
+  assert.equal((await call('POST', `/v1.41/containers/${cid}/exec`, { Cmd: [] })).status, 400);
+  if (dockerCli) {
+    const docker = (args: string[]) => spawnSync(dockerCli, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+    const plain = docker(['exec', 'berth-t-exec', 'sh', '-c', 'echo x-out; echo x-err >&2; exit 7']);
+    assert.deepEqual([plain.status, plain.stdout, plain.stderr], [7, 'x-out\n', 'x-err\n']);
+    assert.equal(docker(['exec', '-t', 'berth-t-exec', 'tty']).stdout, '/dev/pts/0\r\n');
+    assert.equal(docker(['exec', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', 'berth-t-exec', 'sh', '-c', 'id -u; pwd; echo $FOO']).stdout, '1000\n/tmp\nbar\n');
+    assert.equal(docker(['exec', '-d', 'berth-t-exec', 'sh', '-c', 'echo detached > /tmp/d']).status, 0);
+    assert.equal(await until(() => docker(['exec', 'berth-t-exec', 'cat', '/tmp/d']).stdout, 5000), 'detached\n');
+  }
+  assert.equal((await call('DELETE', `/containers/${cid}?force=1`)).status, 204);
 });
 
 test('attach hijacks the connection: a client that half-closes its side (no stdin) still gets the output', { skip }, async () => {

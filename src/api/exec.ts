@@ -1,0 +1,106 @@
+/**
+ * Docker's exec endpoints: POST /containers/{id}/exec makes an exec instance (kept by this
+ * server, as dockerd keeps them, until the server ends), POST /exec/{id}/start runs it — with
+ * its output on the hijacked connection, or detached — and GET /exec/{id}/json reports it.
+ * The process runs through engine/exec.ts, as `berth exec` does.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { findContainer } from '../engine/containers.js';
+import { execEngine } from '../engine/exec.js';
+import { spawnHelper } from '../native/helper-session.js';
+import type { ApiContext } from './containers.js';
+import { ApiError, frame, readJson, sendJson } from './http.js';
+
+/** One exec instance, Docker's ExecInspect fields. */
+interface ExecInstance {
+  ID: string;
+  ContainerID: string;
+  Running: boolean;
+  ExitCode: number | null;
+  Pid: number;
+  OpenStdin: boolean;
+  OpenStdout: boolean;
+  OpenStderr: boolean;
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
+  env: string[];
+  workdir: string;
+  started: boolean;
+}
+
+/** The exec instances of this server. */
+const instances = new Map<string, ExecInstance>();
+
+/** POST /containers/{id}/exec: 201 {Id}. */
+export async function createExec(c: ApiContext): Promise<void> {
+  const b = await readJson(c.req) as { Cmd?: string[] | null; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean; AttachStdin?: boolean;
+    AttachStdout?: boolean; AttachStderr?: boolean; Privileged?: boolean; DetachKeys?: string };
+  if (!b.Cmd?.length) throw new ApiError(400, 'No exec command specified');
+  if (b.AttachStdin) throw new ApiError(400, 'exec with stdin (docker exec -i) is not served by Berth\'s Engine API yet: use berth exec -i');
+  if (b.Privileged) throw new ApiError(400, 'Privileged exec is not supported by Berth: the process gets the container\'s own privileges');
+  const rec = await findContainer(c.paths, c.params[0]!);
+  if (!rec.State.Running) throw new ApiError(409, `Container ${rec.Id} is not running`);
+  if (rec.State.Paused) throw new ApiError(409, `Container ${rec.Id} is paused, unpause the container before exec`);
+  const id = randomBytes(32).toString('hex');
+  instances.set(id, {
+    ID: id, ContainerID: rec.Id, Running: false, ExitCode: null, Pid: 0, OpenStdin: false, OpenStdout: b.AttachStdout !== false, OpenStderr: b.AttachStderr !== false,
+    ProcessConfig: { tty: b.Tty === true, entrypoint: b.Cmd[0]!, arguments: b.Cmd.slice(1), privileged: false, user: b.User ?? '' },
+    env: b.Env ?? [], workdir: b.WorkingDir ?? '', started: false,
+  });
+  sendJson(c.res, 201, { Id: id });
+}
+
+/** GET /exec/{id}/json */
+export function inspectExec(c: ApiContext): void {
+  const e = instances.get(c.params[0]!);
+  if (!e) throw new ApiError(404, `No such exec instance: ${c.params[0]}`);
+  const { env: _env, workdir: _wd, started: _s, ...doc } = e;
+  sendJson(c.res, 200, { ...doc, CanRemove: false, DetachKeys: '' });
+}
+
+/**
+ * POST /exec/{id}/start {Detach, Tty}: run it. Attached, the output goes to `out` (the hijacked
+ * connection), multiplexed without a TTY, until the process ends; `begin` sends the 101 first.
+ */
+export async function startExec(c: Pick<ApiContext, 'paths'>, execId: string, body: Record<string, unknown>, out: Socket | NodeJS.WritableStream,
+  begin: (contentType: string) => void, done: (detached: boolean) => void): Promise<void> {
+  const b = body as { Detach?: boolean; Tty?: boolean };
+  const e = instances.get(execId);
+  if (!e) throw new ApiError(404, `No such exec instance: ${execId}`);
+  if (e.started) throw new ApiError(409, `exec instance ${execId} has already been started`);
+  const rec = await findContainer(c.paths, e.ContainerID);
+  e.started = true;
+  const tty = e.ProcessConfig.tty;
+  const req = { cmd: [e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments], env: e.env, user: e.ProcessConfig.user || undefined, workdir: e.workdir || undefined, tty };
+  if (b.Detach) {
+    e.Running = true;
+    await execEngine(c.paths, rec, { ...req, detach: true, stdio: ['ignore', 'ignore', 'ignore'] });
+    done(true);
+    return;
+  }
+  begin(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  e.Running = true;
+  const pending: Promise<void>[] = [];
+  const code = await execEngine(c.paths, rec, {
+    ...req, stdio: ['ignore', 'pipe', 'pipe'],
+    launch: (o) => {
+      const s = spawnHelper(o);
+      const copy = (stream: NodeJS.ReadableStream | null, n: 1 | 2, wanted: boolean) => {
+        if (!stream) return;
+        pending.push(new Promise((resolve) => {
+          stream.on('data', (d: Buffer) => { if (wanted) out.write(tty ? d : frame(n, d)); });
+          stream.once('end', resolve);
+          stream.once('close', resolve);
+        }));
+      };
+      copy(s.stdout, 1, e.OpenStdout);
+      copy(s.stderr, 2, e.OpenStderr);
+      e.Pid = s.helperPid ?? 0;
+      return s;
+    },
+  }).finally(() => { e.Running = false; });
+  // The output pipes end with the process: what is left in them goes out before the end.
+  await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 1000).unref())]);
+  e.ExitCode = code;
+  done(false);
+}
