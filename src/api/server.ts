@@ -19,6 +19,7 @@ import {
 } from './containers.js';
 import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from './http.js';
 import { createExec, inspectExec, startExec } from './exec.js';
+import { containerStats, containerTop } from './stats.js';
 import { createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
 import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
@@ -61,6 +62,8 @@ function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
       await streamAttach(c.paths, c.params[0]!, c.query, c.res, c.gone, (type) => { c.res.writeHead(200, { 'Content-Type': type }); c.res.flushHeaders(); });
       c.res.end();
     }],
+    ['GET', new RegExp(`^/containers/${id}/stats$`), containerStats],
+    ['GET', new RegExp(`^/containers/${id}/top$`), containerTop],
     ['POST', new RegExp(`^/containers/${id}/exec$`), createExec],
     ['GET', /^\/exec\/([^/]+)\/json$/, inspectExec],
     ['POST', /^\/exec\/([^/]+)\/start$/, async (c) => {

@@ -68,7 +68,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-api3', 'berth-t-api4', 'berth-t-api5', 'berth-t-cli', 'berth-t-exec']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
+  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-api3', 'berth-t-api4', 'berth-t-api5', 'berth-t-cli', 'berth-t-exec', 'berth-t-stats']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
   server.kill('SIGINT');
   await new Promise((r) => server.once('exit', r));
   spawnSync(process.execPath, [bin, '--data-root', join(dir, 'data'), '--root', join(dir, 'run'), 'rm', '-f', 'berth-t-api1', 'berth-t-api2', 'berth-t-cli'], { stdio: 'ignore' });
@@ -311,6 +311,43 @@ test('exec: create, start (hijacked), inspect; the docker CLI\'s exec with -t, -
     assert.equal(docker(['exec', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', 'berth-t-exec', 'sh', '-c', 'id -u; pwd; echo $FOO']).stdout, '1000\n/tmp\nbar\n');
     assert.equal(docker(['exec', '-d', 'berth-t-exec', 'sh', '-c', 'echo detached > /tmp/d']).status, 0);
     assert.equal(await until(() => docker(['exec', 'berth-t-exec', 'cat', '/tmp/d']).stdout, 5000), 'detached\n');
+  }
+  assert.equal((await call('DELETE', `/containers/${cid}?force=1`)).status, 204);
+});
+
+test('stats (one reading, and streamed) and top', { skip }, async () => {
+  const cid = json(await call('POST', '/v1.41/containers/create?name=berth-t-stats', { Image: 'host', Cmd: ['sh', '-c', 'while :; do :; done'], HostConfig: { NetworkMode: 'none', Memory: 64 * 1024 * 1024, CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('POST', `/containers/${cid}/start`)).status, 204);
+  const s = json(await call('GET', `/v1.41/containers/${cid}/stats?stream=0`)) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(s.name, '/berth-t-stats');
+  assert.equal(s.memory_stats.limit, 64 * 1024 * 1024);
+  assert.ok(s.memory_stats.usage > 0);
+  assert.equal(s.pids_stats.current, 1);
+  // A busy loop: about one CPU's worth between the two readings, as the docker CLI computes it.
+  const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
+  const sysDelta = s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage;
+  const pct = (cpuDelta / sysDelta) * s.cpu_stats.online_cpus * 100;
+  assert.ok(pct > 30 && pct < 130, `cpu ${pct.toFixed(1)}%`);
+  // Streamed: a reading a second, each with the one before as precpu_stats.
+  const streamed = await new Promise<Record<string, any>[]>((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const req = request({ socketPath: socket, path: `/v1.41/containers/${cid}/stats`, method: 'GET' }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => {
+        text += d.toString();
+        const lines = text.split('\n').filter(Boolean);
+        if (lines.length >= 2) { req.destroy(); resolve(lines.slice(0, 2).map((l) => JSON.parse(l))); }
+      });
+    });
+    req.on('error', (e) => { if (!req.destroyed) reject(e); });
+    req.end();
+  });
+  assert.equal(streamed[1]!.preread, streamed[0]!.read);
+  const top = json(await call('GET', `/v1.41/containers/${cid}/top?ps_args=-o%20pid,comm`)) as { Titles: string[]; Processes: string[][] };
+  assert.deepEqual(top.Titles, ['PID', 'COMMAND']);
+  assert.deepEqual(top.Processes.map((p) => p[1]), ['sh']);
+  if (dockerCli) {
+    const r = spawnSync(dockerCli, ['stats', '--no-stream', '--format', '{{.Name}} {{.MemUsage}}', 'berth-t-stats'], { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+    assert.match(r.stdout, /^berth-t-stats [\d.]+[KMG]?i?B \/ 64MiB\n$/, r.stderr);
   }
   assert.equal((await call('DELETE', `/containers/${cid}?force=1`)).status, 204);
 });
