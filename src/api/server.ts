@@ -20,6 +20,7 @@ import {
 import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from './http.js';
 import { createExec, inspectExec, startExec } from './exec.js';
 import { containerStats, containerTop } from './stats.js';
+import { streamEvents } from './events.js';
 import { createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
 import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
@@ -49,6 +50,7 @@ function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
     ['HEAD', /^\/_ping$/, ping],
     ['GET', /^\/version$/, (c) => version(c, o.info)],
     ['GET', /^\/info$/, (c) => info(c, o.info)],
+    ['GET', /^\/events$/, streamEvents],
     ['GET', /^\/containers\/json$/, listContainers],
     ['POST', /^\/containers\/create$/, createContainer],
     ['GET', new RegExp(`^/containers/${id}/json$`), inspectContainer],

@@ -352,6 +352,27 @@ test('stats (one reading, and streamed) and top', { skip }, async () => {
   assert.equal((await call('DELETE', `/containers/${cid}?force=1`)).status, 204);
 });
 
+test('events: a container\'s life between since and until, filtered by container, as the API and the docker CLI give them', { skip }, async () => {
+  const t0 = Date.now() / 1000;
+  const id = json(await call('POST', '/v1.41/containers/create?name=berth-t-events', { Image: 'host', Cmd: ['true'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
+  await call('POST', `/containers/${id}/start`);
+  await call('POST', `/containers/${id}/wait`);
+  await call('DELETE', `/containers/${id}`);
+  const t1 = Date.now() / 1000 + 1;
+  const q = `since=${t0.toFixed(3)}&until=${t1.toFixed(3)}&filters=${encodeURIComponent(JSON.stringify({ container: ['berth-t-events'] }))}`;
+  const r = await call('GET', `/v1.41/events?${q}`);
+  assert.equal(r.status, 200);
+  const actions = r.body.toString().trim().split('\n').map((l) => (JSON.parse(l) as { Action: string; id: string }));
+  assert.deepEqual(actions.map((e) => e.Action), ['create', 'start', 'die', 'destroy']);
+  assert.ok(actions.every((e) => e.id === id));
+  if (dockerCli) {
+    const cli = spawnSync(dockerCli, ['events', '--since', t0.toFixed(3), '--until', t1.toFixed(3), '--filter', 'container=berth-t-events', '--format', '{{.Action}}'],
+      { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+    assert.equal(cli.stdout, 'create\nstart\ndie\ndestroy\n', cli.stderr);
+  }
+  assert.equal((await call('GET', '/v1.41/events?filters=%7B%22colour%22%3A%5B%22red%22%5D%7D')).status, 400);
+});
+
 test('attach hijacks the connection: a client that half-closes its side (no stdin) still gets the output', { skip }, async () => {
   const { createConnection } = await import('node:net');
   for (let i = 0; i < 5; i++) {
