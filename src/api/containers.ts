@@ -7,6 +7,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EngineCaller } from '../engine/caller.js';
 import { findContainer, inspectDocument, listEngineContainers, refresh, removeEngineContainer, stopEngineContainer, waitNotRunning } from '../engine/containers.js';
+import { openStdinWriter, type StdinWriter } from '../engine/attach.js';
 import { createEngineContainer } from '../engine/create.js';
 import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
@@ -196,6 +197,31 @@ export async function deleteContainer(c: ApiContext): Promise<void> {
   sendEmpty(c.res, 204);
 }
 
+/** Copy `input` into the container's stdin fifo once its monitor opens it (after the start). */
+function feedStdin(paths: EnginePaths, id: string, input: { stream: NodeJS.ReadableStream; head: Buffer }, gone: AbortSignal): void {
+  const pending: Buffer[] = input.head.length ? [input.head] : [];
+  let writer: StdinWriter | undefined;
+  let ended = false;
+  input.stream.on('data', (d: Buffer) => { if (writer) writer.write(d); else pending.push(d); });
+  input.stream.once('end', () => { ended = true; if (writer) void writer.end(); });
+  input.stream.resume();
+  void (async () => {
+    const store = new EngineStore(paths);
+    while (!gone.aborted) {
+      const w = await openStdinWriter(paths, id, 500);
+      if (w) {
+        writer = w;
+        for (const d of pending.splice(0)) w.write(d);
+        if (ended) await w.end();
+        return;
+      }
+      // Not started yet: keep waiting while it may still start; a container that ran and ended is done.
+      const r = store.load(id);
+      if (!r || r.State.Status === 'exited' || r.State.Status === 'dead') return;
+    }
+  })();
+}
+
 /** POST /containers/{id}/pause and /unpause */
 export async function pauseContainer(c: ApiContext, pause: boolean): Promise<void> {
   const rec = await findContainer(c.paths, c.params[0]!);
@@ -253,13 +279,17 @@ export async function pruneContainersApi(c: ApiContext): Promise<void> {
  * `docker attach` send, before or after the start): the container's output from now on, over
  * `out` (the hijacked connection or the response), multiplexed without a TTY, until it stops.
  * The output comes from the container's log (the monitor writes every line there), so an attach
- * made before the start sees everything the container prints. stdin is not served yet.
+ * made before the start sees everything the container prints. With stdin=1 (`docker run -i`),
+ * what the client sends on `input` (the hijacked connection; `head`, what came with the headers,
+ * first) goes to the container's stdin fifo once its monitor reads it, and the client's end of
+ * sending closes it (the container sees EOF, Docker's StdinOnce).
  */
 export async function streamAttach(paths: EnginePaths, ref: string, query: URLSearchParams, out: NodeJS.WritableStream, gone: AbortSignal,
-  begin: (contentType: string) => void): Promise<void> {
+  begin: (contentType: string) => void, input?: { stream: NodeJS.ReadableStream; head: Buffer }): Promise<void> {
   const rec = await findContainer(paths, ref);
   if (boolParam(query, 'stdin') && rec.Config.OpenStdin) {
-    throw new ApiError(400, 'attaching stdin is not served by Berth\'s Engine API yet: run without -i (or use berth run -i)');
+    if (!input) throw new ApiError(400, 'attaching stdin needs the hijacked connection (Connection: Upgrade, Upgrade: tcp)');
+    feedStdin(paths, rec.Id, input, gone);
   }
   if (boolParam(query, 'logs')) throw new ApiError(400, 'attach with logs=1 is not served yet: read GET /containers/{id}/logs first');
   const wantOut = boolParam(query, 'stdout');

@@ -36,14 +36,13 @@ export async function createExec(c: ApiContext): Promise<void> {
   const b = await readJson(c.req) as { Cmd?: string[] | null; Env?: string[] | null; User?: string; WorkingDir?: string; Tty?: boolean; AttachStdin?: boolean;
     AttachStdout?: boolean; AttachStderr?: boolean; Privileged?: boolean; DetachKeys?: string };
   if (!b.Cmd?.length) throw new ApiError(400, 'No exec command specified');
-  if (b.AttachStdin) throw new ApiError(400, 'exec with stdin (docker exec -i) is not served by Berth\'s Engine API yet: use berth exec -i');
   if (b.Privileged) throw new ApiError(400, 'Privileged exec is not supported by Berth: the process gets the container\'s own privileges');
   const rec = await findContainer(c.paths, c.params[0]!);
   if (!rec.State.Running) throw new ApiError(409, `Container ${rec.Id} is not running`);
   if (rec.State.Paused) throw new ApiError(409, `Container ${rec.Id} is paused, unpause the container before exec`);
   const id = randomBytes(32).toString('hex');
   instances.set(id, {
-    ID: id, ContainerID: rec.Id, Running: false, ExitCode: null, Pid: 0, OpenStdin: false, OpenStdout: b.AttachStdout !== false, OpenStderr: b.AttachStderr !== false,
+    ID: id, ContainerID: rec.Id, Running: false, ExitCode: null, Pid: 0, OpenStdin: b.AttachStdin === true, OpenStdout: b.AttachStdout !== false, OpenStderr: b.AttachStderr !== false,
     ProcessConfig: { tty: b.Tty === true, entrypoint: b.Cmd[0]!, arguments: b.Cmd.slice(1), privileged: false, user: b.User ?? '' },
     env: b.Env ?? [], workdir: b.WorkingDir ?? '', started: false,
   });
@@ -63,7 +62,7 @@ export function inspectExec(c: ApiContext): void {
  * connection), multiplexed without a TTY, until the process ends; `begin` sends the 101 first.
  */
 export async function startExec(c: Pick<ApiContext, 'paths'>, execId: string, body: Record<string, unknown>, out: Socket | NodeJS.WritableStream,
-  begin: (contentType: string) => void, done: (detached: boolean) => void): Promise<void> {
+  begin: (contentType: string) => void, done: (detached: boolean) => void, input?: { stream: NodeJS.ReadableStream; head: Buffer }): Promise<void> {
   const b = body as { Detach?: boolean; Tty?: boolean };
   const e = instances.get(execId);
   if (!e) throw new ApiError(404, `No such exec instance: ${execId}`);
@@ -82,9 +81,18 @@ export async function startExec(c: Pick<ApiContext, 'paths'>, execId: string, bo
   e.Running = true;
   const pending: Promise<void>[] = [];
   const code = await execEngine(c.paths, rec, {
-    ...req, stdio: ['ignore', 'pipe', 'pipe'],
+    ...req, stdio: [e.OpenStdin && input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     launch: (o) => {
       const s = spawnHelper(o);
+      // docker exec -i: what the client sends is the process's stdin; its end of sending, EOF.
+      const stdin = s.stdin;
+      if (stdin && input) {
+        stdin.on('error', () => { /* the process closed its stdin */ });
+        if (input.head.length) stdin.write(input.head);
+        input.stream.on('data', (d: Buffer) => stdin.write(d));
+        input.stream.once('end', () => stdin.end());
+        input.stream.resume();
+      }
       const copy = (stream: NodeJS.ReadableStream | null, n: 1 | 2, wanted: boolean) => {
         if (!stream) return;
         pending.push(new Promise((resolve) => {

@@ -169,6 +169,8 @@ function upgradeBody(req: IncomingMessage, sock: Socket, head: Buffer): Promise<
     let got = head;
     const finish = () => {
       sock.off('data', onData);
+      // Held until the exec's stdin is there to take what follows (startExec resumes it).
+      sock.pause();
       const text = got.subarray(0, length).toString().trim();
       try { resolve(text ? JSON.parse(text) as Record<string, unknown> : {}); } catch { reject(new ApiError(400, 'invalid JSON body')); }
     };
@@ -194,11 +196,12 @@ async function upgrade(o: ApiServerOptions, req: IncomingMessage, sock: Socket, 
       sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
       upgraded = true;
     };
-    if (attach) await streamAttach(o.paths, attach[1]!, url.searchParams, sock, gone.signal, begin);
+    if (attach) await streamAttach(o.paths, attach[1]!, url.searchParams, sock, gone.signal, begin, { stream: sock, head });
     else {
+      const length = Number(req.headers['content-length'] ?? 0);
       await startExec({ paths: o.paths }, exec![1]!, await upgradeBody(req, sock, head), sock, begin, (detached) => {
         if (detached) sock.write(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`);
-      });
+      }, { stream: sock, head: head.subarray(Math.min(length, head.length)) });
     }
     sock.end();
   } catch (err) {

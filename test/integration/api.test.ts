@@ -256,7 +256,7 @@ test('images: pull with dockerd\'s progress stream, list, inspect, tag, run, rem
 /** The docker CLI to drive: Debian's (API 1.41) first. */
 const dockerCli = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));
 
-test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm; run in the foreground, with and without -t', { skip: skip ?? (dockerCli ? false : 'no docker CLI (apt-get install docker.io)') }, () => {
+test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm; run in the foreground, with -t, with -i', { skip: skip ?? (dockerCli ? false : 'no docker CLI (apt-get install docker.io)') }, () => {
   const docker = (args: string[]) => {
     const r = spawnSync(dockerCli!, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
     return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
@@ -282,13 +282,17 @@ test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm; run in
   const tty = docker(['run', '-t', '--rm', '--network', 'none', '--cgroup-parent', testCgroupParent(), 'host', 'sh', '-c', 'tty; echo on-tty']);
   assert.equal(tty.code, 0, tty.err);
   assert.match(tty.out, /^\/dev\/pts\/0\r\non-tty\r\n$/);
+  // -i: the client's stdin to the container, its end as EOF (the fifo is there only once it starts).
+  const piped = spawnSync(dockerCli!, ['run', '-i', '--rm', '--network', 'none', '--cgroup-parent', testCgroupParent(), 'host', 'sh', '-c', 'wc -l; cat'],
+    { input: 'one\ntwo\nthree\n', encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+  assert.deepEqual([piped.status, piped.stdout], [0, '3\n'], piped.stderr);
   assert.equal(docker(['ps', '-a', '--format', '{{.Names}}']).out, '', 'every --rm container is gone');
   const gone = docker(['rm', 'berth-t-cli']);
   assert.notEqual(gone.code, 0);
   assert.match(gone.err, /no such container/i);
 });
 
-test('exec: create, start (hijacked), inspect; the docker CLI\'s exec with -t, -u, -w, -e and -d', { skip }, async () => {
+test('exec: create, start (hijacked), inspect; the docker CLI\'s exec with -t, -i, -u, -w, -e and -d', { skip }, async () => {
   const cid = json(await call('POST', '/v1.41/containers/create?name=berth-t-exec', { Image: 'host', Cmd: ['sleep', '100'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
   assert.equal((await call('POST', `/containers/${cid}/start`)).status, 204);
   // Over the API, on the response (no upgrade): the output multiplexed, the exit code in inspect.
@@ -308,6 +312,8 @@ test('exec: create, start (hijacked), inspect; the docker CLI\'s exec with -t, -
     const plain = docker(['exec', 'berth-t-exec', 'sh', '-c', 'echo x-out; echo x-err >&2; exit 7']);
     assert.deepEqual([plain.status, plain.stdout, plain.stderr], [7, 'x-out\n', 'x-err\n']);
     assert.equal(docker(['exec', '-t', 'berth-t-exec', 'tty']).stdout, '/dev/pts/0\r\n');
+    const fed = spawnSync(dockerCli, ['exec', '-i', 'berth-t-exec', 'sh', '-c', 'read a; read b; echo "$b $a"'], { input: 'first\nsecond\n', encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+    assert.deepEqual([fed.status, fed.stdout], [0, 'second first\n'], fed.stderr);
     assert.equal(docker(['exec', '-u', '1000', '-w', '/tmp', '-e', 'FOO=bar', 'berth-t-exec', 'sh', '-c', 'id -u; pwd; echo $FOO']).stdout, '1000\n/tmp\nbar\n');
     assert.equal(docker(['exec', '-d', 'berth-t-exec', 'sh', '-c', 'echo detached > /tmp/d']).status, 0);
     assert.equal(await until(() => docker(['exec', 'berth-t-exec', 'cat', '/tmp/d']).stdout, 5000), 'detached\n');
