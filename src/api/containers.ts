@@ -7,7 +7,7 @@ import { closeSync, openSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EngineCaller } from '../engine/caller.js';
 import { findContainer, inspectDocument, listEngineContainers, refresh, removeEngineContainer, stopEngineContainer, waitNotRunning } from '../engine/containers.js';
-import { openStdinWriter, type StdinWriter } from '../engine/attach.js';
+import { openStdinWriter, resizeDetached, type StdinWriter } from '../engine/attach.js';
 import { createEngineContainer } from '../engine/create.js';
 import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
@@ -324,4 +324,15 @@ export async function streamAttach(paths: EnginePaths, ref: string, query: URLSe
   } finally {
     closeSync(fd);
   }
+}
+
+/** POST /containers/{id}/resize?h=ROWS&w=COLS: the TTY's size (a container without one: 200, nothing to do, as dockerd). */
+export async function resizeContainer(c: ApiContext): Promise<void> {
+  const h = intParam(c.query, 'h');
+  const w = intParam(c.query, 'w');
+  if (!h || !w || h < 0 || w < 0) throw new ApiError(400, 'h and w (rows and columns, both above 0) are required');
+  const rec = await findContainer(c.paths, c.params[0]!);
+  if (!rec.State.Running) throw new ApiError(409, `Container ${rec.Id} is not running`);
+  if (rec.Config.Tty) await resizeDetached(c.paths, rec, h, w);
+  sendEmpty(c.res, 200);
 }

@@ -15,7 +15,7 @@ import type { EnginePaths } from '../engine/store.js';
 import { BerthError } from '../util/errors.js';
 import {
   containerLogs, createContainer, deleteContainer, inspectContainer, killContainer, listContainers, pauseContainer, pruneContainersApi, renameContainer,
-  restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext,
+  resizeContainer, restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext,
 } from './containers.js';
 import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from './http.js';
 import { createExec, inspectExec, startExec } from './exec.js';
@@ -77,6 +77,7 @@ function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
     ['POST', new RegExp(`^/containers/${id}/pause$`), (c) => pauseContainer(c, true)],
     ['POST', new RegExp(`^/containers/${id}/unpause$`), (c) => pauseContainer(c, false)],
     ['POST', new RegExp(`^/containers/${id}/rename$`), renameContainer],
+    ['POST', new RegExp(`^/containers/${id}/resize$`), resizeContainer],
     ['POST', new RegExp(`^/containers/${id}/restart$`), restartContainer],
     ['POST', new RegExp(`^/containers/${id}/update$`), updateContainer],
     ['POST', /^\/containers\/prune$/, pruneContainersApi],

@@ -68,7 +68,7 @@ before(async () => {
 
 after(async () => {
   if (skip) return;
-  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-api3', 'berth-t-api4', 'berth-t-api5', 'berth-t-cli', 'berth-t-exec', 'berth-t-stats']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
+  for (const name of ['berth-t-api1', 'berth-t-api2', 'berth-t-api3', 'berth-t-api4', 'berth-t-api5', 'berth-t-cli', 'berth-t-exec', 'berth-t-stats', 'berth-t-resize']) await call('DELETE', `/containers/${name}?force=1`).catch(() => undefined);
   server.kill('SIGINT');
   await new Promise((r) => server.once('exit', r));
   spawnSync(process.execPath, [bin, '--data-root', join(dir, 'data'), '--root', join(dir, 'run'), 'rm', '-f', 'berth-t-api1', 'berth-t-api2', 'berth-t-cli'], { stdio: 'ignore' });
@@ -377,6 +377,16 @@ test('events: a container\'s life between since and until, filtered by container
     assert.equal(cli.stdout, 'create\nstart\ndie\ndestroy\n', cli.stderr);
   }
   assert.equal((await call('GET', '/v1.41/events?filters=%7B%22colour%22%3A%5B%22red%22%5D%7D')).status, 400);
+});
+
+test('resize: a running container\'s TTY takes the size given', { skip }, async () => {
+  const id = json(await call('POST', '/v1.41/containers/create?name=berth-t-resize', { Image: 'host', Tty: true, OpenStdin: true, Cmd: ['sh', '-c', 'while :; do stty size; sleep 0.1; done'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('POST', `/containers/${id}/start`)).status, 204);
+  assert.equal((await call('POST', `/containers/${id}/resize?h=31&w=101`)).status, 200);
+  const seen = await until(async () => (await call('GET', `/containers/${id}/logs?stdout=1`)).body.toString().includes('31 101'), 5000);
+  assert.equal(seen, true, 'stty size shows the new size');
+  assert.equal((await call('POST', `/containers/${id}/resize?h=0&w=5`)).status, 400);
+  assert.equal((await call('DELETE', `/containers/${id}?force=1`)).status, 204);
 });
 
 test('attach hijacks the connection: a client that half-closes its side (no stdin) still gets the output', { skip }, async () => {
