@@ -50,7 +50,8 @@ function summary(r: EngineRecord): Record<string, unknown> {
 
 /** Docker's container filters that Berth applies; any other key is a 400. */
 function matches(r: EngineRecord, filters: Record<string, string[]>): boolean {
-  return Object.entries(filters).every(([key, values]) => values.some((v) => {
+  // Values of one key are alternatives, except labels: every label asked for must be there (dockerd's rule).
+  return Object.entries(filters).every(([key, values]) => values[key === 'label' ? 'every' : 'some']((v) => {
     switch (key) {
       case 'id': return r.Id.startsWith(v);
       case 'name': return r.Name.includes(v.replace(/^\//, ''));

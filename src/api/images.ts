@@ -25,8 +25,22 @@ export async function listImagesApi(c: ApiContext): Promise<void> {
   })));
 }
 
+/**
+ * Berth's `host` image (the host's own system directories, read-only), as clients that inspect
+ * an image before they create from it (docker compose) expect to find it.
+ */
+function hostImage(): Record<string, unknown> {
+  return {
+    Id: 'host', RepoTags: ['host'], RepoDigests: [], Parent: '', Comment: 'Berth: the host\'s own system directories, read-only', Created: '1970-01-01T00:00:00Z',
+    Container: '', ContainerConfig: {}, DockerVersion: '', Author: '', Config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: null, Labels: {} },
+    Architecture: process.arch === 'x64' ? 'amd64' : process.arch, Os: 'linux', Size: 0, VirtualSize: 0, GraphDriver: { Name: 'host', Data: null },
+    RootFS: { Type: 'layers', Layers: [] }, Metadata: { LastTagTime: '' },
+  };
+}
+
 /** GET /images/{name}/json: Docker's image inspect document. */
 export async function inspectImageApi(c: ApiContext): Promise<void> {
+  if (c.params[0] === 'host' || c.params[0] === 'host:latest') return sendJson(c.res, 200, hostImage());
   const img = await resolveImage(c.params[0]!, opts(c));
   const ours = await inspectImage(c.params[0]!, opts(c));
   sendJson(c.res, 200, {

@@ -42,7 +42,8 @@ export interface DockerInspect {
   MountLabel: string;
   ProcessLabel: string;
   AppArmorProfile: string;
-  HostConfig: HostConfig;
+  /** With Docker's LogConfig (json-file: the one log driver Berth has). */
+  HostConfig: HostConfig & { LogConfig: { Type: string; Config: Record<string, string> } };
   GraphDriver: { Name: string; Data: { RootPath: string } };
   Mounts: InspectMount[];
   Config: ContainerConfig;
@@ -74,7 +75,9 @@ export function inspectDocument(rec: EngineRecord, paths: EnginePaths): DockerIn
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    HostConfig: docker.HostConfig,
+    // Docker's LogConfig: every container logs to its json-file (clients such as docker compose
+    // read logs only from a driver they know).
+    HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...docker.HostConfig },
     GraphDriver: { Name: driver, Data: { RootPath: berth.RootPath } },
     Mounts: [
       ...docker.HostConfig.Binds.map((b) => {

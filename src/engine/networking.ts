@@ -142,14 +142,14 @@ export async function connectAtStart(paths: EnginePaths, r: EngineRecord, hostna
     await detach(np, r.Id, warn);
     throw err;
   }
-  const first = att.networks[names[0]!]!;
+  const first = names[0] ? att.networks[names[0]] : undefined;
   const portMap: NetworkSettings['Ports'] = {};
   for (const key of Object.keys(r.Config.ExposedPorts ?? {})) portMap[key] = null;
   for (const p of att.ports) (portMap[`${p.containerPort}/${p.protocol}`] ??= [])!.push({ HostIp: p.hostIp || '0.0.0.0', HostPort: String(p.hostPort) });
   r.NetworkSettings = {
     ...emptyNetworkSettings(att.networks), SandboxID: r.Id, SandboxKey: att.netns, Ports: portMap,
     // Docker fills the top-level (deprecated) fields for the default bridge only.
-    ...(names[0] === 'bridge' ? { EndpointID: first.EndpointID, Gateway: first.Gateway, IPAddress: first.IPAddress, IPPrefixLen: first.IPPrefixLen, MacAddress: first.MacAddress } : {}),
+    ...(names[0] === 'bridge' && first ? { EndpointID: first.EndpointID, Gateway: first.Gateway, IPAddress: first.IPAddress, IPPrefixLen: first.IPPrefixLen, MacAddress: first.MacAddress } : {}),
   };
   return att;
 }

@@ -31,7 +31,7 @@ export interface NetworkInspect extends NetworkRecord {
   Berth: { Interface: string; DNS: boolean };
 }
 
-/** The filters `network ls` takes, Docker's: values of one key are alternatives, keys all apply. */
+/** The filters `network ls` takes, Docker's: values of one key are alternatives (labels: all must match), keys all apply. */
 export const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type'] as const;
 
 /**
@@ -40,7 +40,7 @@ export const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type'
  */
 export function matchesNetworkFilters(n: NetworkSummary, filters: Readonly<Record<string, readonly string[]>>): boolean {
   const builtin = PREDEFINED.includes(n.Name as never);
-  return Object.entries(filters).every(([key, values]) => values.some((v) => {
+  return Object.entries(filters).every(([key, values]) => values[key === 'label' ? 'every' : 'some']((v) => {
     switch (key) {
       case 'name': return n.Name.includes(v);
       case 'id': return n.ID.startsWith(v);
@@ -167,15 +167,16 @@ export async function connectContainer(paths: EnginePaths, netRef: string, ctrRe
   });
 }
 
-/** `network disconnect NET CONTAINER`: a container keeps at least one network (Berth's rule). */
+/** `network disconnect NET CONTAINER`: as in Docker, the last one too (the container then has lo only). */
 export async function disconnectContainer(paths: EnginePaths, netRef: string, ctrRef: string): Promise<void> {
   const check = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
     if (!networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${r.Name} is not connected to network ${n.Name}`);
-    if (Object.keys(networks).length === 1) throw new BerthError('EINVALID_ARG', `container ${r.Name} is connected to network ${n.Name} only: a container keeps at least one network (run it with --network none instead)`);
   };
   const forget = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
     delete networks[n.Name];
-    if (r.HostConfig.NetworkMode === n.Name) r.HostConfig.NetworkMode = Object.keys(networks)[0]!;
+    // Docker keeps NetworkMode when the last network goes (a later connect brings one back).
+    const next = Object.keys(networks)[0];
+    if (r.HostConfig.NetworkMode === n.Name && next) r.HostConfig.NetworkMode = next;
   };
   await editEndpoints(paths, netRef, ctrRef, (r, n, networks) => {
     check(r, n, networks);

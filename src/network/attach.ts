@@ -169,7 +169,8 @@ export async function attach(paths: NetworkPaths, req: { id: string; name: strin
     await pinOwnNetns(engineNetnsPin(paths));
     await addNetns(netns);
     mkdirSync(configDir(paths), { recursive: true, mode: 0o700 });
-    const status = await netavarkSetup(configDir(paths), netns, att.opts);
+    // No network at all (all disconnected, Docker allows it): the namespace with lo only.
+    const status = Object.keys(att.opts.networks).length ? await netavarkSetup(configDir(paths), netns, att.opts) : {};
     for (const [name, st] of Object.entries(status)) {
       const ep = att.networks[name];
       const itf = Object.values(st.interfaces ?? {})[0];

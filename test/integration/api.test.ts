@@ -123,6 +123,8 @@ test('create, wait, start, logs, list, inspect, kill and remove: dockerd\'s shap
   assert.ok(!(await names('')).includes('/berth-t-api1'));
   assert.ok((await names(`?filters=${encodeURIComponent(JSON.stringify({ status: ['exited'], label: ['suite=api'] }))}`)).includes('/berth-t-api1'));
   assert.deepEqual(await names(`?filters=${encodeURIComponent(JSON.stringify({ label: ['suite=other'] }))}`), []);
+  // Several labels must all match (dockerd's rule; docker compose numbers its containers by it).
+  assert.deepEqual(await names(`?all=1&filters=${encodeURIComponent(JSON.stringify({ label: ['suite=api', 'other=x'] }))}`), []);
   const row = (JSON.parse((await call('GET', '/containers/json?all=1')).body.toString()) as Record<string, unknown>[]).find((c) => c.Id === id)!;
   assert.equal(row.State, 'exited');
   assert.match(row.Status as string, /^Exited \(3\) /);

@@ -8,12 +8,15 @@ const net = (Name: string, ID: string, Labels: Record<string, string> = {}, Driv
 const all = [net('bridge', 'aa11'), net('host', 'bb22', {}, 'host'), net('web-front', 'cc33', { team: 'web', tier: '1' }), net('db', 'dd44', { team: 'data' })];
 const names = (f: Record<string, string[]>) => all.filter((n) => matchesNetworkFilters(n, f)).map((n) => n.Name);
 
-test('values of one key are alternatives; different keys all apply', () => {
+test('values of one key are alternatives (labels all apply); different keys all apply', () => {
   assert.deepEqual(names({}), ['bridge', 'host', 'web-front', 'db']);
   assert.deepEqual(names({ name: ['front', 'db'] }), ['web-front', 'db']);
   assert.deepEqual(names({ label: ['team'], name: ['web'] }), ['web-front']);
   assert.deepEqual(names({ label: ['team=data'] }), ['db']);
   assert.deepEqual(names({ label: ['tier=2'] }), []);
+  // Several labels: all of them (dockerd's rule; docker compose relies on it).
+  assert.deepEqual(names({ label: ['team=web', 'tier=1'] }), ['web-front']);
+  assert.deepEqual(names({ label: ['team=web', 'team=data'] }), []);
   assert.deepEqual(names({ id: ['cc'] }), ['web-front']);
   assert.deepEqual(names({ driver: ['host'] }), ['host']);
   assert.deepEqual(names({ type: ['builtin'] }), ['bridge', 'host']);
