@@ -9,6 +9,7 @@ import type { EngineCaller } from '../engine/caller.js';
 import { findContainer, inspectDocument, listEngineContainers, refresh, removeEngineContainer, stopEngineContainer, waitNotRunning } from '../engine/containers.js';
 import { openStdinWriter, resizeDetached, type StdinWriter } from '../engine/attach.js';
 import { createEngineContainer } from '../engine/create.js';
+import { restartEngineContainer } from '../engine/restart.js';
 import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
 import { eventsPath, readEvents } from '../engine/events.js';
@@ -241,9 +242,7 @@ export async function renameContainer(c: ApiContext): Promise<void> {
 
 /** POST /containers/{id}/restart?t=: stop (when running), then start. */
 export async function restartContainer(c: ApiContext): Promise<void> {
-  const rec = await findContainer(c.paths, c.params[0]!);
-  if (rec.State.Running) await stopEngineContainer(c.paths, rec.Id, intParam(c.query, 't'));
-  await startDetached(c.paths, rec.Id, () => {}, undefined, c.caller.cgroupOf);
+  await restartEngineContainer(c.paths, c.params[0]!, intParam(c.query, 't'), () => {}, c.caller.cgroupOf);
   sendEmpty(c.res, 204);
 }
 

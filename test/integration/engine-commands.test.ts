@@ -55,6 +55,20 @@ test('update changes the limits of a running container, seen from inside', { ski
   assert.equal((await b.exec(['rm', '-f', name])).code, 0);
 });
 
+test('restart: a running container gets a new process; a stopped one starts; the restart event', { skip }, async () => {
+  const name = await running('restart');
+  const pid = await b.inspect(name, '{{.State.Pid}}');
+  assert.equal((await b.exec(['restart', '-t', '0', name])).stdout, `${name}\n`);
+  assert.equal(await b.inspect(name, '{{.State.Running}}'), 'true');
+  assert.notEqual(await b.inspect(name, '{{.State.Pid}}'), pid);
+  assert.equal((await b.exec(['stop', '-t', '0', name])).code, 0);
+  assert.equal((await b.exec(['container', 'restart', name])).code, 0);
+  assert.equal(await b.inspect(name, '{{.State.Running}}'), 'true');
+  assert.match((await b.exec(['events', '--since', '1m', '--until', '0s', '--filter', `container=${name}`, '--filter', 'event=restart'])).stdout, / container restart /);
+  assert.match((await b.exec(['restart', 'berth-t-nosuch'])).stderr, /no such container: berth-t-nosuch/);
+  assert.equal((await b.exec(['rm', '-f', name])).code, 0);
+});
+
 test('pause and unpause freeze the container; ps shows (Paused)', { skip }, async () => {
   const name = await running('pause');
   assert.equal((await b.exec(['pause', name])).stdout, `${name}\n`);

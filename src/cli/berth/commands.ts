@@ -26,6 +26,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   c('create', ['container create'], async () => (await import('./create.js')).create),
   c('start', ['container start'], async () => (await import('./start.js')).start),
   c('stop', ['container stop'], async () => (await import('./stop.js')).stop),
+  c('restart', ['container restart'], async () => (await import('./restart.js')).restart),
   c('kill', ['container kill'], async () => (await import('./kill.js')).kill),
   c('rm', ['container rm', 'container remove'], async () => (await import('./rm.js')).rm),
   c('ps', ['container ls', 'container list', 'container ps'], async () => (await import('./ps.js')).ps),
