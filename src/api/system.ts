@@ -1,9 +1,8 @@
 /**
  * Docker's system endpoints: /_ping (version negotiation starts here), /version, /info.
  */
-import { cpus, hostname, release, totalmem } from 'node:os';
-import { readFileSync } from 'node:fs';
-import { listEngineContainers } from '../engine/containers.js';
+import { release } from 'node:os';
+import { dockerArch, engineInfo } from '../engine/info.js';
 import type { ApiContext } from './containers.js';
 import { API_VERSION, MIN_API_VERSION, sendJson } from './http.js';
 
@@ -24,7 +23,7 @@ export function ping(c: ApiContext): void {
   c.res.end(head ? undefined : 'OK');
 }
 
-const arch = () => ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
+const arch = dockerArch;
 
 /** GET /version */
 export function version(c: ApiContext, info: ServerInfo): void {
@@ -36,24 +35,7 @@ export function version(c: ApiContext, info: ServerInfo): void {
   });
 }
 
-function osName(): string {
-  try { return /^PRETTY_NAME="?([^"\n]*)"?/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'Linux'; } catch { return 'Linux'; }
-}
-
-/** GET /info: the figures Berth has; the rest of Docker's fields as dockerd reports them when empty. */
+/** GET /info (engine/info.ts, as `berth info`). */
 export async function info(c: ApiContext, i: ServerInfo): Promise<void> {
-  const all = await listEngineContainers(c.paths, true);
-  const v2 = (() => { try { readFileSync('/sys/fs/cgroup/cgroup.controllers'); return true; } catch { return false; } })();
-  sendJson(c.res, 200, {
-    ID: '', Containers: all.length, ContainersRunning: all.filter((r) => r.State.Running && !r.State.Paused).length,
-    ContainersPaused: all.filter((r) => r.State.Paused).length, ContainersStopped: all.filter((r) => !r.State.Running).length,
-    Images: 0, Driver: 'overlay', DriverStatus: [], Plugins: { Volume: [], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
-    MemoryLimit: true, SwapLimit: true, CpuCfsPeriod: true, CpuCfsQuota: true, CPUShares: true, CPUSet: true, PidsLimit: true, OomKillDisable: !v2,
-    IPv4Forwarding: true, Debug: false, NFd: 0, NGoroutines: 0, SystemTime: new Date().toISOString(), LoggingDriver: 'json-file',
-    CgroupDriver: 'cgroupfs', CgroupVersion: v2 ? '2' : '1', NEventsListener: 0, KernelVersion: release(), OperatingSystem: osName(), OSVersion: '',
-    OSType: 'linux', Architecture: arch(), IndexServerAddress: 'https://index.docker.io/v1/', RegistryConfig: null, NCPU: cpus().length,
-    MemTotal: totalmem(), DockerRootDir: c.paths.dataRoot, Name: hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: i.version,
-    Runtimes: { 'berth-runtime': { path: 'berth-runtime' } }, DefaultRuntime: 'berth-runtime', Swarm: { LocalNodeState: 'inactive' },
-    LiveRestoreEnabled: true, Isolation: '', InitBinary: '', SecurityOptions: ['name=seccomp,profile=default'], Warnings: [],
-  });
+  sendJson(c.res, 200, await engineInfo(c.paths, i.version));
 }

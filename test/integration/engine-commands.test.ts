@@ -69,6 +69,18 @@ test('restart: a running container gets a new process; a stopped one starts; the
   assert.equal((await b.exec(['rm', '-f', name])).code, 0);
 });
 
+test('version and info: Docker\'s reports, with --format', { skip }, async () => {
+  const v = await b.exec(['version']);
+  assert.match(v.stdout, /^Client: Berth\n Version: +\d+\.\d+\.\d+\n API version: +1\.41\n[\s\S]*\n  API version: +1\.41 \(minimum version 1\.24\)\n/);
+  assert.equal((await b.exec(['version', '--format', '{{.Server.ApiVersion}}'])).stdout, '1.41\n');
+  const name = await running('info');
+  const i = JSON.parse((await b.exec(['info', '--format', 'json'])).stdout) as { ContainersRunning: number; CgroupDriver: string; NCPU: number };
+  assert.ok(i.ContainersRunning >= 1);
+  assert.equal(i.CgroupDriver, 'cgroupfs');
+  assert.match((await b.exec(['system', 'info'])).stdout, /^Server:\n Containers: \d+\n  Running: \d+\n/);
+  assert.equal((await b.exec(['rm', '-f', name])).code, 0);
+});
+
 test('pause and unpause freeze the container; ps shows (Paused)', { skip }, async () => {
   const name = await running('pause');
   assert.equal((await b.exec(['pause', name])).stdout, `${name}\n`);

@@ -41,7 +41,7 @@ export const system: Command = {
   args: [1, 1],
   async run(ctx, p) {
     if (p.positional[0] !== 'df') {
-      ctx.stderr.write(`berth: unknown command "system ${p.positional[0]}": supported: system df, system events, system service\n`);
+      ctx.stderr.write(`berth: unknown command "system ${p.positional[0]}": supported: system df, system events, system info, system service\n`);
       return 1;
     }
     const store = new EngineStore(ctx.paths);
