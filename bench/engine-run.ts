@@ -29,14 +29,14 @@
  * the wrapper alone is timed in the same rounds and subtracted round by round.
  */
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngineContainer, runContainer, runRequest, type EnginePaths, type RunOptions } from '../src/engine/index.js';
 import { EngineStore } from '../src/engine/store.js';
 import type { Spec } from '../src/oci/spec.js';
 import { makeBundle, makeBusyboxRootfs, repoRoot, type TestBundle } from '../test/support/bundle.js';
-import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
+import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, ownMemoryCgroup, removeCgroupEverywhere, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
 import { crunWrapperScript, startServer, stopServer } from './runtime-run.js';
 import { ms, nowMs, pairedDiff, pairedRatio, roundOrder, summarize, table } from './stats.js';
 
@@ -57,23 +57,6 @@ function timed(argv: string[], cwd?: string, env?: Record<string, string>): numb
   const t = nowMs() - t0;
   if (r.status !== 0) throw new Error(`${argv.join(' ')} failed (status ${r.status ?? r.signal}): ${r.stderr?.toString().trim()}`);
   return t;
-}
-
-/** This process's memory cgroup path (on v1 hybrid hosts the only hierarchy where we are not at /). */
-function ownMemoryCgroup(): string {
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:memory:/.test(l));
-  return line ? line.slice(line.indexOf(':memory:') + ':memory:'.length).replace(/\/$/, '') : '';
-}
-
-/** rmdir an absolute cgroup path (and its empty children) in every mounted hierarchy. */
-function removeCgroupEverywhere(path: string): void {
-  const rm = (dir: string): void => {
-    let kids: string[] = [];
-    try { kids = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name); } catch { return; }
-    for (const k of kids) rm(join(dir, k));
-    try { rmdirSync(dir); } catch { /* busy: reported by leftovers() */ }
-  };
-  for (const h of readdirSync('/sys/fs/cgroup')) rm(join('/sys/fs/cgroup', h, path));
 }
 
 /**

@@ -124,3 +124,20 @@ export function onPath(cmd: string): boolean {
     try { accessSync(join(d, cmd), constants.X_OK); return true; } catch { return false; }
   });
 }
+
+/** This process's memory cgroup path (on v1 hybrid hosts the only hierarchy where we are not at /). */
+export function ownMemoryCgroup(): string {
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:memory:/.test(l));
+  return line ? line.slice(line.indexOf(':memory:') + ':memory:'.length).replace(/\/$/, '') : '';
+}
+
+/** rmdir an absolute cgroup path (and its empty children) in every mounted hierarchy. */
+export function removeCgroupEverywhere(path: string): void {
+  const rm = (dir: string): void => {
+    let kids: string[] = [];
+    try { kids = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name); } catch { return; }
+    for (const k of kids) rm(join(dir, k));
+    try { rmdirSync(dir); } catch { /* busy: reported by leftovers() */ }
+  };
+  for (const h of readdirSync('/sys/fs/cgroup')) rm(join('/sys/fs/cgroup', h, path));
+}

@@ -27,11 +27,11 @@
  * root, podman's runroot) on a tmpfs the benchmark mounts, as /run is where they default to.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { makeBusyboxRootfs, repoRoot } from '../test/support/bundle.js';
-import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
+import { benchTag, cgroupParent, hostInfo, hostLine, leftovers, onPath, ownMemoryCgroup, removeCgroupEverywhere, removeCgroupParent, type BenchOptions, type BenchResult } from './env.js';
 import { ms, nowMs, pairedRatio, roundOrder, sleep, summarize, table } from './stats.js';
 
 const SETTLE_MS = 400;
@@ -71,22 +71,6 @@ function addProgram(rootfs: string, program: string): void {
 function gbits(json: string): number {
   const r = JSON.parse(json) as { end: { sum_received: { bits_per_second: number } } };
   return r.end.sum_received.bits_per_second / 1e9;
-}
-
-/** This process's memory cgroup path (podman's cgroup parent goes below it; see engine-run.ts). */
-function ownMemoryCgroup(): string {
-  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:memory:/.test(l));
-  return line ? line.slice(line.indexOf(':memory:') + ':memory:'.length).replace(/\/$/, '') : '';
-}
-
-function removeCgroupEverywhere(path: string): void {
-  const rm = (dir: string): void => {
-    let kids: string[] = [];
-    try { kids = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name); } catch { return; }
-    for (const k of kids) rm(join(dir, k));
-    try { rmdirSync(dir); } catch { /* busy: reported by leftovers() */ }
-  };
-  for (const h of readdirSync('/sys/fs/cgroup')) rm(join('/sys/fs/cgroup', h, path));
 }
 
 /** Runs the benchmark; see the file comment. */
