@@ -13,33 +13,51 @@ import { restartEngineContainer } from '../engine/restart.js';
 import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
 import { eventsPath, readEvents } from '../engine/events.js';
-import { fixedNanos, parseTimeArg, readLog } from '../engine/logs.js';
+import { fixedNanos, parseTimeArg, readLog, type LogEntry } from '../engine/logs.js';
 import { startDetached } from '../engine/monitor.js';
 import { publishedPorts } from '../engine/networking.js';
 import { statusText } from '../engine/status.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from '../engine/store.js';
 import { BerthError } from '../util/errors.js';
-import { createRequestFromBody } from './create-body.js';
-import { ApiError, boolParam, filtersParam, frame, intParam, readJson, sendEmpty, sendJson } from './http.js';
+import { labelsMatch } from '../util/labels.js';
+import { createRequestFromBody, isZero } from './create-body.js';
+import { ApiError, boolParam, filtersParam, frame, intParam, readJson, sendEmpty, sendJson, streamType } from './http.js';
 
-/** What a handler gets: the engine's paths and caller, the request, its query, the route's captures. */
-export interface ApiContext {
+/**
+ * What a streaming handler gets (attach, exec start: the routes a client may hijack), on a plain
+ * response or on a hijacked connection alike: the engine's paths and caller, the query, the
+ * route's captures, and the answer's stream.
+ */
+export interface StreamContext {
   paths: EnginePaths;
   caller: EngineCaller;
-  req: IncomingMessage;
-  res: ServerResponse;
   query: URLSearchParams;
   params: string[];
   /** Aborted when the client goes away (a follow or a wait ends with it). */
   gone: AbortSignal;
+  /** The request's JSON body (`{}` when empty). */
+  body(): Promise<Record<string, unknown>>;
+  /** Begin the answer with this Content-Type: the response's body, or the connection after its 101. */
+  stream(contentType: string): NodeJS.WritableStream;
+  /** On a hijacked connection: what the client sends after its request (a container's stdin). */
+  input?: { stream: NodeJS.ReadableStream; head: Buffer };
 }
+
+/** What any other handler gets besides: the request and the response. */
+export interface ApiContext extends StreamContext {
+  req: IncomingMessage;
+  res: ServerResponse;
+}
+
+/** One of moby's types.Port: a published port, or an exposed one (no IP, no public port). */
+interface ApiPort { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
 
 /** GET /containers/json's summary of one container (moby types.Container). */
 function summary(r: EngineRecord): Record<string, unknown> {
-  const ports = r.State.Running ? publishedPorts(r).map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })) : [];
+  const ports: ApiPort[] = r.State.Running ? publishedPorts(r).map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })) : [];
   for (const key of Object.keys(r.Config.ExposedPorts ?? {})) {
     const [port, proto] = key.split('/');
-    if (!ports.some((p) => p.PrivatePort === Number(port))) ports.push({ PrivatePort: Number(port), Type: proto ?? 'tcp' } as never);
+    if (!ports.some((p) => p.PrivatePort === Number(port))) ports.push({ PrivatePort: Number(port), Type: proto ?? 'tcp' });
   }
   return {
     Id: r.Id, Names: [`/${r.Name}`], Image: r.Config.Image || (r.UserRootfs ? r.RootPath : 'host'), ImageID: r.ImageId ?? '',
@@ -52,15 +70,11 @@ function summary(r: EngineRecord): Record<string, unknown> {
 /** Docker's container filters that Berth applies; any other key is a 400. */
 function matches(r: EngineRecord, filters: Record<string, string[]>): boolean {
   // Values of one key are alternatives, except labels: every label asked for must be there (dockerd's rule).
-  return Object.entries(filters).every(([key, values]) => values[key === 'label' ? 'every' : 'some']((v) => {
+  return Object.entries(filters).every(([key, values]) => key === 'label' ? labelsMatch(r.Config.Labels, values) : values.some((v) => {
     switch (key) {
       case 'id': return r.Id.startsWith(v);
       case 'name': return r.Name.includes(v.replace(/^\//, ''));
       case 'status': return r.State.Status === v;
-      case 'label': {
-        const [k, val] = v.split(/=(.*)/s) as [string, string | undefined];
-        return k in (r.Config.Labels ?? {}) && (val === undefined || r.Config.Labels[k] === val);
-      }
       case 'exited': return r.State.Status === 'exited' && String(r.State.ExitCode) === v;
       case 'network': return Object.keys(r.NetworkSettings?.Networks ?? {}).includes(v) || r.HostConfig.NetworkMode === v;
       default: throw new ApiError(400, `invalid filter '${key}': Berth filters containers by id, name, status, label, exited and network`);
@@ -71,7 +85,8 @@ function matches(r: EngineRecord, filters: Record<string, string[]>): boolean {
 /** GET /containers/json?all&limit&filters */
 export async function listContainers(c: ApiContext): Promise<void> {
   const filters = filtersParam(c.query);
-  const all = boolParam(c.query, 'all') || Object.keys(filters).length > 0 && !filters.status?.includes('running');
+  // dockerd: stopped containers are listed with all=1, or when a status filter asks for them.
+  const all = boolParam(c.query, 'all') || (filters.status ?? []).some((s) => s !== 'running');
   let recs = (await listEngineContainers(c.paths, all)).filter((r) => matches(r, filters));
   const limit = intParam(c.query, 'limit');
   if (limit !== undefined && limit > 0) recs = recs.slice(0, limit);
@@ -80,11 +95,8 @@ export async function listContainers(c: ApiContext): Promise<void> {
 
 /** POST /containers/create?name= */
 export async function createContainer(c: ApiContext): Promise<void> {
-  const name = c.query.get('name') ?? undefined;
-  if (name !== undefined && !/^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/.test(name)) {
-    throw new ApiError(400, `Invalid container name (${name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`);
-  }
-  const req = createRequestFromBody(await readJson(c.req), name?.replace(/^\//, ''));
+  // The engine checks the name (Docker's rule, engine/store.ts); a leading / is Docker's spelling.
+  const req = createRequestFromBody(await readJson(c.req), c.query.get('name')?.replace(/^\//, '') || undefined);
   const warnings: string[] = [];
   const rec = await createEngineContainer(c.paths, req, (w) => warnings.push(w), {}, c.caller);
   sendJson(c.res, 201, { Id: rec.Id, Warnings: warnings });
@@ -114,8 +126,8 @@ export async function stopContainer(c: ApiContext): Promise<void> {
 
 /** POST /containers/{id}/kill?signal=SIG (SIGKILL by default) */
 export async function killContainer(c: ApiContext): Promise<void> {
+  // A container that is not running: the engine's EBAD_STATE, dockerd's 409.
   const rec = await findContainer(c.paths, c.params[0]!);
-  if (!rec.State.Running) throw new ApiError(409, `Cannot kill container: ${c.params[0]}: Container ${rec.Id} is not running`);
   await killEngineContainer(c.paths, rec.Id, c.query.get('signal') || 'SIGKILL', 'the Engine API (kill)');
   sendEmpty(c.res, 204);
 }
@@ -158,6 +170,18 @@ export async function waitContainer(c: ApiContext): Promise<void> {
   c.res.end(`${JSON.stringify({ StatusCode: status, Error: error ? { Message: error } : null })}\n`);
 }
 
+/**
+ * Write log entries to `out` as dockerd streams them: the chosen streams only, multiplexed
+ * frames without a TTY (stdout 1, stderr 2), the bare bytes with one.
+ */
+function logWriter(out: NodeJS.WritableStream, o: { tty: boolean; stdout: boolean; stderr: boolean; timestamps?: boolean }): (e: LogEntry) => void {
+  return (e) => {
+    if (e.stream === 'stdout' ? !o.stdout : !o.stderr) return;
+    const payload = Buffer.from(o.timestamps ? `${fixedNanos(e.time)} ${e.log}` : e.log);
+    out.write(o.tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload));
+  };
+}
+
 /** GET /containers/{id}/logs?stdout&stderr&follow&timestamps&tail&since&until */
 export async function containerLogs(c: ApiContext): Promise<void> {
   const rec = await findContainer(c.paths, c.params[0]!);
@@ -169,8 +193,7 @@ export async function containerLogs(c: ApiContext): Promise<void> {
   if (tailText !== 'all' && !/^-?\d+$/.test(tailText)) throw new ApiError(400, `invalid value for tail ${JSON.stringify(tailText)}: a number or "all"`);
   const time = (name: string) => { const v = q.get(name); return v && v !== '0' ? parseTimeArg(v, name) : undefined; };
   const store = new EngineStore(c.paths);
-  const tty = rec.Config.Tty;
-  c.res.writeHead(200, { 'Content-Type': tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream' });
+  c.res.writeHead(200, { 'Content-Type': streamType(rec.Config.Tty) });
   await readLog(store.logPath(rec.Id), {
     tail: tailText === 'all' || Number(tailText) < 0 ? undefined : Number(tailText),
     since: time('since'), until: time('until'),
@@ -179,23 +202,14 @@ export async function containerLogs(c: ApiContext): Promise<void> {
       const r = store.load(rec.Id);
       return !r || !(await refresh(c.paths, r))?.State.Running;
     },
-  }, (e) => {
-    if (e.stream === 'stdout' ? !wantOut : !wantErr) return;
-    const payload = Buffer.from(boolParam(q, 'timestamps') ? `${fixedNanos(e.time)} ${e.log}` : e.log);
-    c.res.write(tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload));
-  });
+  }, logWriter(c.res, { tty: rec.Config.Tty, stdout: wantOut, stderr: wantErr, timestamps: boolParam(q, 'timestamps') }));
   c.res.end();
 }
 
 /** DELETE /containers/{id}?force&v */
 export async function deleteContainer(c: ApiContext): Promise<void> {
-  try {
-    await removeEngineContainer(c.paths, c.params[0]!, boolParam(c.query, 'force'), { volumes: boolParam(c.query, 'v') });
-  } catch (err) {
-    // Docker's words for a running container removed without force.
-    if (err instanceof BerthError && err.code === 'EBAD_STATE') throw new ApiError(409, err.message.replace(/: stop the container.*$/, ': stop the container before removing or force remove'));
-    throw err;
-  }
+  // A running container without force: the engine's EBAD_STATE (Docker's words), dockerd's 409.
+  await removeEngineContainer(c.paths, c.params[0]!, boolParam(c.query, 'force'), { volumes: boolParam(c.query, 'v') });
   sendEmpty(c.res, 204);
 }
 
@@ -257,8 +271,7 @@ export async function updateContainer(c: ApiContext): Promise<void> {
   const body = await readJson(c.req);
   const fields: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(body)) {
-    const zero = v === null || v === 0 || v === '' || (Array.isArray(v) && !v.length) || (k === 'RestartPolicy' && !(v as { Name?: string }).Name);
-    if (zero) continue;
+    if (isZero(v)) continue;
     if (!(UPDATE_FIELDS as readonly string[]).includes(k)) throw new ApiError(400, `${k} cannot be updated by Berth: it changes ${UPDATE_FIELDS.join(', ')}`);
     fields[k] = v;
   }
@@ -276,26 +289,25 @@ export async function pruneContainersApi(c: ApiContext): Promise<void> {
 
 /**
  * POST /containers/{id}/attach?stream=1&stdout=1&stderr=1 (what `docker run` without -d and
- * `docker attach` send, before or after the start): the container's output from now on, over
- * `out` (the hijacked connection or the response), multiplexed without a TTY, until it stops.
+ * `docker attach` send, before or after the start): the container's output from now on, on the
+ * answer's stream (the hijacked connection or the response), multiplexed without a TTY, until it stops.
  * The output comes from the container's log (the monitor writes every line there), so an attach
  * made before the start sees everything the container prints. With stdin=1 (`docker run -i`),
  * what the client sends on `input` (the hijacked connection; `head`, what came with the headers,
  * first) goes to the container's stdin fifo once its monitor reads it, and the client's end of
  * sending closes it (the container sees EOF, Docker's StdinOnce).
  */
-export async function streamAttach(paths: EnginePaths, ref: string, query: URLSearchParams, out: NodeJS.WritableStream, gone: AbortSignal,
-  begin: (contentType: string) => void, input?: { stream: NodeJS.ReadableStream; head: Buffer }): Promise<void> {
+export async function streamAttach(c: StreamContext): Promise<void> {
+  const { paths, query, gone, input } = c;
+  const ref = c.params[0]!;
   const rec = await findContainer(paths, ref);
-  if (boolParam(query, 'stdin') && rec.Config.OpenStdin) {
-    if (!input) throw new ApiError(400, 'attaching stdin needs the hijacked connection (Connection: Upgrade, Upgrade: tcp)');
-    feedStdin(paths, rec.Id, input, gone);
-  }
   if (boolParam(query, 'logs')) throw new ApiError(400, 'attach with logs=1 is not served yet: read GET /containers/{id}/logs first');
-  const wantOut = boolParam(query, 'stdout');
-  const wantErr = boolParam(query, 'stderr');
-  const tty = rec.Config.Tty;
-  begin(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const withStdin = boolParam(query, 'stdin') && rec.Config.OpenStdin;
+  if (withStdin && !input) throw new ApiError(400, 'attaching stdin needs the hijacked connection (Connection: Upgrade, Upgrade: tcp)');
+  const out = c.stream(streamType(rec.Config.Tty));
+  if (withStdin) feedStdin(paths, rec.Id, input!, gone);
+  // Without stdin what the client sends is dropped: the connection keeps being read, so that its close is seen.
+  else input?.stream.resume();
   if (!boolParam(query, 'stream')) return;
   const store = new EngineStore(paths);
   const startedAt = rec.State.StartedAt;
@@ -309,18 +321,19 @@ export async function streamAttach(paths: EnginePaths, ref: string, query: URLSe
       tail: 0, follow: true, signal: gone, fd,
       // Done once it ran and stopped (a container attached before its start is waited for).
       done: async () => {
-        // A --rm container can go while it is being looked at: gone is done (the read after
-        // this one still gets its last lines, through fd).
-        const now = await Promise.resolve().then(() => store.load(rec.Id)).then((r) => r && refresh(paths, r)).catch(() => undefined);
+        let now: EngineRecord | undefined;
+        try {
+          const r = store.load(rec.Id);
+          now = r && await refresh(paths, r);
+        } catch {
+          // A --rm container can go while it is being looked at (the next read still gets its
+          // last lines, through fd).
+        }
         if (!now) return true;
         if (now.State.Running) { seenRunning = true; return false; }
         return seenRunning || now.State.StartedAt !== startedAt;
       },
-    }, (e) => {
-      if (e.stream === 'stdout' ? !wantOut : !wantErr) return;
-      const payload = Buffer.from(e.log);
-      out.write(tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload));
-    });
+    }, logWriter(out, { tty: rec.Config.Tty, stdout: boolParam(query, 'stdout'), stderr: boolParam(query, 'stderr') }));
   } finally {
     closeSync(fd);
   }

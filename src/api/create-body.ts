@@ -22,7 +22,7 @@ const SAME_AS_BERTH: Record<string, (v: unknown) => boolean> = {
 };
 
 /** Zero in Go's sense, recursively: what a client sends for a field nobody set. */
-function isZero(v: unknown): boolean {
+export function isZero(v: unknown): boolean {
   if (v === null || v === undefined || v === '' || v === 0 || v === false) return true;
   if (Array.isArray(v)) return v.every(isZero);
   if (typeof v === 'object') return Object.values(v as object).every(isZero);

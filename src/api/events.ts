@@ -2,7 +2,8 @@
  * GET /events?since&until&filters: the engine's event log (engine/events.ts) as dockerd streams
  * it, one JSON object a line. Without `until` it follows new events until the client goes.
  */
-import { eventMatches, readEvents, type EventFilter } from '../engine/events.js';
+import { statSync } from 'node:fs';
+import { eventMatches, eventsPath, readEvents, type EngineEvent, type EventFilter } from '../engine/events.js';
 import { parseTimeArg } from '../engine/logs.js';
 import { pause } from '../util/pause.js';
 import type { ApiContext } from './containers.js';
@@ -17,10 +18,16 @@ export async function streamEvents(c: ApiContext): Promise<void> {
   const f: EventFilter = { since: time('since'), until: time('until'), ...filters };
   c.res.writeHead(200, { 'Content-Type': 'application/json' });
   c.res.flushHeaders();
-  // Past events only when asked for (since); otherwise from now on, as dockerd.
-  let { events, offset } = readEvents(c.paths);
-  const send = (list: typeof events) => { for (const e of list) if (eventMatches(e, f)) c.res.write(`${JSON.stringify(e)}\n`); };
-  if (f.since !== undefined) send(events);
+  const send = (list: EngineEvent[]) => { for (const e of list) if (eventMatches(e, f)) c.res.write(`${JSON.stringify(e)}\n`); };
+  // Past events only when asked for (since); otherwise from the log's end on, as dockerd.
+  let offset = 0;
+  let events: EngineEvent[];
+  if (f.since !== undefined) {
+    ({ events, offset } = readEvents(c.paths));
+    send(events);
+  } else {
+    try { offset = statSync(eventsPath(c.paths)).size; } catch { /* no events yet */ }
+  }
   while (!c.gone.aborted && (f.until === undefined || Date.now() / 1000 <= f.until)) {
     await pause(200, c.gone);
     ({ events, offset } = readEvents(c.paths, offset));

@@ -5,12 +5,12 @@
  * The process runs through engine/exec.ts, as `berth exec` does.
  */
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { findContainer } from '../engine/containers.js';
 import { execEngine } from '../engine/exec.js';
 import { spawnHelper } from '../native/helper-session.js';
-import type { ApiContext } from './containers.js';
-import { ApiError, frame, readJson, sendJson } from './http.js';
+import { EngineStore } from '../engine/store.js';
+import type { ApiContext, StreamContext } from './containers.js';
+import { ApiError, frame, readJson, sendJson, streamType } from './http.js';
 
 /** One exec instance, Docker's ExecInspect fields. */
 interface ExecInstance {
@@ -40,6 +40,9 @@ export async function createExec(c: ApiContext): Promise<void> {
   const rec = await findContainer(c.paths, c.params[0]!);
   if (!rec.State.Running) throw new ApiError(409, `Container ${rec.Id} is not running`);
   if (rec.State.Paused) throw new ApiError(409, `Container ${rec.Id} is paused, unpause the container before exec`);
+  // dockerd forgets the exec instances of a removed container: so does this server, here.
+  const store = new EngineStore(c.paths);
+  for (const [k, e] of instances) if (!store.load(e.ContainerID)) instances.delete(k);
   const id = randomBytes(32).toString('hex');
   instances.set(id, {
     ID: id, ContainerID: rec.Id, Running: false, ExitCode: null, Pid: 0, OpenStdin: b.AttachStdin === true, OpenStdout: b.AttachStdout !== false, OpenStderr: b.AttachStderr !== false,
@@ -58,12 +61,14 @@ export function inspectExec(c: ApiContext): void {
 }
 
 /**
- * POST /exec/{id}/start {Detach, Tty}: run it. Attached, the output goes to `out` (the hijacked
- * connection), multiplexed without a TTY, until the process ends; `begin` sends the 101 first.
+ * POST /exec/{id}/start {Detach, Tty}: run it. Attached, the output goes to the answer's stream
+ * (the hijacked connection or the response), multiplexed without a TTY, until the process ends;
+ * detached, the answer is an empty 200 once it runs.
  */
-export async function startExec(c: Pick<ApiContext, 'paths'>, execId: string, body: Record<string, unknown>, out: Socket | NodeJS.WritableStream,
-  begin: (contentType: string) => void, done: (detached: boolean) => void, input?: { stream: NodeJS.ReadableStream; head: Buffer }): Promise<void> {
-  const b = body as { Detach?: boolean; Tty?: boolean };
+export async function startExec(c: StreamContext): Promise<void> {
+  const execId = c.params[0]!;
+  const input = c.input;
+  const b = await c.body() as { Detach?: boolean; Tty?: boolean };
   const e = instances.get(execId);
   if (!e) throw new ApiError(404, `No such exec instance: ${execId}`);
   if (e.started) throw new ApiError(409, `exec instance ${execId} has already been started`);
@@ -74,10 +79,11 @@ export async function startExec(c: Pick<ApiContext, 'paths'>, execId: string, bo
   if (b.Detach) {
     e.Running = true;
     await execEngine(c.paths, rec, { ...req, detach: true, stdio: ['ignore', 'ignore', 'ignore'] });
-    done(true);
     return;
   }
-  begin(tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream');
+  const out = c.stream(streamType(tty));
+  // Without stdin what the client sends is dropped: the connection keeps being read, so that its close is seen.
+  if (input && !e.OpenStdin) input.stream.resume();
   e.Running = true;
   const pending: Promise<void>[] = [];
   const code = await execEngine(c.paths, rec, {
@@ -110,5 +116,4 @@ export async function startExec(c: Pick<ApiContext, 'paths'>, execId: string, bo
   // The output pipes end with the process: what is left in them goes out before the end.
   await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 1000).unref())]);
   e.ExitCode = code;
-  done(false);
 }

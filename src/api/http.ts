@@ -5,9 +5,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BerthError } from '../util/errors.js';
 
-/** The newest API version Berth speaks (Docker 20.10's), and the oldest it accepts (dockerd's). */
-export const API_VERSION = '1.41';
-export const MIN_API_VERSION = '1.24';
+import { API_VERSION, MIN_API_VERSION } from '../engine/info.js';
+
+export { API_VERSION, MIN_API_VERSION };
 
 /** An error with Docker's status code; its message goes out as `{"message": ...}`. */
 export class ApiError extends Error {
@@ -112,6 +112,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export function sendEmpty(res: ServerResponse, status: number): void {
   res.writeHead(status);
   res.end();
+}
+
+/** Content-Type of a container's or an exec's output: raw with a TTY, multiplexed without. */
+export function streamType(tty: boolean): string {
+  return tty ? 'application/vnd.docker.raw-stream' : 'application/vnd.docker.multiplexed-stream';
 }
 
 /**

@@ -4,7 +4,8 @@
  */
 import { listEngineContainers } from '../engine/containers.js';
 import { imagesInUse } from '../engine/image-rootfs.js';
-import { inspectImage, listImages, pull, removeImage, resolveImage, tagImage, type EngineImage, type ImageOptions } from '../image/index.js';
+import { dockerArch } from '../engine/info.js';
+import { listImages, pull, removeImage, resolveImage, tagImage, type EngineImage, type ImageOptions } from '../image/index.js';
 import type { ProgressEvent } from '../image/progress.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import type { ApiContext } from './containers.js';
@@ -33,7 +34,7 @@ function hostImage(): Record<string, unknown> {
   return {
     Id: 'host', RepoTags: ['host'], RepoDigests: [], Parent: '', Comment: 'Berth: the host\'s own system directories, read-only', Created: '1970-01-01T00:00:00Z',
     Container: '', ContainerConfig: {}, DockerVersion: '', Author: '', Config: { Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'], Cmd: null, Labels: {} },
-    Architecture: process.arch === 'x64' ? 'amd64' : process.arch, Os: 'linux', Size: 0, VirtualSize: 0, GraphDriver: { Name: 'host', Data: null },
+    Architecture: dockerArch(), Os: 'linux', Size: 0, VirtualSize: 0, GraphDriver: { Name: 'host', Data: null },
     RootFS: { Type: 'layers', Layers: [] }, Metadata: { LastTagTime: '' },
   };
 }
@@ -42,12 +43,11 @@ function hostImage(): Record<string, unknown> {
 export async function inspectImageApi(c: ApiContext): Promise<void> {
   if (c.params[0] === 'host' || c.params[0] === 'host:latest') return sendJson(c.res, 200, hostImage());
   const img = await resolveImage(c.params[0]!, opts(c));
-  const ours = await inspectImage(c.params[0]!, opts(c));
   sendJson(c.res, 200, {
     Id: img.id, RepoTags: repoTags(img), RepoDigests: repoDigests(img), Parent: '', Comment: '', Created: img.raw.created ?? '', Container: '',
     ContainerConfig: {}, DockerVersion: '', Author: img.raw.author ?? '', Config: img.raw.config ?? {}, Architecture: img.raw.architecture, Os: img.raw.os,
     Size: size(img), VirtualSize: size(img), GraphDriver: { Name: 'overlay2', Data: null }, RootFS: { Type: 'layers', Layers: img.raw.rootfs.diff_ids },
-    Metadata: { LastTagTime: (ours as { Added?: string }).Added ?? '' },
+    Metadata: { LastTagTime: '' },
   });
 }
 

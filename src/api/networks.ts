@@ -2,7 +2,7 @@
  * Docker's /networks endpoints over engine/networks.ts: list (with filters), inspect, create,
  * remove, connect, disconnect, prune (moby api/server/router/network).
  */
-import { connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, matchesNetworkFilters, pruneNetworks, removeNetwork } from '../engine/networks.js';
+import { connectContainer, createNetwork, disconnectContainer, inspectNetwork, inspectNetworks, listNetworks, matchesNetworkFilters, pruneNetworks, removeNetwork, type NetworkSummary } from '../engine/networks.js';
 import type { ApiContext } from './containers.js';
 import { ApiError, filtersParam, readJson, sendEmpty, sendJson } from './http.js';
 
@@ -10,16 +10,12 @@ import { ApiError, filtersParam, readJson, sendEmpty, sendJson } from './http.js
 export async function listNetworksApi(c: ApiContext): Promise<void> {
   const filters = filtersParam(c.query);
   const rows = (await listNetworks(c.paths)).filter((n) => matchesNetworkFilters(n, filters));
-  const out = [];
-  for (const n of rows) {
-    if (n.Name === 'host' || n.Name === 'none') {
-      out.push({ Name: n.Name, Id: n.ID, Created: '0001-01-01T00:00:00Z', Scope: 'local', Driver: n.Driver, EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: [] },
-        Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {} });
-    } else {
-      out.push(await inspectNetwork(c.paths, n.ID));
-    }
-  }
-  sendJson(c.res, 200, out);
+  const pseudo = (n: NetworkSummary) => n.Name === 'host' || n.Name === 'none';
+  const stored = new Map((await inspectNetworks(c.paths, rows.filter((n) => !pseudo(n)).map((n) => n.ID))).map((d) => [d.Id, d]));
+  sendJson(c.res, 200, rows.map((n) => stored.get(n.ID) ?? {
+    Name: n.Name, Id: n.ID, Created: '0001-01-01T00:00:00Z', Scope: 'local', Driver: n.Driver, EnableIPv6: false, IPAM: { Driver: 'default', Options: null, Config: [] },
+    Internal: false, Attachable: false, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false, Containers: {}, Options: {}, Labels: {},
+  }));
 }
 
 /** GET /networks/{id} */
@@ -73,7 +69,6 @@ export async function pruneNetworksApi(c: ApiContext): Promise<void> {
   const filters = filtersParam(c.query);
   const unknown = Object.keys(filters).filter((k) => k !== 'label');
   if (unknown.length) throw new ApiError(400, `invalid filter '${unknown[0]}': network prune takes label filters`);
-  const labels = (filters.label ?? []).map((l) => l.split(/=(.*)/s) as [string, string | undefined]);
-  const names = await pruneNetworks(c.paths, labels.length ? (n) => labels.every(([k, v]) => k in n.Labels && (v === undefined || n.Labels[k] === v)) : undefined);
+  const names = await pruneNetworks(c.paths, filters.label ?? []);
   sendJson(c.res, 200, { NetworksDeleted: names.length ? names : null });
 }

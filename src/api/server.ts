@@ -7,7 +7,8 @@
  * `docker` group, root-equivalent like it: whoever can create a container can mount the host's
  * root into it). Everything the engine makes runs as the server's caller would have run it.
  */
-import { chmodSync, chownSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { EngineCaller } from '../engine/caller.js';
@@ -15,7 +16,7 @@ import type { EnginePaths } from '../engine/store.js';
 import { BerthError } from '../util/errors.js';
 import {
   containerLogs, createContainer, deleteContainer, inspectContainer, killContainer, listContainers, pauseContainer, pruneContainersApi, renameContainer,
-  resizeContainer, restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext,
+  resizeContainer, restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext, type StreamContext,
 } from './containers.js';
 import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from './http.js';
 import { createExec, inspectExec, startExec } from './exec.js';
@@ -42,58 +43,74 @@ export interface ApiServerOptions {
 
 type Handler = (c: ApiContext) => Promise<void> | void;
 
-/** Method + path pattern (the container's id or name captured) → handler. */
-function routes(o: ApiServerOptions): [string, RegExp, Handler][] {
+/** A route: method and path (the container's id or name captured); `hijack`: a client may take the connection over (Upgrade: tcp). */
+type Route = { method: string; path: RegExp } & ({ run: Handler; hijack?: undefined } | { run: (c: StreamContext) => Promise<void>; hijack: true });
+
+/** Every route of the API. */
+function routes(o: ApiServerOptions): Route[] {
   const id = '([^/]+)';
+  const r = (method: string, path: string | RegExp, run: Handler): Route => ({ method, path: typeof path === 'string' ? new RegExp(`^${path.replace('{id}', id)}$`) : path, run });
   return [
-    ['GET', /^\/_ping$/, ping],
-    ['HEAD', /^\/_ping$/, ping],
-    ['GET', /^\/version$/, (c) => version(c, o.info)],
-    ['GET', /^\/info$/, (c) => info(c, o.info)],
-    ['GET', /^\/events$/, streamEvents],
-    ['GET', /^\/containers\/json$/, listContainers],
-    ['POST', /^\/containers\/create$/, createContainer],
-    ['GET', new RegExp(`^/containers/${id}/json$`), inspectContainer],
-    ['POST', new RegExp(`^/containers/${id}/start$`), startContainer],
-    ['POST', new RegExp(`^/containers/${id}/stop$`), stopContainer],
-    ['POST', new RegExp(`^/containers/${id}/kill$`), killContainer],
-    ['POST', new RegExp(`^/containers/${id}/wait$`), waitContainer],
-    ['GET', new RegExp(`^/containers/${id}/logs$`), containerLogs],
-    ['DELETE', new RegExp(`^/containers/${id}$`), deleteContainer],
-    ['POST', new RegExp(`^/containers/${id}/attach$`), async (c) => {
-      await streamAttach(c.paths, c.params[0]!, c.query, c.res, c.gone, (type) => { c.res.writeHead(200, { 'Content-Type': type }); c.res.flushHeaders(); });
-      c.res.end();
-    }],
-    ['GET', new RegExp(`^/containers/${id}/stats$`), containerStats],
-    ['GET', new RegExp(`^/containers/${id}/top$`), containerTop],
-    ['POST', new RegExp(`^/containers/${id}/exec$`), createExec],
-    ['GET', /^\/exec\/([^/]+)\/json$/, inspectExec],
-    ['POST', /^\/exec\/([^/]+)\/start$/, async (c) => {
-      await startExec(c, c.params[0]!, await readJson(c.req), c.res, (type) => { c.res.writeHead(200, { 'Content-Type': type }); c.res.flushHeaders(); }, (detached) => {
-        if (detached) c.res.writeHead(200, { 'Content-Length': '0' });
-      });
-      c.res.end();
-    }],
-    ['POST', new RegExp(`^/containers/${id}/pause$`), (c) => pauseContainer(c, true)],
-    ['POST', new RegExp(`^/containers/${id}/unpause$`), (c) => pauseContainer(c, false)],
-    ['POST', new RegExp(`^/containers/${id}/rename$`), renameContainer],
-    ['POST', new RegExp(`^/containers/${id}/resize$`), resizeContainer],
-    ['POST', new RegExp(`^/containers/${id}/restart$`), restartContainer],
-    ['POST', new RegExp(`^/containers/${id}/update$`), updateContainer],
-    ['POST', /^\/containers\/prune$/, pruneContainersApi],
-    ['GET', /^\/images\/json$/, listImagesApi],
-    ['POST', /^\/images\/create$/, createImageApi],
-    ['GET', /^\/images\/(.+)\/json$/, inspectImageApi],
-    ['POST', /^\/images\/(.+)\/tag$/, tagImageApi],
-    ['DELETE', /^\/images\/(.+)$/, removeImageApi],
-    ['GET', /^\/networks$/, listNetworksApi],
-    ['POST', /^\/networks\/create$/, createNetworkApi],
-    ['POST', /^\/networks\/prune$/, pruneNetworksApi],
-    ['GET', new RegExp(`^/networks/${id}$`), inspectNetworkApi],
-    ['DELETE', new RegExp(`^/networks/${id}$`), removeNetworkApi],
-    ['POST', new RegExp(`^/networks/${id}/connect$`), connectNetworkApi],
-    ['POST', new RegExp(`^/networks/${id}/disconnect$`), disconnectNetworkApi],
+    r('GET', '/_ping', ping),
+    r('HEAD', '/_ping', ping),
+    r('GET', '/version', (c) => version(c, o.info)),
+    r('GET', '/info', (c) => info(c, o.info)),
+    r('GET', '/events', streamEvents),
+    r('GET', '/containers/json', listContainers),
+    r('POST', '/containers/create', createContainer),
+    r('POST', '/containers/prune', pruneContainersApi),
+    r('GET', '/containers/{id}/json', inspectContainer),
+    r('POST', '/containers/{id}/start', startContainer),
+    r('POST', '/containers/{id}/stop', stopContainer),
+    r('POST', '/containers/{id}/kill', killContainer),
+    r('POST', '/containers/{id}/wait', waitContainer),
+    r('GET', '/containers/{id}/logs', containerLogs),
+    r('DELETE', '/containers/{id}', deleteContainer),
+    { method: 'POST', path: new RegExp(`^/containers/${id}/attach$`), run: streamAttach, hijack: true },
+    r('GET', '/containers/{id}/stats', containerStats),
+    r('GET', '/containers/{id}/top', containerTop),
+    r('POST', '/containers/{id}/exec', createExec),
+    r('GET', '/exec/{id}/json', inspectExec),
+    { method: 'POST', path: new RegExp(`^/exec/${id}/start$`), run: startExec, hijack: true },
+    r('POST', '/containers/{id}/pause', (c) => pauseContainer(c, true)),
+    r('POST', '/containers/{id}/unpause', (c) => pauseContainer(c, false)),
+    r('POST', '/containers/{id}/rename', renameContainer),
+    r('POST', '/containers/{id}/resize', resizeContainer),
+    r('POST', '/containers/{id}/restart', restartContainer),
+    r('POST', '/containers/{id}/update', updateContainer),
+    r('GET', '/images/json', listImagesApi),
+    r('POST', '/images/create', createImageApi),
+    // Image names hold slashes.
+    r('GET', /^\/images\/(.+)\/json$/, inspectImageApi),
+    r('POST', /^\/images\/(.+)\/tag$/, tagImageApi),
+    r('DELETE', /^\/images\/(.+)$/, removeImageApi),
+    r('GET', '/networks', listNetworksApi),
+    r('POST', '/networks/create', createNetworkApi),
+    r('POST', '/networks/prune', pruneNetworksApi),
+    r('GET', '/networks/{id}', inspectNetworkApi),
+    r('DELETE', '/networks/{id}', removeNetworkApi),
+    r('POST', '/networks/{id}/connect', connectNetworkApi),
+    r('POST', '/networks/{id}/disconnect', disconnectNetworkApi),
   ];
+}
+
+/**
+ * The route of a request: its path without the version prefix (versionOf's 400s), matched
+ * against the table; 404 for an unknown path, 405 for a known one with another method.
+ */
+function findRoute(table: Route[], req: IncomingMessage): { route: Route; params: string[]; query: URLSearchParams } {
+  const url = new URL(req.url ?? '/', 'http://berth');
+  let pathname: string;
+  try { pathname = decodeURIComponent(url.pathname); } catch { throw new ApiError(400, `invalid path ${JSON.stringify(url.pathname)}: a malformed percent-encoding`); }
+  const { route } = versionOf(pathname);
+  let methodMatched = false;
+  for (const r of table) {
+    const m = r.path.exec(route);
+    if (!m) continue;
+    if (r.method === req.method) return { route: r, params: m.slice(1), query: url.searchParams };
+    methodMatched = true;
+  }
+  throw methodMatched ? new ApiError(405, `method ${req.method} not allowed on ${route}`) : new ApiError(404, `page not found: ${route} is not part of Berth's Engine API (docs/engine-api.md)`);
 }
 
 /** The gid of group `g` (a name from /etc/group, or a number). */
@@ -117,6 +134,7 @@ function inUse(socket: string): Promise<boolean> {
 export async function startApiServer(o: ApiServerOptions): Promise<{ server: Server; closed: Promise<void> }> {
   const gid = o.group !== undefined ? gidOf(o.group) : 0;
   if (await inUse(o.socket)) throw new BerthError('EEXISTS', `another server already listens on ${o.socket}`);
+  mkdirSync(dirname(o.socket), { recursive: true, mode: 0o711 });
   rmSync(o.socket, { force: true });
   const table = routes(o);
   let inFlight = 0;
@@ -138,7 +156,7 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
     inFlight++;
     if (idle) clearTimeout(idle);
     sock.once('close', () => { inFlight--; armIdle(); });
-    void upgrade(o, req, sock, head);
+    void upgrade(o, table, req, sock, head);
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -159,55 +177,56 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
   return { server, closed };
 }
 
-/** The hijacked attach: a 101 UPGRADED, then the raw stream until the container stops. */
 /**
  * An upgraded request's JSON body: Node parses none, so its Content-Length bytes are what came
- * with the headers (`head`) and what the socket reads next.
+ * with the headers (`head`) and what the socket reads next (within 30 s). Returns the body and
+ * what followed it (a hijacking client's first stdin bytes).
  */
-function upgradeBody(req: IncomingMessage, sock: Socket, head: Buffer): Promise<Record<string, unknown>> {
+function upgradeBody(req: IncomingMessage, sock: Socket, head: Buffer): Promise<{ body: Record<string, unknown>; rest: Buffer }> {
   const length = Number(req.headers['content-length'] ?? 0);
   return new Promise((resolve, reject) => {
     let got = head;
+    const timer = setTimeout(() => fail(new ApiError(408, 'the request body did not come within 30 s')), 30_000);
+    const fail = (err: ApiError) => { clearTimeout(timer); sock.off('data', onData); reject(err); };
     const finish = () => {
+      clearTimeout(timer);
       sock.off('data', onData);
-      // Held until the exec's stdin is there to take what follows (startExec resumes it).
+      // Held until a stdin reader is there to take what follows (feedStdin, startExec resume it).
       sock.pause();
       const text = got.subarray(0, length).toString().trim();
-      try { resolve(text ? JSON.parse(text) as Record<string, unknown> : {}); } catch { reject(new ApiError(400, 'invalid JSON body')); }
+      try { resolve({ body: text ? JSON.parse(text) as Record<string, unknown> : {}, rest: got.subarray(length) }); } catch { reject(new ApiError(400, 'invalid JSON body')); }
     };
     const onData = (d: Buffer) => { got = Buffer.concat([got, d]); if (got.length >= length) finish(); };
     if (got.length >= length) return finish();
     sock.on('data', onData);
-    sock.once('end', () => reject(new ApiError(400, 'the request body ended early')));
+    sock.once('end', () => fail(new ApiError(400, 'the request body ended early')));
   });
 }
 
-async function upgrade(o: ApiServerOptions, req: IncomingMessage, sock: Socket, head: Buffer): Promise<void> {
+/** A hijacked request: its 101 UPGRADED when the handler begins its stream, then the raw stream on the connection. */
+async function upgrade(o: ApiServerOptions, table: Route[], req: IncomingMessage, sock: Socket, head: Buffer): Promise<void> {
   const gone = new AbortController();
   sock.once('close', () => gone.abort());
   sock.on('error', () => gone.abort());
   let upgraded = false;
   try {
-    const url = new URL(req.url ?? '/', 'http://berth');
-    const { route } = versionOf(decodeURIComponent(url.pathname));
-    const attach = /^\/containers\/([^/]+)\/attach$/.exec(route);
-    const exec = /^\/exec\/([^/]+)\/start$/.exec(route);
-    if ((!attach && !exec) || req.method !== 'POST') throw new ApiError(404, `page not found: ${route} cannot be upgraded (only POST /containers/{id}/attach and /exec/{id}/start)`);
-    const begin = (type: string) => {
-      sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
-      upgraded = true;
-    };
-    if (attach) await streamAttach(o.paths, attach[1]!, url.searchParams, sock, gone.signal, begin, { stream: sock, head });
-    else {
-      const length = Number(req.headers['content-length'] ?? 0);
-      await startExec({ paths: o.paths }, exec![1]!, await upgradeBody(req, sock, head), sock, begin, (detached) => {
-        if (detached) sock.write(`HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n`);
-      }, { stream: sock, head: head.subarray(Math.min(length, head.length)) });
-    }
-    sock.end();
+    const { route, params, query } = findRoute(table, req);
+    if (!route.hijack) throw new ApiError(400, `${req.url} cannot be upgraded (only POST /containers/{id}/attach and /exec/{id}/start)`);
+    const { body, rest } = await upgradeBody(req, sock, head);
+    await route.run({
+      paths: o.paths, caller: o.caller, query, params, gone: gone.signal, body: async () => body, input: { stream: sock, head: rest },
+      stream: (type) => {
+        sock.write(`HTTP/1.1 101 UPGRADED\r\nContent-Type: ${type}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nApi-Version: ${API_VERSION}\r\n\r\n`);
+        upgraded = true;
+        return sock;
+      },
+    });
+    // A handler that did not stream (exec start with Detach) answers an empty 200.
+    if (upgraded) sock.end();
+    else sock.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
   } catch (err) {
     if (upgraded) {
-      o.log?.(`attach ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
+      o.log?.(`${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
       sock.destroy();
       return;
     }
@@ -216,22 +235,21 @@ async function upgrade(o: ApiServerOptions, req: IncomingMessage, sock: Socket, 
   }
 }
 
-async function handle(o: ApiServerOptions, table: [string, RegExp, Handler][], req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(o: ApiServerOptions, table: Route[], req: IncomingMessage, res: ServerResponse): Promise<void> {
   for (const [k, v] of Object.entries(pingHeaders())) res.setHeader(k, v);
   const gone = new AbortController();
   res.once('close', () => gone.abort());
   try {
-    const url = new URL(req.url ?? '/', 'http://berth');
-    const { route } = versionOf(decodeURIComponent(url.pathname));
-    let methodMatched = false;
-    for (const [method, re, handler] of table) {
-      const m = re.exec(route);
-      if (!m) continue;
-      if (method !== req.method) { methodMatched = true; continue; }
-      await handler({ paths: o.paths, caller: o.caller, req, res, query: url.searchParams, params: m.slice(1), gone: gone.signal });
-      return;
+    const { route, params, query } = findRoute(table, req);
+    await route.run({
+      paths: o.paths, caller: o.caller, req, res, query, params, gone: gone.signal, body: () => readJson(req),
+      stream: (type) => { res.writeHead(200, { 'Content-Type': type }); res.flushHeaders(); return res; },
+    });
+    // A streaming handler's end, or an empty 200 when it did not stream (exec start with Detach).
+    if (!res.writableEnded) {
+      if (!res.headersSent) res.writeHead(200, { 'Content-Length': '0' });
+      res.end();
     }
-    throw methodMatched ? new ApiError(405, `method ${req.method} not allowed on ${route}`) : new ApiError(404, `page not found: ${route} is not part of Berth's Engine API (docs/engine-api.md)`);
   } catch (err) {
     const status = statusOf(err);
     const message = err instanceof Error ? err.message : String(err);

@@ -1,10 +1,9 @@
 /**
  * Docker's system endpoints: /_ping (version negotiation starts here), /version, /info.
  */
-import { release } from 'node:os';
-import { dockerArch, engineInfo } from '../engine/info.js';
+import { engineInfo, versionDocument } from '../engine/info.js';
 import type { ApiContext } from './containers.js';
-import { API_VERSION, MIN_API_VERSION, sendJson } from './http.js';
+import { API_VERSION, sendJson } from './http.js';
 
 /** Berth's version (the CLI's), passed in by whoever starts the server. */
 export interface ServerInfo {
@@ -23,16 +22,9 @@ export function ping(c: ApiContext): void {
   c.res.end(head ? undefined : 'OK');
 }
 
-const arch = dockerArch;
-
 /** GET /version */
 export function version(c: ApiContext, info: ServerInfo): void {
-  sendJson(c.res, 200, {
-    Platform: { Name: 'Berth' },
-    Components: [{ Name: 'Engine', Version: info.version, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: arch(), KernelVersion: release() } }],
-    Version: info.version, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '', GoVersion: `node ${process.version}`,
-    Os: 'linux', Arch: arch(), KernelVersion: release(), BuildTime: '',
-  });
+  sendJson(c.res, 200, versionDocument(info.version));
 }
 
 /** GET /info (engine/info.ts, as `berth info`). */

@@ -62,8 +62,9 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const args = containerArgs(config);
   // The networks must exist now (Docker's create fails on an unknown one); --network bridge
   // makes the default bridge on first use.
-  const networkSettings = await plannedNetworks(paths, req, config, hc).catch((err: BerthError) => {
-    if (defaulted && caller.defaultNetwork) err.message = `BERTH_DEFAULT_NETWORK=${caller.defaultNetwork}: ${err.message}`;
+  const networkSettings = await plannedNetworks(paths, req, config, hc).catch((err: unknown) => {
+    // A network named by the environment, not the command line: say where it came from.
+    if (defaulted && caller.defaultNetwork && err instanceof BerthError) err.message = `BERTH_DEFAULT_NETWORK=${caller.defaultNetwork}: ${err.message}`;
     throw err;
   });
 

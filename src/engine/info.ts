@@ -8,6 +8,10 @@ import { listImages } from '../image/index.js';
 import { listEngineContainers } from './containers.js';
 import type { EnginePaths } from './store.js';
 
+/** The newest Engine API version Berth speaks (Docker 20.10's), and the oldest it accepts (dockerd's). */
+export const API_VERSION = '1.41';
+export const MIN_API_VERSION = '1.24';
+
 /** Docker's architecture name of this machine. */
 export function dockerArch(): string {
   return ({ x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' } as Record<string, string>)[process.arch] ?? process.arch;
@@ -33,5 +37,15 @@ export async function engineInfo(paths: EnginePaths, version: string): Promise<R
     MemTotal: totalmem(), DockerRootDir: paths.dataRoot, Name: hostname(), Labels: [], ExperimentalBuild: false, ServerVersion: version,
     Runtimes: { 'berth-runtime': { path: 'berth-runtime' } }, DefaultRuntime: 'berth-runtime', Swarm: { LocalNodeState: 'inactive' },
     LiveRestoreEnabled: true, Isolation: '', InitBinary: '', SecurityOptions: ['name=seccomp,profile=default'], Warnings: [],
+  };
+}
+
+/** The engine's side of Docker's /version document (`berth version`'s Server, the API's /version). */
+export function versionDocument(version: string): Record<string, unknown> {
+  return {
+    Platform: { Name: 'Berth' },
+    Components: [{ Name: 'Engine', Version: version, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: dockerArch(), KernelVersion: release() } }],
+    Version: version, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '', GoVersion: `node ${process.version}`,
+    Os: 'linux', Arch: dockerArch(), KernelVersion: release(), BuildTime: '',
   };
 }

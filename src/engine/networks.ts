@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { attachments, connectRunning, disconnectRunning, hostRoutes, reconcile, resolveNetwork } from '../network/attach.js';
 import { NetworkStore, PREDEFINED, bridgeName, checkStaticIp, dnsEnabled, type NetworkCreateOptions, type NetworkRecord } from '../network/store.js';
 import { BerthError } from '../util/errors.js';
+import { labelsMatch } from '../util/labels.js';
 import { findContainer } from './containers.js';
 import { etcPaths, liveness, networkPaths, plannedEndpoint } from './networking.js';
 import { isNetworkName } from './namespaces.js';
@@ -40,7 +41,7 @@ export const NETWORK_FILTERS = ['driver', 'id', 'label', 'name', 'scope', 'type'
  */
 export function matchesNetworkFilters(n: NetworkSummary, filters: Readonly<Record<string, readonly string[]>>): boolean {
   const builtin = PREDEFINED.includes(n.Name as never);
-  return Object.entries(filters).every(([key, values]) => values[key === 'label' ? 'every' : 'some']((v) => {
+  return Object.entries(filters).every(([key, values]) => key === 'label' ? labelsMatch(n.Labels, values) : values.some((v) => {
     switch (key) {
       case 'name': return n.Name.includes(v);
       case 'id': return n.ID.startsWith(v);
@@ -49,10 +50,6 @@ export function matchesNetworkFilters(n: NetworkSummary, filters: Readonly<Recor
       case 'type':
         if (v !== 'custom' && v !== 'builtin') throw new BerthError('EINVALID_ARG', `invalid filter 'type=${v}': use type=custom or type=builtin`);
         return (v === 'builtin') === builtin;
-      case 'label': {
-        const [k, val] = v.split(/=(.*)/s) as [string, string | undefined];
-        return k in n.Labels && (val === undefined || n.Labels[k] === val);
-      }
       default: throw new BerthError('EINVALID_ARG', `invalid filter '${key}': use one of ${NETWORK_FILTERS.join(', ')}`);
     }
   }));
@@ -81,17 +78,24 @@ export async function listNetworks(paths: EnginePaths): Promise<NetworkSummary[]
 
 /** `network inspect REF`. */
 export async function inspectNetwork(paths: EnginePaths, ref: string): Promise<NetworkInspect> {
+  return (await inspectNetworks(paths, [ref]))[0]!;
+}
+
+/** Several networks' inspect documents, with one reconcile and one look at the attachments. */
+export async function inspectNetworks(paths: EnginePaths, refs: readonly string[]): Promise<NetworkInspect[]> {
   const store = new NetworkStore(paths.dataRoot);
   await reconcile(networkPaths(paths), liveness(paths), () => {});
   return store.locked(() => {
-    const n = ref === 'bridge' ? resolveNetwork(store, ref) : store.find(ref);
     const att = new Map(attachments(networkPaths(paths)).map((a) => [a.containerId, a]));
-    const containers: NetworkInspect['Containers'] = {};
-    for (const [id, l] of Object.entries(store.leases(n))) {
-      const ep = att.get(id)?.networks[n.Name];
-      containers[id] = { Name: l.Name, EndpointID: ep?.EndpointID ?? '', MacAddress: ep?.MacAddress ?? l.MacAddress, IPv4Address: `${l.IPv4Address}/${n.IPAM.Config[0]!.Subnet.split('/')[1]}`, IPv6Address: '' };
-    }
-    return { ...n, Containers: containers, Berth: { Interface: bridgeName(n), DNS: dnsEnabled(n) } };
+    return refs.map((ref) => {
+      const n = ref === 'bridge' ? resolveNetwork(store, ref) : store.find(ref);
+      const containers: NetworkInspect['Containers'] = {};
+      for (const [id, l] of Object.entries(store.leases(n))) {
+        const ep = att.get(id)?.networks[n.Name];
+        containers[id] = { Name: l.Name, EndpointID: ep?.EndpointID ?? '', MacAddress: ep?.MacAddress ?? l.MacAddress, IPv4Address: `${l.IPv4Address}/${n.IPAM.Config[0]!.Subnet.split('/')[1]}`, IPv6Address: '' };
+      }
+      return { ...n, Containers: containers, Berth: { Interface: bridgeName(n), DNS: dnsEnabled(n) } };
+    });
   });
 }
 
@@ -110,14 +114,14 @@ export async function removeNetwork(paths: EnginePaths, ref: string): Promise<Ne
   });
 }
 
-/** `network prune`: every user network no running container uses; returns their names. */
-export async function pruneNetworks(paths: EnginePaths, label?: (n: NetworkRecord) => boolean): Promise<string[]> {
+/** `network prune [--filter label=...]`: every user network no running container uses (with those labels); returns their names. */
+export async function pruneNetworks(paths: EnginePaths, labelFilters: readonly string[] = []): Promise<string[]> {
   const store = new NetworkStore(paths.dataRoot);
   await reconcile(networkPaths(paths), liveness(paths), () => {});
   return store.locked(() => {
     const out: string[] = [];
     for (const n of store.all()) {
-      if (n.Name === 'bridge' || (label && !label(n)) || Object.keys(store.leases(n)).length) continue;
+      if (n.Name === 'bridge' || !labelsMatch(n.Labels, labelFilters) || Object.keys(store.leases(n)).length) continue;
       store.remove(n);
       out.push(n.Name);
     }
@@ -125,14 +129,19 @@ export async function pruneNetworks(paths: EnginePaths, label?: (n: NetworkRecor
   });
 }
 
+type Endpoints = NonNullable<EngineRecord['NetworkSettings']>['Networks'];
+
 /**
- * Change a container's endpoints under its lock (network connect and disconnect). Not running:
- * the record only, applied at its next start (Docker does the same for a created container).
- * Running: `live` connects or disconnects it now (network/attach.ts), then the record follows.
+ * Change a container's endpoints under its lock (network connect and disconnect): `check` first,
+ * then, not running, `edit` changes the record only (applied at its next start; Docker does the
+ * same for a created container); running, `live` connects or disconnects it now
+ * (network/attach.ts), then the record follows.
  */
-async function editEndpoints(paths: EnginePaths, netRef: string, ctrRef: string,
-  edit: (r: EngineRecord, n: NetworkRecord, networks: NonNullable<EngineRecord['NetworkSettings']>['Networks']) => void,
-  live: (r: EngineRecord, n: NetworkRecord, networks: NonNullable<EngineRecord['NetworkSettings']>['Networks']) => Promise<void>): Promise<void> {
+async function editEndpoints(paths: EnginePaths, netRef: string, ctrRef: string, how: {
+  check: (r: EngineRecord, n: NetworkRecord, networks: Endpoints) => void;
+  edit: (r: EngineRecord, n: NetworkRecord, networks: Endpoints) => void;
+  live: (r: EngineRecord, n: NetworkRecord, networks: Endpoints) => Promise<void>;
+}): Promise<void> {
   const rec = await findContainer(paths, ctrRef);
   const nstore = new NetworkStore(paths.dataRoot);
   const n = await nstore.locked(() => resolveNetwork(nstore, netRef));
@@ -144,49 +153,48 @@ async function editEndpoints(paths: EnginePaths, netRef: string, ctrRef: string,
       throw new BerthError('EINVALID_ARG', `container ${r.Name} runs with --network ${r.HostConfig.NetworkMode || 'none'}, which has no networks to change (Docker's rule for none and host)`);
     }
     if (r.State.Paused) throw new BerthError('EBAD_STATE', `container ${r.Name} is paused: unpause it first`);
-    if (r.State.Running) await live(r, n, r.NetworkSettings.Networks);
-    else edit(r, n, r.NetworkSettings.Networks);
+    how.check(r, n, r.NetworkSettings.Networks);
+    if (r.State.Running) await how.live(r, n, r.NetworkSettings.Networks);
+    else how.edit(r, n, r.NetworkSettings.Networks);
     store.save(r);
   });
 }
 
 /** `network connect NET CONTAINER [--alias A] [--ip IP]`: at once when it runs, else at its next start. */
 export async function connectContainer(paths: EnginePaths, netRef: string, ctrRef: string, o: { aliases?: string[]; ip?: string } = {}): Promise<void> {
-  const check = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
-    if (networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${r.Name} already exists in network ${n.Name}`);
-    if (o.ip) checkStaticIp(n, o.ip);
-  };
-  await editEndpoints(paths, netRef, ctrRef, (r, n, networks) => {
-    check(r, n, networks);
-    networks[n.Name] = plannedEndpoint(n.Id, o.aliases, o.ip, undefined);
-  }, async (r, n, networks) => {
-    check(r, n, networks);
-    const got = await connectRunning(networkPaths(paths), { id: r.Id, name: r.Name }, { network: n.Name, aliases: o.aliases ?? [], ip: o.ip });
-    networks[n.Name] = got.settings;
-    if (got.dnsServer) updateResolvConf(paths, r.Id, (servers) => [...servers, got.dnsServer!]);
+  await editEndpoints(paths, netRef, ctrRef, {
+    check: (r, n, networks) => {
+      if (networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${r.Name} already exists in network ${n.Name}`);
+      if (o.ip) checkStaticIp(n, o.ip);
+    },
+    edit: (_r, n, networks) => { networks[n.Name] = plannedEndpoint(n.Id, o.aliases, o.ip, undefined); },
+    live: async (r, n, networks) => {
+      const got = await connectRunning(networkPaths(paths), { id: r.Id, name: r.Name }, { network: n.Name, aliases: o.aliases ?? [], ip: o.ip });
+      networks[n.Name] = got.settings;
+      if (got.dnsServer) updateResolvConf(paths, r.Id, (servers) => [...servers, got.dnsServer!]);
+    },
   });
 }
 
 /** `network disconnect NET CONTAINER`: as in Docker, the last one too (the container then has lo only). */
 export async function disconnectContainer(paths: EnginePaths, netRef: string, ctrRef: string): Promise<void> {
-  const check = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
-    if (!networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${r.Name} is not connected to network ${n.Name}`);
-  };
-  const forget = (r: EngineRecord, n: NetworkRecord, networks: Record<string, unknown>) => {
+  const forget = (r: EngineRecord, n: NetworkRecord, networks: Endpoints) => {
     delete networks[n.Name];
     // Docker keeps NetworkMode when the last network goes (a later connect brings one back).
     const next = Object.keys(networks)[0];
     if (r.HostConfig.NetworkMode === n.Name && next) r.HostConfig.NetworkMode = next;
   };
-  await editEndpoints(paths, netRef, ctrRef, (r, n, networks) => {
-    check(r, n, networks);
-    forget(r, n, networks);
-  }, async (r, n, networks) => {
-    check(r, n, networks);
-    const gone = networks[n.Name]!.Gateway;
-    await disconnectRunning(networkPaths(paths), { id: r.Id, name: r.Name }, n.Name, () => {});
-    forget(r, n, networks);
-    updateResolvConf(paths, r.Id, (servers) => servers.filter((s) => s !== gone));
+  await editEndpoints(paths, netRef, ctrRef, {
+    check: (r, n, networks) => {
+      if (!networks[n.Name]) throw new BerthError('EINVALID_ARG', `container ${r.Name} is not connected to network ${n.Name}`);
+    },
+    edit: forget,
+    live: async (r, n, networks) => {
+      const gone = networks[n.Name]!.Gateway;
+      await disconnectRunning(networkPaths(paths), { id: r.Id, name: r.Name }, n.Name, () => {});
+      forget(r, n, networks);
+      updateResolvConf(paths, r.Id, (servers) => servers.filter((s) => s !== gone));
+    },
   });
 }
 

@@ -112,6 +112,20 @@ function readAttachment(paths: NetworkPaths, id: string): Attachment | undefined
   }
 }
 
+/** Write container `a`'s attachment file (before the backend acts: what a crash leaves is undone by reconcile). */
+function saveAttachment(paths: NetworkPaths, a: Attachment): void {
+  mkdirSync(attachedDir(paths), { recursive: true, mode: 0o700 });
+  writeFileAtomicSync(attachedFile(paths, a.containerId), JSON.stringify(a, null, 1), 0o600, { durable: false });
+}
+
+/**
+ * An attachment made by a Berth in another network namespace is that Berth's to change: the
+ * bridge, rules and forwards are there (see the header).
+ */
+function madeHere(a: Attachment): boolean {
+  return !a.engineNetns || a.engineNetns === ownNetns();
+}
+
 /** Every recorded attachment. */
 export function attachments(paths: NetworkPaths): Attachment[] {
   let names: string[] = [];
@@ -160,8 +174,7 @@ export async function attach(paths: NetworkPaths, req: { id: string; name: strin
       opts.port_mappings = ports.map((p) => ({ host_ip: p.hostIp === '0.0.0.0' ? '' : p.hostIp, container_port: p.containerPort, host_port: p.hostPort, range: 1, protocol: p.protocol }));
     }
     const a: Attachment = { containerId: req.id, netns, engineNetns: ownNetns(), networks, dnsServers: [], ports, opts };
-    mkdirSync(attachedDir(paths), { recursive: true, mode: 0o700 });
-    writeFileAtomicSync(attachedFile(paths, req.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
+    saveAttachment(paths, a);
     return a;
   });
   try {
@@ -177,7 +190,7 @@ export async function attach(paths: NetworkPaths, req: { id: string; name: strin
       if (ep && itf) ep.MacAddress = itf.mac_address;
       for (const s of st.dns_server_ips ?? []) if (!att.dnsServers.includes(s)) att.dnsServers.push(s);
     }
-    writeFileAtomicSync(attachedFile(paths, req.id), JSON.stringify(att, null, 1), 0o600, { durable: false });
+    saveAttachment(paths, att);
     return att;
   } catch (err) {
     await detach(paths, req.id, () => {});
@@ -230,7 +243,7 @@ export async function connectRunning(paths: NetworkPaths, ctr: { id: string; nam
   return store.locked(async () => {
     const a = readAttachment(paths, ctr.id);
     if (!a) throw new BerthError('EBAD_STATE', `container ${ctr.name} has no networks set up (it is not running on a bridge network)`);
-    if (a.engineNetns && a.engineNetns !== ownNetns()) throw new BerthError('EBAD_STATE', `container ${ctr.name}'s networks were set up in another network namespace (${a.engineNetns})`);
+    if (!madeHere(a)) throw new BerthError('EBAD_STATE', `container ${ctr.name}'s networks were set up in another network namespace (${a.engineNetns})`);
     const n = resolveNetwork(store, e.network);
     if (a.networks[n.Name]) throw new BerthError('EEXISTS', `endpoint with name ${ctr.name} already exists in network ${n.Name}`);
     const used = new Set(Object.values(a.opts.networks).map((x) => x.interface_name));
@@ -242,19 +255,19 @@ export async function connectRunning(paths: NetworkPaths, ctr: { id: string; nam
     a.opts.networks[n.Name] = ep.netavark;
     a.opts.network_info[n.Name] = ep.info;
     a.portless = [...(a.portless ?? []), n.Name];
-    writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
+    saveAttachment(paths, a);
     const one = subset(a, [n.Name], false);
     try {
       const status = await netavarkSetup(configDir(paths), a.netns, one);
       const st = status[n.Name];
       const itf = Object.values(st?.interfaces ?? {})[0];
       if (itf) ep.settings.MacAddress = itf.mac_address;
-      writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
+      saveAttachment(paths, a);
       return { settings: ep.settings, dnsServer: st?.dns_server_ips?.[0] };
     } catch (err) {
       await netavarkTeardown(configDir(paths), a.netns, one).catch(() => undefined);
       store.release(n, ctr.id);
-      writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(before, null, 1), 0o600, { durable: false });
+      saveAttachment(paths, before);
       throw err;
     }
   });
@@ -266,7 +279,7 @@ export async function disconnectRunning(paths: NetworkPaths, ctr: { id: string; 
   await store.locked(async () => {
     const a = readAttachment(paths, ctr.id);
     if (!a?.networks[network]) throw new BerthError('EINVALID_ARG', `container ${ctr.name} is not connected to network ${network}`);
-    if (a.engineNetns && a.engineNetns !== ownNetns()) throw new BerthError('EBAD_STATE', `container ${ctr.name}'s networks were set up in another network namespace (${a.engineNetns})`);
+    if (!madeHere(a)) throw new BerthError('EBAD_STATE', `container ${ctr.name}'s networks were set up in another network namespace (${a.engineNetns})`);
     const fromStart = !(a.portless ?? []).includes(network);
     await netavarkTeardown(configDir(paths), a.netns, subset(a, [network], fromStart)).catch((err: Error) => warn(`container ${ctr.name}: ${err.message}`));
     delete a.networks[network];
@@ -275,7 +288,7 @@ export async function disconnectRunning(paths: NetworkPaths, ctr: { id: string; 
     a.portless = (a.portless ?? []).filter((x) => x !== network);
     const n = store.get(network);
     if (n) store.release(n, ctr.id);
-    writeFileAtomicSync(attachedFile(paths, ctr.id), JSON.stringify(a, null, 1), 0o600, { durable: false });
+    saveAttachment(paths, a);
   });
 }
 
@@ -288,7 +301,7 @@ export async function disconnectRunning(paths: NetworkPaths, ctr: { id: string; 
 export async function detach(paths: NetworkPaths, id: string, warn: (msg: string) => void): Promise<void> {
   const a = readAttachment(paths, id);
   if (!a) return;
-  if (a.engineNetns && a.engineNetns !== ownNetns()) {
+  if (!madeHere(a)) {
     warn(`container ${id.slice(0, 12)}: its networks were set up in another network namespace (${a.engineNetns}): left for a berth there to undo`);
     return;
   }
@@ -307,7 +320,7 @@ async function detachLocked(paths: NetworkPaths, store: NetworkStore, a: Attachm
   // The networks of the start with their port forwards; those connected later without.
   const later = a.portless ?? [];
   const atStart = Object.keys(a.opts.networks).filter((x) => !later.includes(x));
-  if (atStart.length) await netavarkTeardown(configDir(paths), a.netns, later.length ? subset(a, atStart, true) : a.opts).catch(failed);
+  if (atStart.length) await netavarkTeardown(configDir(paths), a.netns, subset(a, atStart, true)).catch(failed);
   if (later.length) await netavarkTeardown(configDir(paths), a.netns, subset(a, later, false)).catch(failed);
   await removeNetns(a.netns).catch((err: Error) => warn(err.message));
   for (const n of store.all()) store.release(n, a.containerId);
@@ -325,9 +338,8 @@ export async function reconcile(paths: NetworkPaths, isLive: (id: string) => boo
 
 async function reconcileLocked(paths: NetworkPaths, store: NetworkStore, isLive: (id: string) => boolean, warn: (msg: string) => void, except?: string): Promise<string[]> {
   const released: string[] = [];
-  const own = ownNetns();
   for (const a of attachments(paths)) {
-    if (a.engineNetns && a.engineNetns !== own) continue;
+    if (!madeHere(a)) continue;
     if (a.containerId !== except && isLive(a.containerId)) continue;
     await detachLocked(paths, store, a, warn);
     released.push(a.containerId);

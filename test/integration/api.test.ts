@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertNoLeaks, makeBusyboxRootfs, processTag, repoRoot, testCgroupParent, whyNotRoot } from '../support/bundle.js';
 import { startRegistry, whyNoRegistry } from '../support/registry.js';
-import { until } from './engine-cli.js';
+import { delay, until } from './engine-cli.js';
 
 const skip = whyNotRoot();
 const bin = join(repoRoot, 'bin/berth.js');
@@ -94,6 +94,9 @@ test('the socket is root\'s, mode 0660; _ping and version negotiate as dockerd d
   assert.equal(tooNew.status, 400);
   assert.equal(json(tooNew).message, 'client version 1.99 is too new. Maximum supported API version is 1.41');
   assert.match(json(await call('GET', '/v1.12/version')).message!, /^client version 1\.12 is too old\. Minimum supported API version is 1\.24/);
+  const malformed = await call('GET', '/v1.41/containers/%E0%A4%A/json');
+  assert.equal(malformed.status, 400, 'a malformed percent-encoding is bad input, not a 500');
+  assert.match(json(malformed).message!, /malformed percent-encoding/);
   const unknown = await call('GET', '/v1.41/plugins');
   assert.equal(unknown.status, 404);
   assert.match(json(unknown).message!, /not part of Berth's Engine API/);
@@ -140,6 +143,15 @@ test('create, wait, start, logs, list, inspect, kill and remove: dockerd\'s shap
   assert.equal(bad.status, 400);
   assert.equal(json(bad).message, 'HostConfig.Runtime is not supported by Berth ("runc"): leave it unset');
   assert.equal((await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['true'], HostConfig: { Memory: 1 } })).status, 400);
+  const badName = await call('POST', '/v1.41/containers/create?name=-bad', { Image: 'host', Cmd: ['true'] });
+  assert.equal(badName.status, 400);
+  assert.match(json(badName).message!, /invalid container name "-bad"/);
+  // attach without the upgrade: the output on the response itself, until the container ends.
+  const plain = json(await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['sh', '-c', 'sleep 0.3; echo on-response'], HostConfig: { NetworkMode: 'none', AutoRemove: true, CgroupParent: testCgroupParent() } })).Id as string;
+  const attached = call('POST', `/v1.41/containers/${plain}/attach?stream=1&stdout=1`);
+  await delay(200);
+  assert.equal((await call('POST', `/v1.41/containers/${plain}/start`)).status, 204);
+  assert.deepEqual(demux((await attached).body), { out: 'on-response\n', err: '' });
   // A running one: start again is 304, delete without force 409, kill 204, wait gives 137.
   const c2 = json(await call('POST', '/v1.41/containers/create?name=berth-t-api2', { Image: 'host', Cmd: ['sleep', '100'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
   assert.equal((await call('POST', `/containers/${c2}/start`)).status, 204);

@@ -132,11 +132,10 @@ export const networkPrune: Command = {
   args: [0, 0],
   async run(ctx, p) {
     const labels = list(p, 'filter').map((f) => {
-      const m = /^label=([^=]+)(?:=(.*))?$/.exec(f);
-      if (!m) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use label=KEY or label=KEY=VALUE`);
-      return [m[1]!, m[2]] as const;
+      if (!/^label=[^=]/.test(f)) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use label=KEY or label=KEY=VALUE`);
+      return f.slice('label='.length);
     });
-    const names = await pruneNetworks(ctx.paths, labels.length ? (n) => labels.every(([k, v]) => k in n.Labels && (v === undefined || n.Labels[k] === v)) : undefined);
+    const names = await pruneNetworks(ctx.paths, labels);
     if (names.length) ctx.stdout.write(`Deleted Networks:\n${names.map((n) => `${n}\n`).join('')}`);
     return 0;
   },

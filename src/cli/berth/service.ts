@@ -3,8 +3,6 @@
  * serve Docker's Engine API (src/api/) until SECS pass without a request (0: never; Podman's
  * default, 5, otherwise), or until SIGINT/SIGTERM. docs/engine-api.md says what it serves.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { str } from '../args.js';
 import { startApiServer } from '../../api/server.js';
 import { BerthError } from '../../util/errors.js';
@@ -35,7 +33,6 @@ export const systemService: Command = {
     const timeText = str(p, 'time') ?? '5';
     if (!/^\d+$/.test(timeText)) throw new BerthError('EINVALID_ARG', `invalid --time ${JSON.stringify(timeText)}: a whole number of seconds (0: never time out)`);
     const socket = host.slice('unix://'.length);
-    mkdirSync(dirname(socket), { recursive: true, mode: 0o711 });
     const { server, closed } = await startApiServer({
       socket, paths: ctx.paths, caller: ctx.caller, info: { version: VERSION }, group: str(p, 'group'), idleSeconds: Number(timeText),
       log: (line) => ctx.stderr.write(`berth: ${line}\n`),
