@@ -13,7 +13,7 @@
  * 25 MB unpacked), gzip. Rounds are interleaved round robin; ratios are paired per round.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../test/support/bundle.js';

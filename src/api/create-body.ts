@@ -13,7 +13,7 @@ import { ApiError } from './http.js';
 
 /** Optional fields of Config and HostConfig (engine/config.ts) that have no default value. */
 const OPTIONAL_CONFIG = ['StopSignal', 'StopTimeout', 'ExposedPorts', 'MacAddress', 'Volumes'];
-const OPTIONAL_HOST = ['PortBindings', 'PublishAllPorts', 'Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts'];
+const OPTIONAL_HOST = ['PortBindings', 'PublishAllPorts', 'Dns', 'DnsSearch', 'DnsOptions', 'ExtraHosts', 'VolumesFrom'];
 
 /** Docker's own fields the engine leaves alone when they ask for what Berth does anyway. */
 const SAME_AS_BERTH: Record<string, (v: unknown) => boolean> = {

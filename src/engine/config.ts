@@ -38,12 +38,27 @@ export interface ContainerConfig {
 
 /** One `--mount`, as Docker's API takes it. */
 export interface MountConfig {
-  Type: 'bind' | 'tmpfs';
+  Type: 'bind' | 'tmpfs' | 'volume';
+  /** A host path (bind), a volume's name ('' for an anonymous volume), '' (tmpfs). */
   Source: string;
   Target: string;
   ReadOnly: boolean;
   BindOptions?: { Propagation?: string };
   TmpfsOptions?: { SizeBytes?: number; Mode?: number };
+  /** type=volume: volume-nocopy, and the labels and driver of a volume made by this mount. */
+  VolumeOptions?: { NoCopy?: boolean; Labels?: Record<string, string>; DriverConfig?: { Name?: string; Options?: Record<string, string> } };
+}
+
+/** One entry of inspect's Mounts (Docker's MountPoint). */
+export interface MountPoint {
+  Type: 'bind' | 'volume' | 'tmpfs';
+  Name?: string;
+  Source: string;
+  Destination: string;
+  Driver?: string;
+  Mode: string;
+  RW: boolean;
+  Propagation: string;
 }
 
 /** `--blkio-weight-device PATH:WEIGHT`. */
@@ -74,8 +89,11 @@ export interface DeviceMapping {
 
 /** Docker's `HostConfig`: how it runs on this host (resources, security, namespaces, mounts). */
 export interface HostConfig {
+  /** `-v SRC:DST[:OPTS]`: SRC is an absolute host path or a volume's name. */
   Binds: string[];
   Mounts: MountConfig[];
+  /** `--volumes-from CONTAINER[:ro|:rw]`. Absent in records made before volumes. */
+  VolumesFrom?: string[];
   Tmpfs: Record<string, string>;
   ReadonlyRootfs: boolean;
   AutoRemove: boolean;

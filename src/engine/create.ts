@@ -27,6 +27,8 @@ import { buildSpec, containerArgs } from './spec.js';
 import { createdState, EngineStore, type EnginePaths, type EngineRecord } from './store.js';
 import { resolveUser } from './user.js';
 import { adaptHostConfig, validateHostConfig } from './validate.js';
+import { checkMountConfig } from './mounts.js';
+import { prepareVolumes, type ContainerVolumes } from './volumes.js';
 
 /**
  * Create a container from a request; returns its record. `warn` receives Docker-style warnings;
@@ -49,6 +51,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const host = await engineHost(caller.cgroupOf);
   for (const w of adaptHostConfig(hc, host)) warn(w);
   validateHostConfig(hc, host);
+  checkMountConfig(hc);
   checkNamespaceConflicts(hc, config.Hostname);
   const joinPids = await resolveJoins(paths, hc);
   // With an image, the root filesystem's layers are id-mapped for the mapping (image-rootfs.ts).
@@ -74,6 +77,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   if (req.name) store.reserveName(req.name, id);
   const dir = store.dir(id);
   const stub = { Id: id, Name: name } as EngineRecord;
+  let volumes: ContainerVolumes | undefined;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o711 });
     // Crash safety (image-rootfs.ts sweepOrphans): who is creating this directory, until
@@ -86,13 +90,17 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
     // root inside could not write there; the host's system directories stay read-only binds.
     if (idMaps && !req.rootfs && !fromImage) chownTree(rootPath, mapToHost(idMaps, 0)!, mapToHost(idMaps, 0)!);
     if (idMaps) checkSearchable(rootPath, mapToHost(idMaps, 0)!, hc.UsernsMode);
+    const owner = idMaps ? { uid: mapToHost(idMaps, 0)!, gid: mapToHost(idMaps, 0)! } : undefined;
+    volumes = await prepareVolumes(paths, dir, {
+      config, hc, rootPath, fromImage: !!fromImage, ...(owner ? { owner } : {}), findContainer: (ref) => findContainer(paths, ref),
+    });
     const user = fromImage?.user ?? resolveUser(config.User, req.rootfs ?? '/');
     const spec = buildSpec(config, hc, {
       id, rootPath, hostMounts, user, device: statDevice, cgroupMode: host.cgroupMode, hostHostname: host.hostname,
       boundingCaps: ownBoundingCaps(), initPath: hc.Init ? initBinary() : undefined, joinPids,
       network: networkSettings ? { netns: netnsPath(paths, id), etcMounts: etcMounts(paths, id, hc.ReadonlyRootfs) } : undefined,
+      volumeMounts: volumes.mounts,
     });
-    if (fromImage) spec.mounts = [...(spec.mounts ?? []), ...fromImage.mounts];
     // Docker creates a missing working directory; in a host container only the container's own
     // part of the tree can take one (the system directories are read-only binds).
     if (config.WorkingDir && !req.rootfs && !fromImage && !HOST_SYSTEM_DIRS.some((d) => config.WorkingDir === `/${d}` || config.WorkingDir.startsWith(`/${d}/`))) {
@@ -109,12 +117,15 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
       Id: id, Name: name, Created: new Date().toISOString(), Path: args[0]!, Args: args.slice(1),
       Config: config, HostConfig: hc, State: createdState(), RootPath: rootPath, UserRootfs: !!req.rootfs,
       Report: req.report === true, RestartCount: 0, ...(networkSettings ? { NetworkSettings: networkSettings } : {}),
-      ...(fromImage && image ? { ImageId: image.id, StorageDriver: fromImage.driver, AnonVolumes: fromImage.volumes } : {}),
+      ...(fromImage && image ? { ImageId: image.id, StorageDriver: fromImage.driver } : {}),
+      ...(volumes.anonymous.length ? { AnonVolumes: volumes.anonymous } : {}), MountPoints: volumes.mountPoints,
     };
     store.save(rec);
     appendEvent(paths, rec, 'create');
     return rec;
   } catch (err) {
+    // Named volumes this create made first (the anonymous ones go with the directory).
+    await volumes?.undo().catch(() => undefined);
     store.remove(stub);
     throw err;
   }

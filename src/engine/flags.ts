@@ -89,7 +89,16 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
     req.networkingConfig = { EndpointsConfig: { [net]: { ...(aliases.length ? { Aliases: aliases } : {}), ...(ip !== undefined ? { IPAMConfig: { IPv4Address: ip } } : {}) } } };
   }
   hc.RestartPolicy = restartPolicy(str(p, 'restart') ?? 'no');
-  for (const v of list(p, 'volume')) hc.Binds.push(parseVolumeFlag(v));
+  for (const v of list(p, 'volume')) {
+    // `-v /path`: an anonymous volume, which Docker keeps in Config.Volumes
+    if (!v.includes(':') && isAbsolute(v)) (config.Volumes ??= {})[v] = {};
+    else hc.Binds.push(parseVolumeFlag(v));
+  }
+  const from = list(p, 'volumes-from');
+  for (const v of from) {
+    if (!/^[^:]+(:(ro|rw))?$/.test(v)) throw new BerthError('EINVALID_ARG', `invalid --volumes-from ${JSON.stringify(v)}: use CONTAINER, CONTAINER:ro or CONTAINER:rw`);
+  }
+  if (from.length) hc.VolumesFrom = from;
   for (const m of list(p, 'mount')) hc.Mounts.push(parseMountFlag(m));
   for (const t of list(p, 'tmpfs')) Object.assign(hc.Tmpfs, parseTmpfsFlag(t));
 

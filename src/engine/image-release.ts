@@ -4,7 +4,7 @@
  * see image-rootfs.ts). Light on imports: the record store calls it for every removal, so it
  * takes the one path it needs (EnginePaths.dataRoot) rather than import the store back.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { removeRootfsSync } from '../storage/remove.js';
 
@@ -15,9 +15,23 @@ import { removeRootfsSync } from '../storage/remove.js';
 export function releaseImageResources(paths: { dataRoot: string }, id: string, containerDir: string, volumes: boolean): void {
   removeRootfsSync(paths.dataRoot, id);
   if (!volumes) return;
-  let list: { Name: string }[] = [];
-  try { list = JSON.parse(readFileSync(join(containerDir, 'volumes.json'), 'utf8')) as { Name: string }[]; } catch { /* none */ }
-  for (const v of list) {
-    if (/^[a-f0-9]{64}$/.test(v.Name)) rmSync(join(paths.dataRoot, 'volumes', v.Name), { recursive: true, force: true });
+  let list: { Name: string; Shared?: true }[] = [];
+  try { list = JSON.parse(readFileSync(join(containerDir, 'volumes.json'), 'utf8')) as typeof list; } catch { /* none */ }
+  // Its own anonymous volumes only (not named ones, not those it has through --volumes-from),
+  // and not while another container uses one (Docker's rm -v leaves a volume in use).
+  const own = list.filter((v) => !v.Shared && /^[a-f0-9]{64}$/.test(v.Name));
+  if (!own.length) return;
+  const usedElsewhere = new Set<string>();
+  const containers = join(paths.dataRoot, 'containers');
+  let ids: string[] = [];
+  try { ids = readdirSync(containers); } catch { /* none */ }
+  for (const other of ids) {
+    if (join(containers, other) === containerDir) continue;
+    try {
+      for (const v of JSON.parse(readFileSync(join(containers, other, 'volumes.json'), 'utf8')) as { Name: string }[]) usedElsewhere.add(v.Name);
+    } catch { /* no volumes */ }
+  }
+  for (const v of own) {
+    if (!usedElsewhere.has(v.Name)) rmSync(join(paths.dataRoot, 'volumes', v.Name), { recursive: true, force: true });
   }
 }

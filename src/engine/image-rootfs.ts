@@ -1,31 +1,25 @@
 /**
  * A container made from an image: find the image (pulling it when missing, as `docker run`
  * does), make the container's root filesystem (storage/: overlay over the shared layers, or a
- * copy), resolve its user in the image's own /etc/passwd and /etc/group, make its working
- * directory, and give each of the image's Volumes an anonymous volume — a directory
- * `<data-root>/volumes/<64 hex>/_data` (Docker's layout) seeded with what the image has at that
- * path and bind-mounted there. `rm -v` and `--rm` remove those volumes; a plain `rm` leaves them,
- * as Docker does.
+ * copy), resolve its user in the image's own /etc/passwd and /etc/group and make its working
+ * directory. The image's VOLUMEs become anonymous volumes in volumes.ts, with the container's
+ * other volumes.
  *
  * Crash safety: before anything is made, `<container dir>/creating` records this process (pid
- * and start time; create.ts writes it right after making the directory), and every volume is listed in `<container dir>/volumes.json` before its
- * directory exists. A create killed half-way leaves a container directory with no
+ * and start time; create.ts writes it right after making the directory), and every volume is
+ * listed in `<container dir>/volumes.json` before its directory exists (volumes.ts). A create killed half-way leaves a container directory with no
  * container.json; `sweepOrphans` (run by every image create, and by `rm -f` of a name whose
  * container has no record) removes the root filesystem and volumes of such a directory once its
  * creator is gone, and the directory with them.
  */
-import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
-import { chown, lstat, mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { chown, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { promisify } from 'node:util';
 import { pull, resolveImage, type EngineImage, type ImageOptions } from '../image/index.js';
 import { resolveInRoot } from '../image/config.js';
 import { readFileInRoot } from '../util/inroot.js';
 import type { ProgressFn } from '../image/progress.js';
 import { familiarName, parseReference } from '../image/reference.js';
-import type { Mount } from '../oci/spec.js';
 import { isSameProcess } from '../util/proc.js';
 import { prepareRootfs, type Driver, type RootfsIdmap } from '../image/rootfs.js';
 import { mapToHost, parseUsernsMapping } from './namespaces.js';
@@ -34,12 +28,8 @@ import { releaseImageResources } from './image-release.js';
 export { releaseImageResources } from './image-release.js';
 import type { BerthError } from '../util/errors.js';
 import type { ContainerConfig, HostConfig } from './config.js';
-import { anonymousVolumeTargets } from './image-config.js';
-import { userMounts } from './mounts.js';
 import type { EnginePaths, EngineRecord } from './store.js';
 import { resolveUserIn, type ResolvedUser } from './user.js';
-
-const run = promisify(execFile);
 
 /** How to report an implicit pull: layer progress, and Docker's status lines. */
 export interface PullOutput {
@@ -72,9 +62,8 @@ export interface ImageContainer {
   rootPath: string;
   driver: 'overlay' | 'copy';
   user: ResolvedUser;
-  /** Bind mounts of the anonymous volumes, for the spec. */
-  mounts: Mount[];
-  volumes: NonNullable<EngineRecord['AnonVolumes']>;
+  /** With --userns MAPPING: the container's root on the host (who owns what is made for it). */
+  owner?: { uid: number; gid: number };
 }
 
 async function readDb(rootPath: string, file: string): Promise<string[][]> {
@@ -117,22 +106,7 @@ export async function prepareImageContainer(paths: EnginePaths, id: string, cont
   const owner = idmap ? { uid: mapToHost(idmap.uidMappings, 0)!, gid: mapToHost(idmap.gidMappings, 0)! } : undefined;
   const user = resolveUserIn(config.User, await readDb(fs.path, '/etc/passwd'), await readDb(fs.path, '/etc/group'));
   if (config.WorkingDir) await mkdirInRoot(fs.path, config.WorkingDir, owner);
-  const targets = anonymousVolumeTargets(config.Volumes, userMounts(hc).map((m) => m.destination));
-  const volumes: ImageContainer['volumes'] = [];
-  const mounts: Mount[] = [];
-  for (const dest of targets) {
-    const name = randomBytes(32).toString('hex');
-    const source = join(paths.dataRoot, 'volumes', name, '_data');
-    volumes.push({ Name: name, Source: source, Destination: dest });
-    writeFileSync(join(containerDir, 'volumes.json'), JSON.stringify(volumes));
-    await mkdir(source, { recursive: true, mode: 0o755 });
-    if (owner) await chown(source, owner.uid, owner.gid);
-    // Docker seeds a new volume with the image's content at its path (and its owner and mode)
-    const inImage = await mkdirInRoot(fs.path, dest, owner);
-    if ((await lstat(inImage)).isDirectory()) await run('cp', ['-a', '--no-target-directory', inImage, source]);
-    mounts.push({ destination: dest, type: 'bind', source, options: ['rbind', 'rw', 'rprivate'] });
-  }
-  return { rootPath: fs.path, driver: fs.driver, user, mounts, volumes };
+  return { rootPath: fs.path, driver: fs.driver, user, owner };
 }
 
 /**

@@ -9,6 +9,7 @@ import type { ContainerConfig, HostConfig } from './config.js';
 import type { Report } from './report.js';
 import { emptyNetworkSettings, etcPaths } from './networking.js';
 import type { NetworkSettings } from './config.js';
+import { recordMountPoints } from './volumes.js';
 import { EngineStore, recordParts, type Bookkeeping, type ContainerState, type EnginePaths, type EngineRecord } from './store.js';
 
 /** One entry of inspect's Mounts. */
@@ -79,14 +80,7 @@ export function inspectDocument(rec: EngineRecord, paths: EnginePaths): DockerIn
     // read logs only from a driver they know).
     HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...docker.HostConfig },
     GraphDriver: { Name: driver, Data: { RootPath: berth.RootPath } },
-    Mounts: [
-      ...docker.HostConfig.Binds.map((b) => {
-        const [src, dst, opts] = b.split(':');
-        return { Type: 'bind', Source: src, Destination: dst, Mode: opts ?? '', RW: !(opts ?? '').split(',').includes('ro'), Propagation: 'rprivate' };
-      }),
-      ...docker.HostConfig.Mounts.map((m) => ({ Type: m.Type, Source: m.Source, Destination: m.Target, Mode: '', RW: !m.ReadOnly, Propagation: m.BindOptions?.Propagation ?? '' })),
-      ...(berth.AnonVolumes ?? []).map((v) => ({ Type: 'volume', Name: v.Name, Source: v.Source, Destination: v.Destination, Driver: 'local', Mode: '', RW: true, Propagation: '' })),
-    ],
+    Mounts: recordMountPoints(rec),
     Config: docker.Config,
     NetworkSettings: docker.NetworkSettings ?? emptyNetworkSettings(),
     Berth: { Report: berth.Outcome ?? null, KilledBy: berth.KilledBy ?? null },

@@ -47,6 +47,8 @@ export interface SpecContext {
   arch?: NodeJS.Architecture;
   /** `--init`: the host path of berth-init, bind-mounted read-only at INIT_PATH and run as pid 1. */
   initPath?: string;
+  /** Bind mounts of the container's volumes and --volumes-from binds (engine/volumes.ts). */
+  volumeMounts?: Mount[];
   /** For each `container:NAME` mode, the other container's init pid (create resolves NAME). */
   joinPids?: Partial<Record<JoinableNs, number>>;
   /**
@@ -189,9 +191,14 @@ function sysMount(hc: HostConfig, ctx: SpecContext): Mount {
   return { destination: '/sys', type: 'sysfs', source: 'sysfs', options: [...NOSUID, hc.Privileged ? 'rw' : 'ro'] };
 }
 
-/** Docker's default mounts, the host system directories, then the user's (which win). */
+/**
+ * Docker's default mounts, the host system directories, then the user's (which win), the user's
+ * sorted by depth as Docker does, so a mount inside another is made after it.
+ */
 function mounts(hc: HostConfig, ctx: SpecContext): Mount[] {
-  const user = userMounts(hc);
+  const depth = (m: Mount): number => m.destination.split('/').filter(Boolean).length;
+  const user = [...userMounts(hc), ...(ctx.volumeMounts ?? [])].map((m, i) => ({ m, i }))
+    .sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i).map(({ m }) => m);
   const taken = new Set(user.map((m) => m.destination));
   const defaults: Mount[] = [
     ...ctx.hostMounts,

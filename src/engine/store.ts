@@ -18,7 +18,7 @@ import { dirname, join } from 'node:path';
 import { writeFileAtomicSync } from '../util/atomic.js';
 import { BerthError, errnoCode } from '../util/errors.js';
 import { lockDir, sleepSync } from '../util/lock.js';
-import type { ContainerConfig, HostConfig } from './config.js';
+import type { ContainerConfig, HostConfig, MountPoint } from './config.js';
 import type { Report } from './report.js';
 import type { NetworkSettings } from './config.js';
 import { releaseImageResources } from './image-release.js';
@@ -98,6 +98,8 @@ export interface Bookkeeping {
   StorageDriver?: 'overlay' | 'copy';
   /** Anonymous volumes made for the image's Volumes (removed by rm -v and --rm). */
   AnonVolumes?: { Name: string; Source: string; Destination: string }[];
+  /** Every user mount with its host source (volumes resolved), as inspect's Mounts (engine/volumes.ts). */
+  MountPoints?: MountPoint[];
 }
 
 /**
@@ -113,7 +115,7 @@ const DOCKER_KEYS: Record<keyof DockerContainerFields, true> = {
 };
 const BOOKKEEPING_KEYS: Record<keyof Bookkeeping, true> = {
   RootPath: true, UserRootfs: true, Report: true, Outcome: true, Monitor: true, ManuallyStopped: true, KilledBy: true,
-  RestartWaiter: true, RestartBackoffMs: true, ImageId: true, StorageDriver: true, AnonVolumes: true,
+  RestartWaiter: true, RestartBackoffMs: true, ImageId: true, StorageDriver: true, AnonVolumes: true, MountPoints: true,
 };
 
 /** The record's two parts: Docker's fields and Berth's bookkeeping (fields a record lacks stay absent). */

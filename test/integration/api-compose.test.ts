@@ -1,6 +1,6 @@
 /**
  * docker compose (Debian's docker-compose 1.29, docker-py) against `berth system service`: a
- * two-service project with its own network, environment, depends_on and logs, brought up,
+ * two-service project with its own network, a named volume, environment, depends_on and logs, brought up,
  * read and taken down, leaving no container, network, lease or rule.
  *
  * Where the traffic goes: the server (the engine) runs inside a network namespace this test makes
@@ -52,16 +52,20 @@ services:
     command: ["sh", "-c", "mkdir -p /tmp/w && echo \\"hello from $$GREETING\\" > /tmp/w/index.html && exec busybox httpd -f -p 8080 -h /tmp/w"]
     environment:
       GREETING: web
+    volumes: ["site:/tmp/w"]
     networks: [back]
   client:
     image: host
     depends_on: [web]
     environment:
       TARGET: web
-    command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do busybox wget -qO- http://$$TARGET:8080/ && break; sleep 0.3; done; echo client done"]
+    command: ["sh", "-c", "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do busybox wget -qO- http://$$TARGET:8080/ && break; sleep 0.3; done; echo shared: $$(cat /shared/index.html); touch /shared/x 2>/dev/null || echo read-only; echo client done"]
+    volumes: ["site:/shared:ro"]
     networks: [back]
 networks:
   back: {}
+volumes:
+  site: {}
 `);
 });
 
@@ -91,6 +95,9 @@ test('docker compose up, logs, ps and down: services find each other by name on 
   const logs = await until(() => { const l = dc(['logs', '--no-color']).out; return l.includes('client done') ? l : ''; }, 30_000);
   assert.match(logs, /client_1 +\| hello from web\n/);
   assert.match(logs, /client_1 +\| client done\n/);
+  // the named volume: written by web, read (read-only) by client
+  assert.match(logs, /client_1 +\| shared: hello from web\n/);
+  assert.match(logs, /client_1 +\| read-only\n/);
   const ps = dc(['ps']);
   assert.match(ps.out, /berthtcompose_web_1 .* Up/);
   assert.match(ps.out, /berthtcompose_client_1 .* Exit 0/);
@@ -98,6 +105,11 @@ test('docker compose up, logs, ps and down: services find each other by name on 
   assert.equal(down.code, 0, down.err);
   assert.match(down.err, /Removing network berthtcompose_back/);
   assert.equal(dc(['ps', '-q']).out.trim(), '');
+  // down keeps the project's volume, down -v removes it
+  assert.deepEqual(readdirSync(join(dir, 'data', 'volumes')).filter((n) => !n.startsWith('.')), ['berthtcompose_site']);
+  const downV = dc(['down', '-v']);
+  assert.equal(downV.code, 0, downV.err);
+  assert.deepEqual(readdirSync(join(dir, 'data', 'volumes')).filter((n) => !n.startsWith('.')), []);
   const leases = readdirSync(join(dir, 'data', 'networks')).filter((n) => n !== 'attached' && existsSync(join(dir, 'data', 'networks', n, 'leases.json')))
     .flatMap((n) => Object.keys(JSON.parse(readFileSync(join(dir, 'data', 'networks', n, 'leases.json'), 'utf8')) as object));
   assert.deepEqual(leases, []);

@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -268,6 +268,44 @@ test('images: pull with dockerd\'s progress stream, list, inspect, tag, run, rem
 });
 
 /** The docker CLI to drive: Debian's (API 1.41) first. */
+test('volumes: create, list with filters, inspect, use from a container, remove refused while used, prune; the docker CLI\'s volume commands and -v', { skip }, async () => {
+  const made = await call('POST', '/v1.41/volumes/create', { Name: 'berth-t-apivol', Labels: { suite: 'api' }, DriverOpts: {} });
+  assert.equal(made.status, 201, made.body.toString());
+  assert.deepEqual(Object.keys(json(made)).sort(), ['CreatedAt', 'Driver', 'Labels', 'Mountpoint', 'Name', 'Options', 'Scope']);
+  assert.equal((await call('POST', '/v1.41/volumes/create', { Name: 'x' })).status, 400);
+  assert.equal((await call('POST', '/v1.41/volumes/create', { Name: 'berth-t-nfs', Driver: 'nfs' })).status, 400);
+  const listed = json(await call('GET', `/v1.41/volumes?filters=${encodeURIComponent(JSON.stringify({ label: ['suite=api'] }))}`)) as unknown as { Volumes: { Name: string }[]; Warnings: null };
+  assert.deepEqual([listed.Volumes.map((v) => v.Name), listed.Warnings], [['berth-t-apivol'], null]);
+  assert.equal(json(await call('GET', '/v1.41/volumes/berth-t-apivol')).Name, 'berth-t-apivol');
+  assert.equal((await call('GET', '/v1.41/volumes/berth-t-nosuch')).status, 404);
+  assert.equal((await call('GET', '/v1.41/volumes/..%2F..%2Fcontainers')).status, 404);
+  const cid = json(await call('POST', '/v1.41/containers/create?name=berth-t-apivolc', { Image: 'host', Cmd: ['sh', '-c', 'echo in-volume > /v/f'],
+    HostConfig: { Binds: ['berth-t-apivol:/v'], Mounts: [{ Type: 'volume', Target: '/anon' }], NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('POST', `/containers/${cid}/start`)).status, 204);
+  assert.equal(json(await call('POST', `/containers/${cid}/wait`)).StatusCode, 0);
+  const vol = json(await call('GET', '/v1.41/volumes/berth-t-apivol')) as { Mountpoint: string };
+  assert.equal(readFileSync(join(vol.Mountpoint, 'f'), 'utf8'), 'in-volume\n');
+  const busy = await call('DELETE', '/v1.41/volumes/berth-t-apivol');
+  assert.equal(busy.status, 409);
+  assert.match(json(busy).message!, /volume is in use/);
+  assert.equal((await call('DELETE', `/containers/${cid}`)).status, 204);
+  assert.equal((await call('DELETE', '/v1.41/volumes/berth-t-nosuch?force=1')).status, 204);
+  // API 1.41's prune removes every unused volume (named ones too), as dockerd 20.10 does
+  const pruned = json(await call('POST', `/v1.41/volumes/prune?filters=${encodeURIComponent(JSON.stringify({ label: ['suite=api'] }))}`));
+  assert.deepEqual(pruned.VolumesDeleted, ['berth-t-apivol']);
+  assert.equal(typeof pruned.SpaceReclaimed, 'number');
+  if (!dockerCli) return;
+  const docker = (args: string[]) => spawnSync(dockerCli, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+  assert.equal(docker(['volume', 'create', '--label', 'suite=cli', 'berth-t-clivol']).stdout, 'berth-t-clivol\n');
+  const run = docker(['run', '--rm', '--network', 'none', '--cgroup-parent', testCgroupParent(), '-v', 'berth-t-clivol:/data', '--mount', 'type=volume,target=/anon',
+    '-v', '/anon2', 'host', 'sh', '-c', 'echo hi > /data/f; grep -c -E " /(data|anon|anon2) " /proc/mounts']);
+  assert.equal(run.stdout, '3\n', run.stderr);
+  assert.equal(docker(['volume', 'ls', '-q', '--filter', 'label=suite=cli']).stdout, 'berth-t-clivol\n');
+  assert.equal(docker(['volume', 'inspect', '-f', '{{.Driver}} {{.Name}}', 'berth-t-clivol']).stdout, 'local berth-t-clivol\n');
+  assert.equal(docker(['volume', 'rm', 'berth-t-clivol']).stdout, 'berth-t-clivol\n');
+  assert.match(docker(['volume', 'rm', 'berth-t-clivol']).stderr, /no such volume/i);
+});
+
 const dockerCli = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));
 
 test('the docker CLI: version, run -d, ps, logs, inspect, stop, wait, rm; run in the foreground, with -t, with -i', { skip: skip ?? (dockerCli ? false : 'no docker CLI (apt-get install docker.io)') }, () => {

@@ -3,7 +3,6 @@
  * small subset of Go templates for --format: `{{.Field.Sub}}`, `{{json .Field}}`, `{{.Field}}`
  * inside text, and `table` prefixes.
  */
-import type { EngineRecord } from '../../engine/store.js';
 import { BerthError } from '../../util/errors.js';
 
 export { humanDuration, statusText } from '../../engine/status.js';

@@ -47,7 +47,7 @@ function commandHelp(c: Command): string {
 /** Find a command by name, allowing Docker's `container <verb>` forms. */
 function findCommand(words: string[]): { entry: CommandEntry; rest: string[] } | undefined {
   const [a, b, ...more] = words;
-  if ((a === 'container' || a === 'image' || a === 'system' || a === 'network') && b) {
+  if ((a === 'container' || a === 'image' || a === 'system' || a === 'network' || a === 'volume') && b) {
     const entry = COMMAND_TABLE.find((c) => c.aliases?.includes(`${a} ${b}`));
     if (entry) return { entry, rest: more };
   }

@@ -48,7 +48,16 @@ test('per-device limits, ulimits, devices and cgroup-conf', () => {
 });
 
 test('volumes, mounts and tmpfs become OCI mounts', () => {
-  assert.throws(() => parseVolumeFlag('data:/d'), /named volumes are not supported yet/);
+  assert.equal(parseVolumeFlag('data:/d:ro,nocopy'), 'data:/d:ro,nocopy');
+  assert.throws(() => parseVolumeFlag('d:/d'), /"d" includes invalid characters for a local volume name/);
+  assert.throws(() => parseVolumeFlag('/h:/d:nocopy'), /unknown option "nocopy"/);
+  assert.throws(() => parseVolumeFlag('data:/'), /the container path cannot be \//);
+  assert.deepEqual(parseMountFlag('type=volume,src=v1,dst=/v,readonly,volume-nocopy,volume-label=a=b'),
+    { Type: 'volume', Source: 'v1', Target: '/v', ReadOnly: true, VolumeOptions: { NoCopy: true, Labels: { a: 'b' } } });
+  assert.deepEqual(parseMountFlag('target=/anon'), { Type: 'volume', Source: '', Target: '/anon', ReadOnly: false });
+  assert.throws(() => parseMountFlag('type=volume,source=../x,target=/v'), /is not a volume name/);
+  // volumes are engine/volumes.ts's: userMounts has host binds and tmpfs only
+  assert.deepEqual(userMounts({ Binds: ['data:/d'], Mounts: [{ Type: 'volume', Source: 'v', Target: '/v', ReadOnly: false }], Tmpfs: {} }), []);
   const m = parseMountFlag('type=tmpfs,target=/t,tmpfs-size=1m,tmpfs-mode=1777');
   assert.deepEqual(m.TmpfsOptions, { SizeBytes: 1024 * 1024, Mode: 0o1777 });
   const mounts = userMounts({ Binds: ['/a:/b:ro'], Mounts: [m], Tmpfs: { '/run': 'size=2m,exec' } });
