@@ -23,6 +23,7 @@ import { createExec, inspectExec, startExec } from './exec.js';
 import { containerStats, containerTop } from './stats.js';
 import { streamEvents } from './events.js';
 import { createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
+import { getArchive, putArchive, statArchive } from './archive.js';
 import { createVolumeApi, inspectVolumeApi, listVolumesApi, pruneVolumesApi, removeVolumeApi } from './volumes.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
 import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
@@ -85,6 +86,9 @@ function routes(o: ApiServerOptions): Route[] {
     r('GET', /^\/images\/(.+)\/json$/, inspectImageApi),
     r('POST', /^\/images\/(.+)\/tag$/, tagImageApi),
     r('DELETE', /^\/images\/(.+)$/, removeImageApi),
+    r('HEAD', '/containers/{id}/archive', statArchive),
+    r('GET', '/containers/{id}/archive', getArchive),
+    r('PUT', '/containers/{id}/archive', putArchive),
     r('GET', '/volumes', listVolumesApi),
     r('POST', '/volumes/create', createVolumeApi),
     r('POST', '/volumes/prune', pruneVolumesApi),

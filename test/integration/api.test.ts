@@ -15,6 +15,8 @@ import { join } from 'node:path';
 import { assertNoLeaks, makeBusyboxRootfs, processTag, repoRoot, testCgroupParent, whyNotRoot } from '../support/bundle.js';
 import { startRegistry, whyNoRegistry } from '../support/registry.js';
 import { delay, until } from './engine-cli.js';
+import { tarBuffer } from '../../src/archive/tar/writer.js';
+import { readTar } from '../../src/archive/tar/reader.js';
 
 const skip = whyNotRoot();
 const bin = join(repoRoot, 'bin/berth.js');
@@ -24,11 +26,12 @@ let server: ChildProcess;
 
 interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }
 
-/** One request over the socket; `body` is sent as JSON. */
+/** One request over the socket; `body` is sent as JSON (a Buffer as a tar). */
 function call(method: string, path: string, body?: unknown, sock = socket): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : JSON.stringify(body);
-    const req = request({ socketPath: sock, method, path, headers: data ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
+    const data = body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body);
+    const type = Buffer.isBuffer(body) ? 'application/x-tar' : 'application/json';
+    const req = request({ socketPath: sock, method, path, headers: data ? { 'Content-Type': type, 'Content-Length': Buffer.byteLength(data) } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -304,6 +307,43 @@ test('volumes: create, list with filters, inspect, use from a container, remove 
   assert.equal(docker(['volume', 'inspect', '-f', '{{.Driver}} {{.Name}}', 'berth-t-clivol']).stdout, 'local berth-t-clivol\n');
   assert.equal(docker(['volume', 'rm', 'berth-t-clivol']).stdout, 'berth-t-clivol\n');
   assert.match(docker(['volume', 'rm', 'berth-t-clivol']).stderr, /no such volume/i);
+});
+
+test('archive: HEAD and GET give the stat header and the tar, PUT writes a tar; docker cp both ways', { skip }, async () => {
+  const cid = json(await call('POST', '/v1.41/containers/create?name=berth-t-archive', { Image: 'host', Cmd: ['sleep', '60'], HostConfig: { NetworkMode: 'none', CgroupParent: testCgroupParent() } })).Id as string;
+  assert.equal((await call('POST', `/containers/${cid}/start`)).status, 204);
+  try {
+    const put = await call('PUT', `/v1.41/containers/${cid}/archive?path=/tmp`, tarBuffer([{ name: 'dir/', type: 'dir', mode: 0o750 }, { name: 'dir/f', type: 'file', data: 'put\n', mode: 0o640 }]));
+    assert.equal(put.status, 200, put.body.toString());
+    const head = await call('HEAD', `/v1.41/containers/${cid}/archive?path=/tmp/dir`);
+    assert.equal(head.status, 200);
+    const stat = JSON.parse(Buffer.from(head.headers['x-docker-container-path-stat'] as string, 'base64').toString()) as { name: string; mode: number; linkTarget: string };
+    assert.deepEqual([stat.name, stat.mode, stat.linkTarget], ['dir', 2 ** 31 + 0o750, '']);
+    const get = await call('GET', `/v1.41/containers/${cid}/archive?path=/tmp/dir`);
+    assert.equal(get.headers['content-type'], 'application/x-tar');
+    const names: string[] = [];
+    for await (const e of readTar((async function* () { yield get.body; })())) names.push(`${e.header.name} ${e.header.mode.toString(8)}`);
+    assert.deepEqual(names, ['dir/ 750', 'dir/f 640']);
+    assert.equal((await call('HEAD', `/v1.41/containers/${cid}/archive?path=/no/such`)).status, 404);
+    assert.equal((await call('GET', `/v1.41/containers/${cid}/archive`)).status, 400);
+    assert.equal((await call('PUT', `/v1.41/containers/${cid}/archive?path=/tmp`, tarBuffer([{ name: '../x', type: 'file', data: 'x' }]))).status, 400);
+    if (!dockerCli) return;
+    const docker = (args: string[]) => spawnSync(dockerCli, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
+    const local = mkdtempSync(join(tmpdir(), `${processTag()}-dcp-`));
+    try {
+      const out = docker(['cp', 'berth-t-archive:/tmp/dir', local]);
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal(readFileSync(join(local, 'dir', 'f'), 'utf8'), 'put\n');
+      const into = docker(['cp', join(local, 'dir', 'f'), 'berth-t-archive:/tmp/renamed']);
+      assert.equal(into.status, 0, into.stderr);
+      const pid = (json(await call('GET', `/containers/${cid}/json`)).State as { Pid: number }).Pid;
+      assert.equal(readFileSync(`/proc/${pid}/root/tmp/renamed`, 'utf8'), 'put\n');
+    } finally {
+      rmSync(local, { recursive: true, force: true });
+    }
+  } finally {
+    await call('DELETE', `/containers/${cid}?force=1`);
+  }
 });
 
 const dockerCli = ['/usr/bin/docker', '/usr/local/bin/docker'].find((p) => existsSync(p));

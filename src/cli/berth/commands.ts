@@ -43,6 +43,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   c('events', ['system events'], async () => (await import('./events.js')).events),
   c('rename', ['container rename'], async () => (await import('./rename.js')).rename),
   c('port', ['container port'], async () => (await import('./rename.js')).port),
+  c('cp', ['container cp'], async () => (await import('./cp.js')).cp),
   c('container prune', ['container prune'], async () => (await import('./prune.js')).prune),
   c('network create', ['network create'], async () => (await import('./network.js')).networkCreate),
   c('network ls', ['network ls', 'network list'], async () => (await import('./network.js')).networkLs),
