@@ -2,7 +2,7 @@
  * Docker's archive endpoints over engine/copy.ts, what `docker cp` uses: HEAD and GET
  * /containers/{id}/archive?path= (the path's stat in the X-Docker-Container-Path-Stat header,
  * base64 JSON; GET adds its tar stream), PUT /containers/{id}/archive?path=DIR with a tar body
- * (noOverwriteDirNonDir, copyUIDGID).
+ * (noOverwriteDirNonDir, copyUIDGID); and GET /containers/{id}/export and /changes (engine/changes.ts).
  */
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -10,7 +10,8 @@ import { findContainer } from '../engine/containers.js';
 import { archiveFromContainer, extractToContainer, openContainerFiles, statInContainer } from '../engine/copy.js';
 import { BerthError } from '../util/errors.js';
 import type { ApiContext } from './containers.js';
-import { ApiError, boolParam, sendEmpty } from './http.js';
+import { ApiError, boolParam, sendEmpty, sendJson } from './http.js';
+import { containerChanges, exportContainer } from '../engine/changes.js';
 
 function pathParam(c: ApiContext): string {
   const path = c.query.get('path');
@@ -69,4 +70,28 @@ export async function putArchive(c: ApiContext): Promise<void> {
     files.close();
   }
   sendEmpty(c.res, 200);
+}
+
+/** GET /containers/{id}/export: the root file system as a tar (an error after it began cuts the connection). */
+export async function exportApi(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  const tar = exportContainer(rec);
+  try {
+    const first = await tar.stream.next();
+    c.res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    async function* all(): AsyncGenerator<Buffer> {
+      if (!first.done) yield first.value;
+      yield* tar.stream;
+    }
+    await pipeline(Readable.from(all()), c.res).catch((err: unknown) => { c.res.destroy(err as Error); });
+  } finally {
+    tar.close();
+  }
+}
+
+/** GET /containers/{id}/changes: [{Path, Kind}] (0 changed, 1 added, 2 deleted). */
+export async function changesApi(c: ApiContext): Promise<void> {
+  const rec = await findContainer(c.paths, c.params[0]!);
+  const changes = await containerChanges(c.paths, rec);
+  sendJson(c.res, 200, changes.length ? changes : null);
 }

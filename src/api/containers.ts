@@ -53,7 +53,7 @@ export interface ApiContext extends StreamContext {
 interface ApiPort { IP?: string; PrivatePort: number; PublicPort?: number; Type: string }
 
 /** GET /containers/json's summary of one container (moby types.Container). */
-function summary(r: EngineRecord): Record<string, unknown> {
+export function summary(r: EngineRecord): Record<string, unknown> {
   const ports: ApiPort[] = r.State.Running ? publishedPorts(r).map((p) => ({ IP: p.hostIp || '0.0.0.0', PrivatePort: p.containerPort, PublicPort: p.hostPort, Type: p.protocol })) : [];
   for (const key of Object.keys(r.Config.ExposedPorts ?? {})) {
     const [port, proto] = key.split('/');

@@ -13,9 +13,9 @@ import { ApiError, boolParam, sendJson } from './http.js';
 
 const opts = (c: ApiContext, extra: Partial<ImageOptions> = {}): ImageOptions => ({ root: c.paths.dataRoot, ...c.caller.image, ...extra });
 const size = (img: EngineImage) => img.layers.reduce((n, l) => n + l.size, 0);
-const created = (img: EngineImage) => { const t = Date.parse(img.raw.created ?? ''); return Number.isNaN(t) ? 0 : Math.floor(t / 1000); };
-const repoTags = (img: EngineImage) => img.names.filter((n) => !n.includes('@')).map((n) => familiarName(parseReference(n)));
-const repoDigests = (img: EngineImage) => img.names.filter((n) => n.includes('@')).map((n) => familiarName(parseReference(n)));
+export const created = (img: EngineImage) => { const t = Date.parse(img.raw.created ?? ''); return Number.isNaN(t) ? 0 : Math.floor(t / 1000); };
+export const repoTags = (img: EngineImage) => img.names.filter((n) => !n.includes('@')).map((n) => familiarName(parseReference(n)));
+export const repoDigests = (img: EngineImage) => img.names.filter((n) => n.includes('@')).map((n) => familiarName(parseReference(n)));
 
 /** GET /images/json */
 export async function listImagesApi(c: ApiContext): Promise<void> {

@@ -23,10 +23,10 @@ import { createExec, inspectExec, startExec } from './exec.js';
 import { containerStats, containerTop } from './stats.js';
 import { streamEvents } from './events.js';
 import { createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
-import { getArchive, putArchive, statArchive } from './archive.js';
+import { changesApi, exportApi, getArchive, putArchive, statArchive } from './archive.js';
 import { createVolumeApi, inspectVolumeApi, listVolumesApi, pruneVolumesApi, removeVolumeApi } from './volumes.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
-import { info, ping, pingHeaders, version, type ServerInfo } from './system.js';
+import { info, ping, pingHeaders, pruneImagesApi, systemDf, version, type ServerInfo } from './system.js';
 
 /** Options of the server. */
 export interface ApiServerOptions {
@@ -57,6 +57,7 @@ function routes(o: ApiServerOptions): Route[] {
     r('HEAD', '/_ping', ping),
     r('GET', '/version', (c) => version(c, o.info)),
     r('GET', '/info', (c) => info(c, o.info)),
+    r('GET', '/system/df', systemDf),
     r('GET', '/events', streamEvents),
     r('GET', '/containers/json', listContainers),
     r('POST', '/containers/create', createContainer),
@@ -82,6 +83,7 @@ function routes(o: ApiServerOptions): Route[] {
     r('POST', '/containers/{id}/update', updateContainer),
     r('GET', '/images/json', listImagesApi),
     r('POST', '/images/create', createImageApi),
+    r('POST', '/images/prune', pruneImagesApi),
     // Image names hold slashes.
     r('GET', /^\/images\/(.+)\/json$/, inspectImageApi),
     r('POST', /^\/images\/(.+)\/tag$/, tagImageApi),
@@ -89,6 +91,8 @@ function routes(o: ApiServerOptions): Route[] {
     r('HEAD', '/containers/{id}/archive', statArchive),
     r('GET', '/containers/{id}/archive', getArchive),
     r('PUT', '/containers/{id}/archive', putArchive),
+    r('GET', '/containers/{id}/export', exportApi),
+    r('GET', '/containers/{id}/changes', changesApi),
     r('GET', '/volumes', listVolumesApi),
     r('POST', '/volumes/create', createVolumeApi),
     r('POST', '/volumes/prune', pruneVolumesApi),

@@ -48,7 +48,9 @@ const minor = (rdev: number): number => Number(BigInt(rdev) & 0xffn) | Number((B
 
 /**
  * The tar stream of `path` in `fs` (followed when it is a symlink only with `followLast`), its
- * top entry named `rebase` (a directory's entries below it). Ids are shown through `ids`.
+ * top entry named `rebase` (a directory's entries below it). Rebase '' leaves a directory's own
+ * entry out and names its entries from its root ("bin/", "etc/passwd": `docker export`). Ids are
+ * shown through `ids`.
  */
 export async function* packTree(fs: ScopedFs, path: string, o: { rebase: string; followLast?: boolean; ids?: IdMap }): AsyncGenerator<Buffer> {
   const ids = o.ids ?? sameIds;
@@ -56,7 +58,7 @@ export async function* packTree(fs: ScopedFs, path: string, o: { rebase: string;
   const links = new Map<string, string>();
   try {
     const st = fs.lstat(r.dir, r.name);
-    yield* packEntry(fs, r.dir, r.name, o.rebase.replace(/\/+$/, '') || '.', st, ids, links);
+    yield* packEntry(fs, r.dir, r.name, o.rebase === '' ? '' : o.rebase.replace(/\/+$/, '') || '.', st, ids, links);
   } finally {
     r.close();
   }
@@ -69,13 +71,13 @@ async function* packEntry(fs: ScopedFs, dir: ScopedDir, name: string, archiveNam
   const [uid, gid] = ids.toArchive(st.uid, st.gid);
   const base: TarEntryInput = { name: archiveName, type, mode: st.mode & 0o7777, uid, gid, mtime: Math.floor(st.mtimeMs / 1000) };
   if (type === 'dir') {
-    yield headerBlocks({ ...base, name: `${archiveName}/` });
+    if (archiveName) yield headerBlocks({ ...base, name: `${archiveName}/` });
     const sub = name === '' ? dir : fs.openDir(dir, name);
     try {
       for (const child of readdirSync(at(sub.fd, '')).sort()) {
         let cst: Stats;
         try { cst = fs.lstat(sub, child); } catch (err) { if (errnoCode(err) === 'ENOENT') continue; throw err; }
-        yield* packEntry(fs, sub, child, `${archiveName}/${child}`, cst, ids, links);
+        yield* packEntry(fs, sub, child, archiveName ? `${archiveName}/${child}` : child, cst, ids, links);
       }
     } finally {
       if (sub !== dir) closeSync(sub.fd);

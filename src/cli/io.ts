@@ -253,3 +253,32 @@ export function appendForCaller(io: Pick<CommandIO, 'umask'>, path: string, text
     closeSync(fd);
   }
 }
+
+/**
+ * Copy `source` to the caller's stdout, waiting when it is full. A reader that goes away (`save |
+ * head -c0`: EPIPE) ends the copy quietly, as Docker does: returns false then.
+ */
+export async function streamToOutput(out: NodeJS.WritableStream, source: AsyncIterable<Buffer>): Promise<boolean> {
+  let broken: Error | undefined;
+  const onError = (err: Error): void => { broken = err; };
+  out.on('error', onError);
+  try {
+    for await (const chunk of source) {
+      if (broken) break;
+      if (!out.write(chunk)) {
+        await new Promise<void>((resolve) => {
+          const done = (): void => { out.off('drain', done); out.off('error', done); resolve(); };
+          out.once('drain', done);
+          out.once('error', done);
+        });
+      }
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+    broken = err as Error;
+  } finally {
+    out.off('error', onError);
+  }
+  if (broken && (broken as NodeJS.ErrnoException).code !== 'EPIPE') throw broken;
+  return !broken;
+}

@@ -327,10 +327,23 @@ test('archive: HEAD and GET give the stat header and the tar, PUT writes a tar; 
     assert.equal((await call('HEAD', `/v1.41/containers/${cid}/archive?path=/no/such`)).status, 404);
     assert.equal((await call('GET', `/v1.41/containers/${cid}/archive`)).status, 400);
     assert.equal((await call('PUT', `/v1.41/containers/${cid}/archive?path=/tmp`, tarBuffer([{ name: '../x', type: 'file', data: 'x' }]))).status, 400);
+    // export and changes (a host container keeps no record of changes: a 400 that says so)
+    const exported = await call('GET', `/v1.41/containers/${cid}/export`);
+    assert.equal(exported.status, 200);
+    const exportedNames: string[] = [];
+    for await (const e of readTar((async function* () { yield exported.body; })())) exportedNames.push(e.header.name);
+    assert.ok(exportedNames.includes('tmp/dir/f'), exportedNames.join(' '));
+    const changes = await call('GET', `/v1.41/containers/${cid}/changes`);
+    assert.equal(changes.status, 400);
+    assert.match(json(changes).message!, /keeps no record of its changes/);
+    const df = json(await call('GET', '/v1.41/system/df'));
+    assert.deepEqual(Object.keys(df).sort(), ['BuildCache', 'Containers', 'Images', 'LayersSize', 'Volumes']);
+    assert.ok((df.Containers as { Id: string }[]).some((c) => c.Id === cid));
     if (!dockerCli) return;
     const docker = (args: string[]) => spawnSync(dockerCli, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
     const local = mkdtempSync(join(tmpdir(), `${processTag()}-dcp-`));
     try {
+      assert.match(docker(['system', 'df']).stdout, /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE\nImages /);
       const out = docker(['cp', 'berth-t-archive:/tmp/dir', local]);
       assert.equal(out.status, 0, out.stderr);
       assert.equal(readFileSync(join(local, 'dir', 'f'), 'utf8'), 'put\n');

@@ -189,3 +189,46 @@ test('attacker: a directory swapped for a symlink to / while files are copied in
   assert.ok(landed > 0, 'no copy succeeded: the race was not exercised');
   await ok(['rm', '-f', c]);
 });
+
+test('diff lists what a container changed in its image; export is its root without its volumes', { skip }, async () => {
+  const c = await running(['-v', '/vol']);
+  await inCtr(c, 'rm /data/keep; echo x > /etc/newfile; mkdir /newdir; echo v > /vol/in-volume');
+  const changes = (await ok(['diff', c])).split('\n').filter(Boolean);
+  for (const line of ['C /data', 'D /data/keep', 'C /etc', 'A /etc/newfile', 'A /newdir']) assert.ok(changes.includes(line), `${line} in ${changes.join(', ')}`);
+  assert.ok(!changes.some((l) => l.includes('in-volume')), 'a volume is not a change of the root');
+  const paths = changes.map((l) => l.slice(2));
+  assert.deepEqual([...paths].sort(), paths, 'sorted by path');
+  const r = spawnSync('sh', ['-c', `"$0" "$@" | tar -t`, process.execPath, join(process.cwd(), 'bin/berth.js'), '--data-root', b.data, '--root', b.run, 'export', c], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, r.stderr);
+  const names = r.stdout.split('\n');
+  assert.ok(names.includes('etc/newfile') && names.includes('bin/busybox') && names.includes('data/new'));
+  assert.ok(!names.includes('data/keep') && !names.includes('vol/in-volume'));
+  const file = join(host, 'export.tar');
+  await ok(['export', '-o', file, c]);
+  assert.ok(statSync(file).size > 500_000);
+  await ok(['rm', '-f', '-v', c]);
+  const hostCtr = uniqueId('diff-host');
+  await ok(['create', '--name', hostCtr, ...b.cg, 'host', 'true']);
+  await fails(['diff', hostCtr], /keeps no record of its changes: diff needs an image on the overlay driver/);
+  await ok(['rm', hostCtr]);
+});
+
+test('system df counts images, containers and volumes; system prune removes what nothing uses', { skip }, async () => {
+  await ok(['volume', 'prune', '-f']); // what earlier tests' containers left (their image's VOLUME)
+  const keep = await running(['-v', 'dfnamed:/n']);
+  const stopped = uniqueId('df-stopped');
+  await ok(['run', '--name', stopped, ...b.cg, '-u', '0', '-v', '/anon', IMAGE, 'head -c 100000 /dev/zero > /big']);
+  const df = (await ok(['system', 'df'])).split('\n');
+  assert.match(df[0]!, /^TYPE +TOTAL +ACTIVE +SIZE +RECLAIMABLE$/);
+  assert.match(df[1]!, /^Images +1 +1 +\d+(\.\d+)?[kM]B +0B \(0%\)$/);
+  assert.match(df[2]!, /^Containers +2 +1 +\d+(\.\d+)?kB +\d+(\.\d+)?kB \(\d+%\)$/);
+  assert.match(df[3]!, /^Local Volumes +4 +4 /); // dfnamed, /vol of each, /anon
+  assert.match(await ok(['system', 'df', '-v']), /Local Volumes space usage:\n\nVOLUME NAME +LINKS +SIZE\n/);
+  const pruned = await ok(['system', 'prune', '-f', '--volumes']);
+  assert.match(pruned, /^Deleted Containers:\n[a-f0-9]{64}\n\nDeleted Volumes:\n[a-f0-9]{64}\n[a-f0-9]{64}\n\nTotal reclaimed space: \d+(\.\d+)?kB\n$/);
+  assert.equal((await b.exec(['inspect', stopped])).code, 1);
+  assert.equal((await b.exec(['inspect', keep])).code, 0);
+  assert.deepEqual((await ok(['volume', 'ls', '-q'])).split('\n').filter(Boolean).map((v) => (/^[a-f0-9]{64}$/.test(v) ? 'anonymous' : v)).sort(), ['anonymous', 'dfnamed']); // the running one's /vol; named volumes stay, as in Docker
+  await ok(['rm', '-f', '-v', keep]);
+  await ok(['volume', 'rm', 'dfnamed']);
+});

@@ -21,6 +21,7 @@ import { packTree, unpackTree } from '../../archive/tree-tar.js';
 import { findContainer } from '../../engine/containers.js';
 import { archiveFromContainer, extractToContainer, isGoDir, openContainerFiles, statInContainer } from '../../engine/copy.js';
 import { BerthError, errnoCode } from '../../util/errors.js';
+import { streamToOutput } from '../io.js';
 import type { Command } from './context.js';
 
 /** Docker's split of a cp argument: CONTAINER:PATH, or a local path (absolute, or starting with '.', or with no colon). */
@@ -65,7 +66,7 @@ export const cp: Command = {
         if (follow && stat.linkTarget) { srcPath = stat.linkTarget; stat = statInContainer(files, srcPath); }
         if (src.path.endsWith('/') && !isGoDir(stat.mode)) throw new BerthError('EINVALID_ARG', `${src.path}: not a directory`);
         if (dst.path === '-') {
-          for await (const chunk of archiveFromContainer(files, srcPath)) await write(ctx.stdout, chunk);
+          await streamToOutput(ctx.stdout, archiveFromContainer(files, srcPath));
           return 0;
         }
         const target = hostTarget(ctx.path(dst.path), dst.path.endsWith('/'), isGoDir(stat.mode), endsInDot(src.path) ? '.' : rename);
@@ -148,12 +149,4 @@ function hostTarget(dest: string, slash: boolean, srcIsDir: boolean, srcName: st
     throw err;
   }
   return { dir: realpathSync(parent), name: posix.basename(dest) };
-}
-
-/** Write a chunk, waiting when the stream is full (a slow pipe). */
-function write(out: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (out.write(chunk)) resolve();
-    else { out.once('drain', resolve); out.once('error', reject); }
-  });
 }

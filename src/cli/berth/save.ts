@@ -6,8 +6,7 @@
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chmodForCaller } from '../io.js';
-import { pipeline } from 'node:stream/promises';
+import { chmodForCaller, streamToOutput } from '../io.js';
 import { str } from '../args.js';
 import { tempNameFor } from '../../util/atomic.js';
 import { save as saveImages } from '../../image/index.js';
@@ -37,7 +36,8 @@ export const save: Command = {
     const tmp = tempNameFor(join(ctx.paths.dataRoot, 'tmp', 'save.tar'));
     try {
       await saveImages(p.positional, tmp, imageOptions(ctx));
-      await pipeline(createReadStream(tmp), ctx.stdout, { end: false });
+      // a reader that goes away (save | head -c0) ends the copy quietly, as in Docker
+      await streamToOutput(ctx.stdout, createReadStream(tmp) as AsyncIterable<Buffer>);
     } finally {
       await rm(tmp, { force: true });
     }
