@@ -9,6 +9,7 @@ import type { EngineCaller } from '../engine/caller.js';
 import { findContainer, inspectDocument, listEngineContainers, refresh, removeEngineContainer, stopEngineContainer, waitNotRunning } from '../engine/containers.js';
 import { openStdinWriter, resizeDetached, type StdinWriter } from '../engine/attach.js';
 import { createEngineContainer } from '../engine/create.js';
+import { recordMountPoints } from '../engine/volumes.js';
 import { restartEngineContainer } from '../engine/restart.js';
 import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
@@ -61,10 +62,15 @@ export function summary(r: EngineRecord): Record<string, unknown> {
   }
   return {
     Id: r.Id, Names: [`/${r.Name}`], Image: r.Config.Image || (r.UserRootfs ? r.RootPath : 'host'), ImageID: r.ImageId ?? '',
-    Command: [r.Path, ...r.Args].join(' '), Created: Math.floor(Date.parse(r.Created) / 1000), Ports: ports, Labels: r.Config.Labels ?? {},
+    Command: [r.Path, ...r.Args].map(shellQuote).join(' '), Created: Math.floor(Date.parse(r.Created) / 1000), Ports: ports, Labels: r.Config.Labels ?? {},
     State: r.State.Status, Status: statusText(r), HostConfig: { NetworkMode: r.HostConfig.NetworkMode || 'none' },
-    NetworkSettings: { Networks: r.NetworkSettings?.Networks ?? {} }, Mounts: [],
+    NetworkSettings: { Networks: r.NetworkSettings?.Networks ?? {} }, Mounts: recordMountPoints(r),
   };
+}
+
+/** An argument as dockerd's list shows it: as is when plain, else single-quoted for a shell. */
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Docker's container filters that Berth applies; any other key is a 400. */
@@ -98,7 +104,8 @@ export async function createContainer(c: ApiContext): Promise<void> {
   // The engine checks the name (Docker's rule, engine/store.ts); a leading / is Docker's spelling.
   const req = createRequestFromBody(await readJson(c.req), c.query.get('name')?.replace(/^\//, '') || undefined);
   const warnings: string[] = [];
-  const rec = await createEngineContainer(c.paths, req, (w) => warnings.push(w), {}, c.caller);
+  // A missing image is dockerd's 404: the client pulls it (with its progress) and creates again.
+  const rec = await createEngineContainer(c.paths, req, (w) => warnings.push(w), {}, { ...c.caller, noPull: true });
   sendJson(c.res, 201, { Id: rec.Id, Warnings: warnings });
 }
 

@@ -10,6 +10,7 @@
  */
 import { defaultContainerConfig, defaultHostConfig, type ContainerConfig, type CreateRequest, type HostConfig } from '../engine/config.js';
 import { ApiError } from './http.js';
+import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from '../engine/security.js';
 
 /** Optional fields of Config and HostConfig (engine/config.ts) that have no default value. */
 const OPTIONAL_CONFIG = ['StopSignal', 'StopTimeout', 'ExposedPorts', 'MacAddress', 'Volumes'];
@@ -19,6 +20,10 @@ const OPTIONAL_HOST = ['PortBindings', 'PublishAllPorts', 'Dns', 'DnsSearch', 'D
 const SAME_AS_BERTH: Record<string, (v: unknown) => boolean> = {
   LogConfig: (v) => { const t = (v as { Type?: string } | null)?.Type; return !t || t === 'json-file'; },
   Isolation: (v) => v === '' || v === 'default',
+  // What Berth's inspect shows (engine/inspect.ts), sent back by a client that recreates a container from it
+  Runtime: (v) => v === 'runc',
+  MaskedPaths: (v) => JSON.stringify(v) === JSON.stringify(DOCKER_MASKED_PATHS),
+  ReadonlyPaths: (v) => JSON.stringify(v) === JSON.stringify(DOCKER_READONLY_PATHS),
 };
 
 /** Zero in Go's sense, recursively: what a client sends for a field nobody set. */

@@ -22,7 +22,7 @@ interface ExecInstance {
   OpenStdin: boolean;
   OpenStdout: boolean;
   OpenStderr: boolean;
-  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user: string };
+  ProcessConfig: { tty: boolean; entrypoint: string; arguments: string[]; privileged: boolean; user?: string };
   env: string[];
   workdir: string;
   started: boolean;
@@ -45,8 +45,9 @@ export async function createExec(c: ApiContext): Promise<void> {
   for (const [k, e] of instances) if (!store.load(e.ContainerID)) instances.delete(k);
   const id = randomBytes(32).toString('hex');
   instances.set(id, {
-    ID: id, ContainerID: rec.Id, Running: false, ExitCode: null, Pid: 0, OpenStdin: b.AttachStdin === true, OpenStdout: b.AttachStdout !== false, OpenStderr: b.AttachStderr !== false,
-    ProcessConfig: { tty: b.Tty === true, entrypoint: b.Cmd[0]!, arguments: b.Cmd.slice(1), privileged: false, user: b.User ?? '' },
+    ID: id, ContainerID: rec.Id, Running: false, ExitCode: null, Pid: 0, OpenStdin: b.AttachStdin === true, OpenStdout: b.AttachStdout === true, OpenStderr: b.AttachStderr === true,
+    // dockerd's: what was asked to be attached, and user only when given
+    ProcessConfig: { tty: b.Tty === true, entrypoint: b.Cmd[0]!, arguments: b.Cmd.slice(1), privileged: false, ...(b.User ? { user: b.User } : {}) },
     env: b.Env ?? [], workdir: b.WorkingDir ?? '', started: false,
   });
   sendJson(c.res, 201, { Id: id });

@@ -39,13 +39,25 @@ function hostImage(): Record<string, unknown> {
   };
 }
 
+/**
+ * An image's config as dockerd shows it: Docker's container Config with every field (the unset
+ * ones at Go's zero value), the image's values in it. ContainerConfig, which dockerd fills from a
+ * Dockerfile build's record and OCI images do not have, is this shape with nothing in it.
+ */
+function imageConfigShape(cfg: Record<string, unknown>): Record<string, unknown> {
+  return {
+    Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false, StdinOnce: false,
+    Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null, ...cfg,
+  };
+}
+
 /** GET /images/{name}/json: Docker's image inspect document. */
 export async function inspectImageApi(c: ApiContext): Promise<void> {
   if (c.params[0] === 'host' || c.params[0] === 'host:latest') return sendJson(c.res, 200, hostImage());
   const img = await resolveImage(c.params[0]!, opts(c));
   sendJson(c.res, 200, {
     Id: img.id, RepoTags: repoTags(img), RepoDigests: repoDigests(img), Parent: '', Comment: '', Created: img.raw.created ?? '', Container: '',
-    ContainerConfig: {}, DockerVersion: '', Author: img.raw.author ?? '', Config: img.raw.config ?? {}, Architecture: img.raw.architecture, Os: img.raw.os,
+    ContainerConfig: imageConfigShape({}), DockerVersion: '', Author: img.raw.author ?? '', Config: imageConfigShape(img.raw.config ?? {}), Architecture: img.raw.architecture, Os: img.raw.os,
     Size: size(img), VirtualSize: size(img), GraphDriver: { Name: 'overlay2', Data: null }, RootFS: { Type: 'layers', Layers: img.raw.rootfs.diff_ids },
     Metadata: { LastTagTime: '' },
   });

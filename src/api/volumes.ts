@@ -20,7 +20,7 @@ export async function listVolumesApi(c: ApiContext): Promise<void> {
 /** POST /volumes/create {Name, Driver, DriverOpts, Labels} → the volume (201). */
 export async function createVolumeApi(c: ApiContext): Promise<void> {
   const b = await readJson(c.req) as { Name?: string; Driver?: string; DriverOpts?: Record<string, string> | null; Labels?: Record<string, string> | null };
-  const v = await createVolume(c.paths, { ...(b.Name ? { name: b.Name } : {}), ...(b.Driver ? { driver: b.Driver } : {}), labels: b.Labels ?? {}, options: b.DriverOpts ?? {} });
+  const v = await createVolume(c.paths, { ...(b.Name ? { name: b.Name } : {}), ...(b.Driver ? { driver: b.Driver } : {}), labels: b.Labels ?? {}, ...(b.DriverOpts ? { options: b.DriverOpts } : {}) });
   sendJson(c.res, 201, v);
 }
 

@@ -26,6 +26,11 @@ export interface EngineCaller {
    * `bridge` when absent; `none` is Docker's `dockerd --bridge none`: a namespace with lo only).
    */
   defaultNetwork?: string;
+  /**
+   * A missing image is an error, not a pull: the Engine API's create answers dockerd's 404 "No
+   * such image" and the client (the docker CLI, compose) pulls, with its own progress output.
+   */
+  noPull?: boolean;
 }
 
 /**

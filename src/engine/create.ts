@@ -57,7 +57,7 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   // With an image, the root filesystem's layers are id-mapped for the mapping (image-rootfs.ts).
   const idMaps = parseUsernsMapping(hc.UsernsMode);
   // An image: found or pulled, its config merged under the flags (image-config.ts).
-  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput, caller.image) : undefined;
+  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput, caller.image, !caller.noPull) : undefined;
   if (image) {
     applyImageConfig(config, image.raw.config ?? {});
     await sweepOrphans(paths).catch(() => []);

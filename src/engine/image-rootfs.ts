@@ -26,7 +26,7 @@ import { mapToHost, parseUsernsMapping } from './namespaces.js';
 import { releaseImageResources } from './image-release.js';
 
 export { releaseImageResources } from './image-release.js';
-import type { BerthError } from '../util/errors.js';
+import { BerthError } from '../util/errors.js';
 import type { ContainerConfig, HostConfig } from './config.js';
 import type { EnginePaths, EngineRecord } from './store.js';
 import { resolveUserIn, type ResolvedUser } from './user.js';
@@ -40,12 +40,14 @@ export interface PullOutput {
 /**
  * The local image `ref`, pulled first when there is none (Docker's `--pull missing`): "Unable to
  * find image … locally", the layers' progress, then "Status: Downloaded newer image for …".
+ * Without `pullMissing`, a missing image is dockerd's "No such image" (ENOT_FOUND).
  */
-export async function findOrPullImage(paths: EnginePaths, ref: string, out: PullOutput = {}, opts: Pick<ImageOptions, 'configDir' | 'retry'> = {}): Promise<EngineImage> {
+export async function findOrPullImage(paths: EnginePaths, ref: string, out: PullOutput = {}, opts: Pick<ImageOptions, 'configDir' | 'retry'> = {}, pullMissing = true): Promise<EngineImage> {
   try {
     return await resolveImage(ref, { root: paths.dataRoot });
   } catch (err) {
     if ((err as BerthError).code !== 'ENOT_FOUND' || /^(sha256:)?[a-f0-9]{64}$/.test(ref)) throw err;
+    if (!pullMissing) throw new BerthError('ENOT_FOUND', `No such image: ${ref}`);
   }
   const parsed = parseReference(ref);
   const name = familiarName(parsed);

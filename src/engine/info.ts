@@ -44,7 +44,8 @@ export async function engineInfo(paths: EnginePaths, version: string): Promise<R
 export function versionDocument(version: string): Record<string, unknown> {
   return {
     Platform: { Name: 'Berth' },
-    Components: [{ Name: 'Engine', Version: version, Details: { ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, Os: 'linux', Arch: dockerArch(), KernelVersion: release() } }],
+    Components: [{ Name: 'Engine', Version: version, Details: { ApiVersion: API_VERSION, Arch: dockerArch(), BuildTime: '', Experimental: 'false', GitCommit: '',
+      GoVersion: `node ${process.version}`, KernelVersion: release(), MinAPIVersion: MIN_API_VERSION, Os: 'linux' } }],
     Version: version, ApiVersion: API_VERSION, MinAPIVersion: MIN_API_VERSION, GitCommit: '', GoVersion: `node ${process.version}`,
     Os: 'linux', Arch: dockerArch(), KernelVersion: release(), BuildTime: '',
   };

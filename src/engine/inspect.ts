@@ -10,6 +10,7 @@ import type { Report } from './report.js';
 import { emptyNetworkSettings, etcPaths } from './networking.js';
 import type { NetworkSettings } from './config.js';
 import { recordMountPoints } from './volumes.js';
+import { DOCKER_MASKED_PATHS, DOCKER_READONLY_PATHS } from './security.js';
 import { EngineStore, recordParts, type Bookkeeping, type ContainerState, type EnginePaths, type EngineRecord } from './store.js';
 
 /** One entry of inspect's Mounts. */
@@ -43,8 +44,9 @@ export interface DockerInspect {
   MountLabel: string;
   ProcessLabel: string;
   AppArmorProfile: string;
-  /** With Docker's LogConfig (json-file: the one log driver Berth has). */
-  HostConfig: HostConfig & { LogConfig: { Type: string; Config: Record<string, string> } };
+  /** With Docker's fields Berth does not model, at what they are in Docker when unset (dockerHostConfig). */
+  ExecIDs: null;
+  HostConfig: HostConfig & { LogConfig: { Type: string; Config: Record<string, string> } } & Record<string, unknown>;
   GraphDriver: { Name: string; Data: { RootPath: string } };
   Mounts: InspectMount[];
   Config: ContainerConfig;
@@ -76,13 +78,37 @@ export function inspectDocument(rec: EngineRecord, paths: EnginePaths): DockerIn
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
+    ExecIDs: null,
     // Docker's LogConfig: every container logs to its json-file (clients such as docker compose
     // read logs only from a driver they know).
-    HostConfig: { LogConfig: { Type: 'json-file', Config: {} }, ...docker.HostConfig },
+    HostConfig: dockerHostConfig(docker.HostConfig),
     GraphDriver: { Name: driver, Data: { RootPath: berth.RootPath } },
     Mounts: recordMountPoints(rec),
-    Config: docker.Config,
+    Config: { ...docker.Config, OnBuild: null } as DockerInspect['Config'],
     NetworkSettings: docker.NetworkSettings ?? emptyNetworkSettings(),
     Berth: { Report: berth.Outcome ?? null, KilledBy: berth.KilledBy ?? null },
   };
+}
+
+/**
+ * Docker's HostConfig as `docker inspect` shows it: Berth's fields, then the ones Berth does not
+ * model at their unset value in Docker (so clients that read them find them, as the differential
+ * test against dockerd checks: test/integration/api-dockerd.test.ts), the log driver Berth
+ * has (json-file), and without the optional fields Docker omits when empty (Mounts, Tmpfs, Init,
+ * Berth's CgroupConf).
+ */
+function dockerHostConfig(hc: HostConfig): DockerInspect['HostConfig'] {
+  const unconfined = hc.Privileged || hc.SecurityOpt.includes('systempaths=unconfined');
+  const out: Record<string, unknown> = {
+    ContainerIDFile: '', LogConfig: { Type: 'json-file', Config: {} }, VolumeDriver: '', VolumesFrom: null, GroupAdd: null, Cgroup: '', Links: null,
+    Runtime: 'runc', ConsoleSize: [0, 0], Isolation: '', CpuRealtimePeriod: 0, CpuRealtimeRuntime: 0, DeviceRequests: null, KernelMemory: 0,
+    KernelMemoryTCP: 0, CpuCount: 0, CpuPercent: 0, IOMaximumIOps: 0, IOMaximumBandwidth: 0,
+    ...hc,
+    MaskedPaths: unconfined ? null : [...DOCKER_MASKED_PATHS], ReadonlyPaths: unconfined ? null : [...DOCKER_READONLY_PATHS],
+  };
+  if (!hc.Mounts.length) delete out.Mounts;
+  if (!Object.keys(hc.Tmpfs).length) delete out.Tmpfs;
+  if (!hc.Init) delete out.Init;
+  if (!Object.keys((hc as { CgroupConf?: object }).CgroupConf ?? {}).length) delete out.CgroupConf;
+  return out as DockerInspect['HostConfig'];
 }

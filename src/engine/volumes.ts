@@ -131,8 +131,13 @@ function checkDriver(driver: string | undefined, options: Record<string, string>
   }
 }
 
-/** Make volume `name` (the caller holds the lock); the existing one when it exists, as Docker does. */
-function makeVolume(paths: EnginePaths, name: string, labels: Record<string, string> | null, anonymous: boolean, owner?: { uid: number; gid: number }): { volume: VolumeFile; made: boolean } {
+/**
+ * Make volume `name` (the caller holds the lock); the existing one when it exists, as Docker does.
+ * `options`: the driver options asked for, {} when a client sent an empty set (the docker CLI
+ * does), null when it sent none (dockerd shows them so).
+ */
+function makeVolume(paths: EnginePaths, name: string, labels: Record<string, string> | null, anonymous: boolean, owner?: { uid: number; gid: number },
+  options: Record<string, string> | null = null): { volume: VolumeFile; made: boolean } {
   const existing = readVolume(paths, name);
   if (existing) return { volume: existing, made: false };
   const dir = volumeDir(paths, name);
@@ -141,7 +146,7 @@ function makeVolume(paths: EnginePaths, name: string, labels: Record<string, str
   const data = join(dir, '_data');
   mkdirSync(data, { mode: 0o755 });
   if (owner) lchownSync(data, owner.uid, owner.gid);
-  const volume: VolumeFile = { CreatedAt: rfc3339(new Date()), Driver: 'local', Labels: labels, Mountpoint: data, Name: name, Options: anonymous ? null : {}, Scope: 'local', ...(anonymous ? { Anonymous: true } : {}) };
+  const volume: VolumeFile = { CreatedAt: rfc3339(new Date()), Driver: 'local', Labels: labels, Mountpoint: data, Name: name, Options: options, Scope: 'local', ...(anonymous ? { Anonymous: true } : {}) };
   writeFileAtomicSync(join(dir, 'volume.json'), JSON.stringify(volume));
   return { volume, made: true };
 }
@@ -152,7 +157,7 @@ export async function createVolume(paths: EnginePaths, o: VolumeCreateOptions = 
   if (o.name) checkVolumeName(o.name);
   checkDriver(o.driver, o.options);
   const name = o.name || randomBytes(32).toString('hex');
-  return locked(paths, () => publicView(makeVolume(paths, name, o.labels ?? {}, false).volume));
+  return locked(paths, () => publicView(makeVolume(paths, name, o.labels ?? {}, false, undefined, o.options ? {} : null).volume));
 }
 
 /** Every volume, by name. */
@@ -448,7 +453,7 @@ export async function prepareVolumes(paths: EnginePaths, containerDir: string, o
           resolved.push({ want: w, volume: v, made: false });
           continue;
         }
-        const r = makeVolume(paths, w.name!, isAnonymous(w, hc, o.config) ? null : (w.labels ?? {}), isAnonymous(w, hc, o.config), o.owner);
+        const r = makeVolume(paths, w.name!, isAnonymous(w, hc, o.config) ? null : (w.labels ?? null), isAnonymous(w, hc, o.config), o.owner);
         if (r.made) made.push(w.name!);
         resolved.push({ want: w, volume: r.volume, made: r.made });
       }

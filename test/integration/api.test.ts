@@ -142,9 +142,9 @@ test('create, wait, start, logs, list, inspect, kill and remove: dockerd\'s shap
   const missing = await call('GET', '/v1.41/containers/berth-t-nosuch/json');
   assert.equal(missing.status, 404);
   assert.match(json(missing).message!, /no such container: berth-t-nosuch/);
-  const bad = await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['true'], HostConfig: { Runtime: 'runc' } });
+  const bad = await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['true'], HostConfig: { Runtime: 'nvidia' } });
   assert.equal(bad.status, 400);
-  assert.equal(json(bad).message, 'HostConfig.Runtime is not supported by Berth ("runc"): leave it unset');
+  assert.equal(json(bad).message, 'HostConfig.Runtime is not supported by Berth ("nvidia"): leave it unset');
   assert.equal((await call('POST', '/v1.41/containers/create', { Image: 'host', Cmd: ['true'], HostConfig: { Memory: 1 } })).status, 400);
   const badName = await call('POST', '/v1.41/containers/create?name=-bad', { Image: 'host', Cmd: ['true'] });
   assert.equal(badName.status, 400);

@@ -62,7 +62,7 @@ test('a named volume is made on first use, seeded from the image, shared, and ou
   // -u 0: the image's /data belongs to root, as its files are copied
   assert.equal(await sh(['-u', '0', '-v', `${vol}:/data`], 'ls -A /data; cat /data/hard; readlink /data/link; echo more > /data/added'), 'hard\nkeep\nlink\nnew\nkeep\nkeep\n');
   const [doc] = JSON.parse(await ok(['volume', 'inspect', vol])) as { Name: string; Driver: string; Mountpoint: string; Scope: string; Labels: object; Options: object; CreatedAt: string }[];
-  assert.deepEqual([doc!.Name, doc!.Driver, doc!.Scope, doc!.Labels, doc!.Options], [vol, 'local', 'local', {}, {}]);
+  assert.deepEqual([doc!.Name, doc!.Driver, doc!.Scope, doc!.Labels, doc!.Options], [vol, 'local', 'local', null, null]); // made by a run: as dockerd shows it
   assert.match(doc!.CreatedAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   assert.equal(doc!.Mountpoint, join(b.data, 'volumes', vol, '_data'));
   // hard links stay one file; the executable bit and the owner came along

@@ -44,7 +44,7 @@ test('inspect shows no bookkeeping field as a Docker field; the outcome and Kill
   const leaked = Object.keys(doc).filter((k) => k in berth);
   assert.deepEqual(leaked, []);
   assert.deepEqual(Object.keys(doc), ['Id', 'Created', 'Path', 'Args', 'State', 'Image', 'ResolvConfPath', 'HostnamePath', 'HostsPath',
-    'LogPath', 'Name', 'RestartCount', 'Driver', 'Platform', 'MountLabel', 'ProcessLabel', 'AppArmorProfile', 'HostConfig', 'GraphDriver',
+    'LogPath', 'Name', 'RestartCount', 'Driver', 'Platform', 'MountLabel', 'ProcessLabel', 'AppArmorProfile', 'ExecIDs', 'HostConfig', 'GraphDriver',
     'Mounts', 'Config', 'NetworkSettings', 'Berth']);
   assert.equal(doc.Name, '/web');
   assert.equal(doc.Image, `sha256:${'d'.repeat(64)}`);
