@@ -9,7 +9,7 @@ import { parseTimeArg } from '../../engine/logs.js';
 import { BerthError } from '../../util/errors.js';
 import { pause } from '../../util/pause.js';
 import { CALLER_GONE, type Command } from './context.js';
-import { renderTemplate } from './format.js';
+import { parseTemplate } from '../go-template.js';
 
 /** Parse `--filter` values (container=, event=, type=; Docker's `status=` is `event=`). */
 export function eventFilter(values: string[]): EventFilter {
@@ -48,9 +48,11 @@ export const events: Command = {
     f.since = since !== undefined ? parseTimeArg(since, 'since') : Date.now() / 1000;
     if (until !== undefined) f.until = parseTimeArg(until, 'until');
     const format = str(p, 'format');
+    // Parsed before the first event, so a bad template fails at once rather than at the next event.
+    const tpl = format && format !== 'json' ? parseTemplate(format) : undefined;
     const show = (ev: EngineEvent) => {
       if (!eventMatches(ev, f)) return;
-      const line = format === 'json' ? JSON.stringify(ev) : format ? renderTemplate(format, ev) : formatEvent(ev);
+      const line = format === 'json' ? JSON.stringify(ev) : tpl ? tpl.execute(ev) : formatEvent(ev);
       ctx.stdout.write(`${line}\n`);
     };
     let offset = 0;

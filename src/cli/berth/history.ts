@@ -8,7 +8,7 @@ import { bool, str } from '../args.js';
 import { formatTable } from '../table.js';
 import { resolveImage } from '../../image/index.js';
 import type { Command } from './context.js';
-import { humanDuration, renderTemplate } from './format.js';
+import { humanDuration, isTableFormat, renderTemplate, tableTemplate } from './format.js';
 import { humanSize, imageOptions } from './image-output.js';
 
 export const history: Command = {
@@ -48,7 +48,8 @@ export const history: Command = {
     else if (format === 'json') ctx.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     else if (format === 'table') {
       ctx.stdout.write(formatTable([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])], 10, 3));
-    } else ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
+    } else if (isTableFormat(format)) ctx.stdout.write(tableTemplate(format, { headers: { ID: 'IMAGE', CreatedSince: 'CREATED' } }).render(rows));
+    else ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
     return 0;
   },
 };

@@ -9,7 +9,7 @@ import { formatTable } from '../table.js';
 import { listImages, type EngineImage } from '../../image/index.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 import type { Command } from './context.js';
-import { humanDuration, renderTemplate } from './format.js';
+import { humanDuration, isTableFormat, renderTemplate, tableTemplate } from './format.js';
 import { humanSize, imageOptions } from './image-output.js';
 
 /** Docker's `images --format json` object for one name of an image. */
@@ -74,10 +74,9 @@ export const images: Command = {
     } else if (format === 'table') {
       const header = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
       ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.Repository!, r.Tag!, r.ID!, r.CreatedSince!, r.Size!])], 10, 3));
-    } else if (format.startsWith('table ')) {
-      const tpl = format.slice(6);
-      const keys = Object.keys(rows[0] ?? { Repository: '', Tag: '', ID: '' });
-      ctx.stdout.write(`${renderTemplate(tpl, Object.fromEntries(keys.map((k) => [k, k.toUpperCase()])))}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`);
+    } else if (isTableFormat(format)) {
+      // Docker's images headers where they are not the field's name upper-cased.
+      ctx.stdout.write(tableTemplate(format, { headers: { ID: 'IMAGE ID', CreatedSince: 'CREATED', VirtualSize: 'SIZE' } }).render(rows));
     } else {
       ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
     }

@@ -7,7 +7,7 @@ import { formatTable } from '../table.js';
 import { connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, matchesNetworkFilters, NETWORK_FILTERS, pruneNetworks, removeNetwork } from '../../engine/networks.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
-import { printInspect, renderTemplate } from './format.js';
+import { isTableFormat, printInspect, renderTemplate, tableTemplate } from './format.js';
 
 /** KEY=VALUE list → object (labels, -o). */
 function keyValues(items: string[], flag: string): Record<string, string> {
@@ -76,7 +76,8 @@ export const networkLs: Command = {
     const format = str(p, 'format');
     if (bool(p, 'quiet')) ctx.stdout.write(nets.map((n) => `${id(n.ID)}\n`).join(''));
     else if (format === 'json') ctx.stdout.write(nets.map((n) => `${JSON.stringify({ ...n, ID: id(n.ID) })}\n`).join(''));
-    else if (format) ctx.stdout.write(nets.map((n) => `${renderTemplate(format, { ...n, ID: id(n.ID) })}\n`).join(''));
+    else if (format && format !== 'table' && isTableFormat(format)) ctx.stdout.write(tableTemplate(format, { headers: { ID: 'NETWORK ID' } }).render(nets.map((n) => ({ ...n, ID: id(n.ID) }))));
+    else if (format && format !== 'table') ctx.stdout.write(nets.map((n) => `${renderTemplate(format, { ...n, ID: id(n.ID) })}\n`).join(''));
     else ctx.stdout.write(formatTable([['NETWORK ID', 'NAME', 'DRIVER', 'SCOPE'], ...nets.map((n) => [id(n.ID), n.Name, n.Driver, n.Scope])], 10, 3));
     return 0;
   },

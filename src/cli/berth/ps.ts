@@ -8,7 +8,7 @@ import type { EngineRecord } from '../../engine/store.js';
 import type { Command } from './context.js';
 import { publishedPorts } from '../../engine/networking.js';
 import { formatPsPorts, type PortSet } from '../../network/ports.js';
-import { humanDuration, renderTemplate, statusText } from './format.js';
+import { humanDuration, isTableFormat, renderTemplate, statusText, tableTemplate } from './format.js';
 
 /** Docker's `ps --format json` object for a container. */
 export function psObject(rec: EngineRecord, noTrunc: boolean): Record<string, string> {
@@ -57,10 +57,9 @@ export const ps: Command = {
     } else if (format === 'table') {
       const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
       ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.ID!, r.Image!, r.Command!, r.RunningFor!, r.Status!, r.Ports!, r.Names!])], 10, 3));
-    } else if (format.startsWith('table ')) {
-      const tpl = format.slice(6);
-      const header = renderTemplate(tpl, Object.fromEntries(Object.keys(rows[0] ?? psObject(recs[0] ?? ({} as EngineRecord), false)).map((k) => [k, k.toUpperCase()])));
-      ctx.stdout.write(`${header}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`);
+    } else if (isTableFormat(format)) {
+      // Docker's ps headers where they are not the field's name upper-cased.
+      ctx.stdout.write(tableTemplate(format, { headers: { ID: 'CONTAINER ID', RunningFor: 'CREATED' } }).render(rows));
     } else {
       ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
     }

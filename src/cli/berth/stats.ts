@@ -10,7 +10,7 @@ import { sampleStats, statsRow, topRows, type StatsSample } from '../../engine/s
 import type { EngineRecord } from '../../engine/store.js';
 import { pause } from '../../util/pause.js';
 import { CALLER_GONE, type Command } from './context.js';
-import { renderTemplate } from './format.js';
+import { isTableFormat, renderTemplate, tableTemplate } from './format.js';
 
 const COLUMNS: [string, string][] = [
   ['CONTAINER ID', 'ID'], ['NAME', 'Name'], ['CPU %', 'CPUPerc'], ['MEM USAGE / LIMIT', 'MemUsage'],
@@ -20,11 +20,7 @@ const COLUMNS: [string, string][] = [
 function render(rows: Record<string, string>[], format: string): string {
   if (format === 'json') return rows.map((r) => `${JSON.stringify(r)}\n`).join('');
   if (format === 'table') return formatTable([COLUMNS.map(([h]) => h), ...rows.map((r) => COLUMNS.map(([, k]) => r[k]!))], 10, 3);
-  if (format.startsWith('table ')) {
-    const tpl = format.slice(6);
-    const header = renderTemplate(tpl, Object.fromEntries(COLUMNS.map(([h, k]) => [k, h])));
-    return `${header}\n${rows.map((r) => `${renderTemplate(tpl, r)}\n`).join('')}`;
-  }
+  if (isTableFormat(format)) return tableTemplate(format, { headers: { Container: 'CONTAINER', ...Object.fromEntries(COLUMNS.map(([h, k]) => [k, h])) } }).render(rows);
   return rows.map((r) => `${renderTemplate(format, r)}\n`).join('');
 }
 

@@ -9,7 +9,7 @@ import { formatTable } from '../table.js';
 import { createVolume, inspectVolume, matchesVolumeFilters, pruneVolumes, removeVolume, VOLUME_FILTERS, volumeUsers, listVolumes } from '../../engine/volumes.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
-import { printInspect, renderTemplate } from './format.js';
+import { isTableFormat, printInspect, renderTemplate, tableTemplate } from './format.js';
 import { humanSize } from './image-output.js';
 
 /** KEY=VALUE list → object (--label, --opt). */
@@ -82,7 +82,8 @@ export const volumeLs: Command = {
       Labels: Object.entries(v.Labels ?? {}).map(([k, x]) => `${k}=${x}`).join(',') });
     if (bool(p, 'quiet')) ctx.stdout.write(vols.map((v) => `${v.Name}\n`).join(''));
     else if (format === 'json') ctx.stdout.write(vols.map((v) => `${JSON.stringify(row(v))}\n`).join(''));
-    else if (format) ctx.stdout.write(vols.map((v) => `${renderTemplate(format, row(v))}\n`).join(''));
+    else if (format && format !== 'table' && isTableFormat(format)) ctx.stdout.write(tableTemplate(format, { headers: { Name: 'VOLUME NAME' } }).render(vols.map(row)));
+    else if (format && format !== 'table') ctx.stdout.write(vols.map((v) => `${renderTemplate(format, row(v))}\n`).join(''));
     else ctx.stdout.write(formatTable([['DRIVER', 'VOLUME NAME'], ...vols.map((v) => [v.Driver, v.Name])], 10, 4));
     return 0;
   },
