@@ -9,7 +9,9 @@ import { listImages, pull, removeImage, resolveImage, tagImage, type EngineImage
 import type { ProgressEvent } from '../image/progress.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import type { ApiContext } from './containers.js';
-import { ApiError, boolParam, sendJson } from './http.js';
+import { ApiError, boolParam, readJson, sendJson } from './http.js';
+import { commitContainer } from '../engine/commit.js';
+import { isZero } from './create-body.js';
 
 const opts = (c: ApiContext, extra: Partial<ImageOptions> = {}): ImageOptions => ({ root: c.paths.dataRoot, ...c.caller.image, ...extra });
 const size = (img: EngineImage) => img.layers.reduce((n, l) => n + l.size, 0);
@@ -56,7 +58,7 @@ export async function inspectImageApi(c: ApiContext): Promise<void> {
   if (c.params[0] === 'host' || c.params[0] === 'host:latest') return sendJson(c.res, 200, hostImage());
   const img = await resolveImage(c.params[0]!, opts(c));
   sendJson(c.res, 200, {
-    Id: img.id, RepoTags: repoTags(img), RepoDigests: repoDigests(img), Parent: '', Comment: '', Created: img.raw.created ?? '', Container: '',
+    Id: img.id, RepoTags: repoTags(img), RepoDigests: repoDigests(img), Parent: '', Comment: img.raw.comment ?? '', Created: img.raw.created ?? '', Container: '',
     ContainerConfig: imageConfigShape({}), DockerVersion: '', Author: img.raw.author ?? '', Config: imageConfigShape(img.raw.config ?? {}), Architecture: img.raw.architecture, Os: img.raw.os,
     Size: size(img), VirtualSize: size(img), GraphDriver: { Name: 'overlay2', Data: null }, RootFS: { Type: 'layers', Layers: img.raw.rootfs.diff_ids },
     Metadata: { LastTagTime: '' },
@@ -112,4 +114,24 @@ export async function removeImageApi(c: ApiContext): Promise<void> {
   const inUse = imagesInUse(await listEngineContainers(c.paths, true));
   const r = await removeImage(c.params[0]!, { ...opts(c), inUse, force: boolParam(c.query, 'force') });
   sendJson(c.res, 200, [...r.untagged.map((u) => ({ Untagged: familiarName(parseReference(u)) })), ...r.deleted.map((d) => ({ Deleted: d }))]);
+}
+
+/**
+ * POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes= : an image from a container's
+ * changes (engine/commit.ts). A body with a Config to merge in is refused unless empty: Berth
+ * takes the run config from the container and the `changes` instructions.
+ */
+export async function commitApi(c: ApiContext): Promise<void> {
+  const container = c.query.get('container');
+  if (!container) throw new ApiError(400, 'container is required');
+  const body = await readJson(c.req);
+  if (!isZero(body)) throw new ApiError(400, 'a Config in the commit body is not supported by Berth: use changes (Dockerfile instructions) instead');
+  const repo = c.query.get('repo');
+  const tag = c.query.get('tag');
+  const img = await commitContainer(c.paths, container, {
+    ...(repo ? { name: tag ? `${repo}:${tag}` : repo } : {}), ...(c.query.get('comment') ? { comment: c.query.get('comment')! } : {}),
+    ...(c.query.get('author') ? { author: c.query.get('author')! } : {}),
+    changes: c.query.getAll('changes').flatMap((v) => v.split('\n')).filter((v) => v.trim()), pause: boolParam(c.query, 'pause', true),
+  }, opts(c));
+  sendJson(c.res, 201, { Id: img.id });
 }

@@ -22,7 +22,7 @@ import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from '
 import { createExec, inspectExec, startExec } from './exec.js';
 import { containerStats, containerTop } from './stats.js';
 import { streamEvents } from './events.js';
-import { createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
+import { commitApi, createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
 import { changesApi, exportApi, getArchive, putArchive, statArchive } from './archive.js';
 import { createVolumeApi, inspectVolumeApi, listVolumesApi, pruneVolumesApi, removeVolumeApi } from './volumes.js';
 import { connectNetworkApi, createNetworkApi, disconnectNetworkApi, inspectNetworkApi, listNetworksApi, pruneNetworksApi, removeNetworkApi } from './networks.js';
@@ -84,6 +84,7 @@ function routes(o: ApiServerOptions): Route[] {
     r('GET', '/images/json', listImagesApi),
     r('POST', '/images/create', createImageApi),
     r('POST', '/images/prune', pruneImagesApi),
+    r('POST', '/commit', commitApi),
     // Image names hold slashes.
     r('GET', /^\/images\/(.+)\/json$/, inspectImageApi),
     r('POST', /^\/images\/(.+)\/tag$/, tagImageApi),

@@ -119,6 +119,38 @@ async function* packEntry(fs: ScopedFs, dir: ScopedDir, name: string, archiveNam
   }
 }
 
+/**
+ * A layer's tar stream from a list of paths in `fs` (each archived alone, a directory without its
+ * entries) and of deletions, written as OCI whiteouts (`dir/.wh.name`). Paths are absolute in the
+ * scope; the archive names them relative ("etc/passwd"). What `commit` stores.
+ */
+export async function* packLayer(fs: ScopedFs, entries: readonly { path: string; deleted?: boolean }[]): AsyncGenerator<Buffer> {
+  const links = new Map<string, string>();
+  for (const e of entries) {
+    const rel = e.path.replace(/^\/+/, '');
+    if (!rel) continue;
+    if (e.deleted) {
+      const slash = rel.lastIndexOf('/');
+      yield headerBlocks({ name: `${rel.slice(0, slash + 1)}.wh.${rel.slice(slash + 1)}`, type: 'file', mode: 0o644 });
+      continue;
+    }
+    const r = fs.resolve(e.path, { followLast: false });
+    try {
+      let st: Stats;
+      try { st = fs.lstat(r.dir, r.name); } catch (err) { if (errnoCode(err) === 'ENOENT') continue; throw err; }
+      if (st.isDirectory()) {
+        const [uid, gid] = [st.uid, st.gid];
+        yield headerBlocks({ name: `${rel}/`, type: 'dir', mode: st.mode & 0o7777, uid, gid, mtime: Math.floor(st.mtimeMs / 1000) });
+      } else {
+        yield* packEntry(fs, r.dir, r.name, rel, st, sameIds, links);
+      }
+    } finally {
+      r.close();
+    }
+  }
+  yield endOfArchive();
+}
+
 function readlinkAt(dir: ScopedDir, name: string): string {
   return readlinkSync(at(dir.fd, name));
 }

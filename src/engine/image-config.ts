@@ -9,6 +9,7 @@
  * - Labels, ExposedPorts, Volumes: the image's and the flags' together, the flags' value winning.
  * Pure: unit-testable without an image store.
  */
+import { BerthError } from '../util/errors.js';
 import type { ImageConfigFile } from '../image/manifest.js';
 import type { ContainerConfig } from './config.js';
 
@@ -58,4 +59,35 @@ export function anonymousVolumeTargets(volumes: Record<string, object> | undefin
   const taken = new Set(userTargets.map(norm));
   return Object.keys(volumes ?? {}).map(norm).filter((v, i, all) => !taken.has(v) && all.indexOf(v) === i)
     .sort((a, b) => a.split('/').length - b.split('/').length || a.localeCompare(b));
+}
+
+/**
+ * Applies one `--change` instruction to an image config (`import`, `commit`): the Dockerfile
+ * instructions Docker takes there, CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME,
+ * WORKDIR.
+ */
+export function applyChange(c: ImageRunConfig, change: string): void {
+  const m = /^\s*(\w+)\s+([\s\S]*)$/.exec(change);
+  if (!m) throw new BerthError('EINVALID_ARG', `invalid --change ${JSON.stringify(change)}: use INSTRUCTION ARGUMENTS, e.g. CMD ["sh"]`);
+  const op = m[1]!.toUpperCase();
+  const arg = m[2]!.trim();
+  const words = (): string[] => {
+    if (arg.startsWith('[')) {
+      try { return JSON.parse(arg) as string[]; } catch { /* shell form */ }
+    }
+    return ['/bin/sh', '-c', arg];
+  };
+  const pairs = (): [string, string][] => arg.split(/\s+/).map((kv) => { const i = kv.indexOf('='); return [i < 0 ? kv : kv.slice(0, i), i < 0 ? '' : kv.slice(i + 1).replace(/^"(.*)"$/, '$1')]; });
+  switch (op) {
+    case 'CMD': c.Cmd = words(); break;
+    case 'ENTRYPOINT': c.Entrypoint = words(); break;
+    case 'ENV': for (const [k, v] of pairs()) c.Env = [...(c.Env ?? []).filter((e) => !e.startsWith(`${k}=`)), `${k}=${v}`]; break;
+    case 'EXPOSE': for (const port of arg.split(/\s+/)) c.ExposedPorts = { ...(c.ExposedPorts ?? {}), [port.includes('/') ? port : `${port}/tcp`]: {} }; break;
+    case 'LABEL': for (const [k, v] of pairs()) c.Labels = { ...(c.Labels ?? {}), [k]: v }; break;
+    case 'STOPSIGNAL': c.StopSignal = arg; break;
+    case 'USER': c.User = arg; break;
+    case 'VOLUME': for (const v of arg.startsWith('[') ? (JSON.parse(arg) as string[]) : arg.split(/\s+/)) c.Volumes = { ...(c.Volumes ?? {}), [v]: {} }; break;
+    case 'WORKDIR': c.WorkingDir = arg; break;
+    default: throw new BerthError('EINVALID_ARG', `invalid --change ${JSON.stringify(change)}: ${op} is not one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR`);
+  }
 }

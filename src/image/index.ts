@@ -267,6 +267,31 @@ export async function importRootfs(tarball: string, name: string | undefined, op
   return resolveImage(m.digest, opts);
 }
 
+/**
+ * Makes an image from `base` and one more layer (`berth commit`): `layerFile` is the layer as a
+ * gzip tar, `diffId` the digest of its uncompressed tar. The config is the base's with `config`
+ * as its run config, the layer's DiffID appended and a history entry; the manifest is OCI.
+ */
+export async function commitImage(base: EngineImage, layerFile: string, diffId: Digest, o: ImageOptions & {
+  config: NonNullable<ImageConfigFile['config']>; createdBy: string; comment?: string; author?: string; name?: string;
+}): Promise<EngineImage> {
+  const s = stores(o.root);
+  const layer = await s.blobs.ingest(createReadStream(layerFile), undefined, `the committed layer ${layerFile}`);
+  const created = new Date().toISOString();
+  const config: ImageConfigFile = {
+    ...base.raw, created, ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}), config: o.config,
+    rootfs: { type: 'layers', diff_ids: [...base.raw.rootfs.diff_ids, diffId] },
+    history: [...(base.raw.history ?? []), { created, created_by: o.createdBy, ...(o.comment ? { comment: o.comment } : {}), ...(o.author ? { author: o.author } : {}) }],
+  };
+  const cfg = await s.blobs.put(Buffer.from(JSON.stringify(config)));
+  const layers = [...base.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })), { mediaType: MT.ociLayerGzip, ...layer }];
+  const manifest: Manifest = { schemaVersion: 2, mediaType: MT.ociManifest, config: { mediaType: MT.ociConfig, ...cfg }, layers };
+  const m = await s.blobs.put(Buffer.from(JSON.stringify(manifest)));
+  await ensureLayers({ layers: [{ digest: layer.digest, diffId, mediaType: MT.ociLayerGzip, size: layer.size }] }, o);
+  await s.db.add(m.digest, MT.ociManifest, cfg.digest, o.name ? [formatReference(parseReference(o.name))] : []);
+  return resolveImage(m.digest, o);
+}
+
 /** Every local image. */
 export async function listImages(opts: ImageOptions = {}): Promise<EngineImage[]> {
   return (await stores(opts.root).db.list()).map(toEngine);

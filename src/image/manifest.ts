@@ -56,6 +56,8 @@ export interface Index {
 export interface ImageConfigFile {
   created?: string;
   author?: string;
+  /** Docker's image comment (`commit -m`, not in the OCI spec; Docker writes and reads it). */
+  comment?: string;
   architecture: string;
   os: string;
   variant?: string;

@@ -197,6 +197,9 @@ async function sequence(sock: string): Promise<Record<string, { status: number; 
   await step('pause', 'POST', '/v1.41/containers/berthdiff-b/pause');
   await step('inspect paused', 'GET', '/v1.41/containers/berthdiff-b/json');
   await step('unpause', 'POST', '/v1.41/containers/berthdiff-b/unpause');
+  await step('commit', 'POST', '/v1.41/commit?container=berthdiff-b&repo=berthdiff/committed&tag=v2&comment=msg&changes=ENV%20C%3D3');
+  await step('committed image', 'GET', '/v1.41/images/berthdiff/committed:v2/json');
+  await step('remove committed image', 'DELETE', '/v1.41/images/berthdiff/committed:v2');
   await step('kill', 'POST', '/v1.41/containers/berthdiff-b/kill');
   await step('wait killed', 'POST', '/v1.41/containers/berthdiff-b/wait');
   await step('remove running', 'DELETE', '/v1.41/containers/berthdiff-b');
@@ -231,6 +234,7 @@ test('the same API calls against dockerd and Berth: same status codes, same shap
   same('inspect exited', ['State.Status', 'State.ExitCode', 'State.OOMKilled', 'State.Running']);
   same('wait', ['StatusCode']);
   same('wait killed', ['StatusCode']);
+  same('committed image', ['RepoTags', 'Config.Env', 'Config.Cmd', 'Config.Entrypoint', 'Config.WorkingDir', 'Config.Labels', 'Config.Volumes', 'Comment', 'Os']);
   same('exec inspect', ['Running', 'ExitCode', 'ProcessConfig', 'OpenStdin', 'OpenStdout', 'OpenStderr']);
   same('top', ['Titles']);
   same('archive stat', ['name', 'size', 'mode', 'linkTarget']);

@@ -232,3 +232,25 @@ test('system df counts images, containers and volumes; system prune removes what
   await ok(['rm', '-f', '-v', keep]);
   await ok(['volume', 'rm', 'dfnamed']);
 });
+
+test('commit makes an image of a container\'s changes: added, changed, deleted, a directory made again, and --change', { skip }, async () => {
+  const c = await running(['-u', '0']);
+  await inCtr(c, 'mkdir /newdir && echo a > /newdir/f && rm /data/keep && rm -rf /opq && mkdir /opq && echo n > /opq/only && echo more >> /etc/motd');
+  const id = (await ok(['commit', '-a', 'Berth Test <t@example.com>', '-m', 'a message', '-c', 'ENTRYPOINT ["cat"]', '-c', 'CMD ["/newdir/f"]', '-c', 'ENV X=1', c, 'local/committed:v1'])).trim();
+  assert.match(id, /^sha256:[a-f0-9]{64}$/);
+  assert.equal(await inCtr(c, 'echo still running'), 'still running\n', 'unpaused after the commit');
+  assert.equal(await ok(['run', '--rm', ...b.cg, 'local/committed:v1']), 'a\n');
+  assert.equal(await ok(['run', '--rm', ...b.cg, '-u', '0', '--entrypoint', 'sh', 'local/committed:v1', '-c', 'ls /data; echo --; ls -A /opq; echo --; cat /etc/motd; echo $X']),
+    'hard\nlink\nnew\n--\nonly\n--\nhello from layer 2\nmore\n1\n');
+  const [doc] = JSON.parse(await ok(['image', 'inspect', 'local/committed:v1'])) as { Id: string; Author: string; RootFS: { Layers: string[] } }[];
+  assert.equal(doc!.Id, id);
+  assert.equal(doc!.Author, 'Berth Test <t@example.com>');
+  assert.equal(doc!.RootFS.Layers.length, 4);
+  assert.match(await ok(['history', '--no-trunc', 'local/committed:v1']), /a message/);
+  await ok(['rm', '-f', '-v', c]);
+  await ok(['rmi', 'local/committed:v1']);
+  const hostCtr = uniqueId('commit-host');
+  await ok(['create', '--name', hostCtr, ...b.cg, 'host', 'true']);
+  await fails(['commit', hostCtr], /keeps no record of its changes to commit/);
+  await ok(['rm', hostCtr]);
+});

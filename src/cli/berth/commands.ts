@@ -44,6 +44,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   c('rename', ['container rename'], async () => (await import('./rename.js')).rename),
   c('port', ['container port'], async () => (await import('./rename.js')).port),
   c('cp', ['container cp'], async () => (await import('./cp.js')).cp),
+  c('commit', ['container commit'], async () => (await import('./commit.js')).commit),
   c('export', ['container export'], async () => (await import('./export.js')).exportCmd),
   c('diff', ['container diff'], async () => (await import('./export.js')).diff),
   c('container prune', ['container prune'], async () => (await import('./prune.js')).prune),
