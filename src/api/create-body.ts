@@ -52,7 +52,8 @@ function merge<T extends object>(what: string, defaults: T, body: Record<string,
 
 /** The engine's CreateRequest for a create call (`name` from the query string). */
 export function createRequestFromBody(body: Record<string, unknown>, name: string | undefined): CreateRequest {
-  const config = merge<ContainerConfig>('Config', defaultContainerConfig(), body, OPTIONAL_CONFIG, ['HostConfig', 'NetworkingConfig']);
+  // `name` in the body: dockerode sends its options there as well as in the query (dockerd ignores it).
+  const config = merge<ContainerConfig>('Config', defaultContainerConfig(), body, OPTIONAL_CONFIG, ['HostConfig', 'NetworkingConfig', 'name']);
   // Required, as in dockerd (the engine's own default, `host`, is only ever asked for by name).
   if (typeof body.Image !== 'string' || !body.Image) throw new ApiError(400, 'Config.Image is required (an image reference, or host for the host\'s system directories)');
   const hostConfig = merge<HostConfig>('HostConfig', defaultHostConfig(), body.HostConfig as Record<string, unknown> | undefined, OPTIONAL_HOST);
@@ -61,8 +62,9 @@ export function createRequestFromBody(body: Record<string, unknown>, name: strin
   // Docker's "default" network mode is the default network (engine/create.ts resolves it).
   if (hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = '';
   const net = body.NetworkingConfig as CreateRequest['networkingConfig'] | null | undefined;
+  const bodyName = typeof body.name === 'string' && body.name ? body.name.replace(/^\//, '') : undefined;
   return {
-    ...(name ? { name } : {}),
+    ...(name ?? bodyName ? { name: name ?? bodyName } : {}),
     config,
     hostConfig,
     ...(net?.EndpointsConfig && Object.keys(net.EndpointsConfig).length ? { networkingConfig: { EndpointsConfig: net.EndpointsConfig } } : {}),

@@ -31,12 +31,17 @@ export interface EngineCaller {
    * such image" and the client (the docker CLI, compose) pulls, with its own progress output.
    */
   noPull?: boolean;
+  /**
+   * `BERTH_CGROUP_PARENT`: the cgroup parent of a container created without --cgroup-parent
+   * (dockerd's `--cgroup-parent`; relative: below the caller's cgroup). Absent: Berth's /berth.
+   */
+  cgroupParent?: string;
 }
 
 /**
  * The settings a caller's environment gives the engine: BERTH_CONFIG_DIR (or HOME),
  * BERTH_INSECURE_REGISTRIES, BERTH_REGISTRY_BACKOFF_MS / _ATTEMPTS, BERTH_STORAGE_DRIVER,
- * BERTH_DEFAULT_NETWORK.
+ * BERTH_DEFAULT_NETWORK, BERTH_CGROUP_PARENT.
  *
  * @example
  *   const caller = { cgroupOf: clientPid, ...callerFromEnv({ HOME: '/root', BERTH_STORAGE_DRIVER: 'copy' }) };
@@ -45,9 +50,11 @@ export function callerFromEnv(env: Readonly<Record<string, string | undefined>>)
   const insecure = (env.BERTH_INSECURE_REGISTRIES ?? '').split(',').filter(Boolean);
   const driver = env.BERTH_STORAGE_DRIVER;
   const network = env.BERTH_DEFAULT_NETWORK;
+  const cgroupParent = env.BERTH_CGROUP_PARENT;
   return {
     image: { configDir: configDir(env), retry: retryPolicy(env), ...(insecure.length ? { insecure } : {}) },
     ...(driver !== undefined ? { storageDriver: driver as Driver } : {}),
     ...(network ? { defaultNetwork: network } : {}),
+    ...(cgroupParent ? { cgroupParent } : {}),
   };
 }

@@ -48,6 +48,8 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   // No --network: the default network (Docker's bridge), or the caller's BERTH_DEFAULT_NETWORK.
   const defaulted = hc.NetworkMode === '' || hc.NetworkMode === 'default';
   if (defaulted) hc.NetworkMode = caller.defaultNetwork ?? DEFAULT_BRIDGE;
+  // No --cgroup-parent: the caller's default (BERTH_CGROUP_PARENT, dockerd's --cgroup-parent).
+  if (!hc.CgroupParent && caller.cgroupParent) hc.CgroupParent = caller.cgroupParent;
   const host = await engineHost(caller.cgroupOf);
   for (const w of adaptHostConfig(hc, host)) warn(w);
   validateHostConfig(hc, host);
@@ -56,6 +58,8 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   const joinPids = await resolveJoins(paths, hc);
   // With an image, the root filesystem's layers are id-mapped for the mapping (image-rootfs.ts).
   const idMaps = parseUsernsMapping(hc.UsernsMode);
+  // Berth's host image under the name a client makes of it (testcontainers asks for host:latest).
+  if (config.Image === 'host:latest') config.Image = 'host';
   // An image: found or pulled, its config merged under the flags (image-config.ts).
   const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput, caller.image, !caller.noPull) : undefined;
   if (image) {

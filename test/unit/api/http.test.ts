@@ -47,6 +47,8 @@ test('create bodies: null is the default, unknown fields must ask for nothing, -
   assert.deepEqual(r.networkingConfig, { EndpointsConfig: { web: { Aliases: ['a'] } } });
   assert.throws(() => createRequestFromBody({ Image: 'x', HostConfig: { Runtime: 'nvidia' } }, undefined), (e: ApiError) => e.status === 400 && e.message === 'HostConfig.Runtime is not supported by Berth ("nvidia"): leave it unset');
   assert.doesNotThrow(() => createRequestFromBody({ Image: 'x', HostConfig: { Runtime: 'runc' } }, undefined)); // what inspect shows, sent back
+  assert.equal(createRequestFromBody({ Image: 'x', name: 'from-body' }, undefined).name, 'from-body'); // dockerode sends it there too
+  assert.equal(createRequestFromBody({ Image: 'x', name: 'from-body' }, 'from-query').name, 'from-query');
   assert.throws(() => createRequestFromBody({ Image: 'x', HostConfig: { LogConfig: { Type: 'syslog' } } }, undefined), /HostConfig\.LogConfig is not supported/);
   assert.throws(() => createRequestFromBody({ Cmd: ['true'] }, undefined), /Config\.Image is required/);
 });
