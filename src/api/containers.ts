@@ -10,6 +10,7 @@ import { findContainer, inspectDocument, listEngineContainers, refresh, removeEn
 import { openStdinWriter, resizeDetached, type StdinWriter } from '../engine/attach.js';
 import { createEngineContainer } from '../engine/create.js';
 import { recordMountPoints } from '../engine/volumes.js';
+import { matchesContainerFilters } from '../engine/container-filters.js';
 import { restartEngineContainer } from '../engine/restart.js';
 import { pauseEngineContainer, pruneContainers, renameEngineContainer, updateEngineContainer, type UpdateFields } from '../engine/control.js';
 import { killEngineContainer } from '../engine/launch.js';
@@ -20,7 +21,6 @@ import { publishedPorts } from '../engine/networking.js';
 import { statusText } from '../engine/status.js';
 import { EngineStore, type EnginePaths, type EngineRecord } from '../engine/store.js';
 import { BerthError } from '../util/errors.js';
-import { labelsMatch } from '../util/labels.js';
 import { createRequestFromBody, isZero } from './create-body.js';
 import { ApiError, boolParam, filtersParam, frame, intParam, readJson, sendEmpty, sendJson, streamType } from './http.js';
 
@@ -73,27 +73,13 @@ function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-/** Docker's container filters that Berth applies; any other key is a 400. */
-function matches(r: EngineRecord, filters: Record<string, string[]>): boolean {
-  // Values of one key are alternatives, except labels: every label asked for must be there (dockerd's rule).
-  return Object.entries(filters).every(([key, values]) => key === 'label' ? labelsMatch(r.Config.Labels, values) : values.some((v) => {
-    switch (key) {
-      case 'id': return r.Id.startsWith(v);
-      case 'name': return r.Name.includes(v.replace(/^\//, ''));
-      case 'status': return r.State.Status === v;
-      case 'exited': return r.State.Status === 'exited' && String(r.State.ExitCode) === v;
-      case 'network': return Object.keys(r.NetworkSettings?.Networks ?? {}).includes(v) || r.HostConfig.NetworkMode === v;
-      default: throw new ApiError(400, `invalid filter '${key}': Berth filters containers by id, name, status, label, exited and network`);
-    }
-  }));
-}
-
 /** GET /containers/json?all&limit&filters */
 export async function listContainers(c: ApiContext): Promise<void> {
   const filters = filtersParam(c.query);
   // dockerd: stopped containers are listed with all=1, or when a status filter asks for them.
   const all = boolParam(c.query, 'all') || (filters.status ?? []).some((s) => s !== 'running');
-  let recs = (await listEngineContainers(c.paths, all)).filter((r) => matches(r, filters));
+  const every = await listEngineContainers(c.paths, true);
+  let recs = every.filter((r) => (all || r.State.Running) && matchesContainerFilters(r, filters, every));
   const limit = intParam(c.query, 'limit');
   if (limit !== undefined && limit > 0) recs = recs.slice(0, limit);
   sendJson(c.res, 200, recs.map(summary));
@@ -103,6 +89,7 @@ export async function listContainers(c: ApiContext): Promise<void> {
 export async function createContainer(c: ApiContext): Promise<void> {
   // The engine checks the name (Docker's rule, engine/store.ts); a leading / is Docker's spelling.
   const req = createRequestFromBody(await readJson(c.req), c.query.get('name')?.replace(/^\//, '') || undefined);
+  if (c.query.get('platform')) req.platform = c.query.get('platform')!;
   const warnings: string[] = [];
   // A missing image is dockerd's 404: the client pulls it (with its progress) and creates again.
   const rec = await createEngineContainer(c.paths, req, (w) => warnings.push(w), {}, { ...c.caller, noPull: true });

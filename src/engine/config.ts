@@ -163,6 +163,10 @@ export interface CreateRequest {
   hostConfig: HostConfig;
   /** Docker's NetworkingConfig: per network, --network-alias and --ip. */
   networkingConfig?: { EndpointsConfig: Record<string, EndpointConfig> };
+  /** `--pull`: pull the image first (always), when it is missing (the default), or never. */
+  pull?: 'always' | 'missing' | 'never';
+  /** `--platform os/arch[/variant]`: the image's platform (only this host's can run: no emulation). */
+  platform?: string;
 }
 
 /** Docker's EndpointSettings as a create request gives them. */

@@ -9,6 +9,7 @@ import { existsSync, lchownSync, mkdirSync, readdirSync, statSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../oci/validate.js';
+import { hostPlatform, parsePlatform, type Platform } from '../image/manifest.js';
 import { BerthError } from '../util/errors.js';
 import { programs } from '../util/programs.js';
 import type { EngineCaller } from './caller.js';
@@ -61,7 +62,13 @@ export async function createEngineContainer(paths: EnginePaths, req: CreateReque
   // Berth's host image under the name a client makes of it (testcontainers asks for host:latest).
   if (config.Image === 'host:latest') config.Image = 'host';
   // An image: found or pulled, its config merged under the flags (image-config.ts).
-  const image = !req.rootfs && config.Image !== 'host' ? await findOrPullImage(paths, config.Image, pullOutput, caller.image, !caller.noPull) : undefined;
+  const platform = req.platform ? checkPlatform(req.platform) : undefined;
+  const image = !req.rootfs && config.Image !== 'host'
+    ? await findOrPullImage(paths, config.Image, pullOutput, { ...caller.image, ...(platform ? { platform } : {}) }, caller.noPull ? 'never' : req.pull ?? 'missing')
+    : undefined;
+  if (image && platform && (image.raw.architecture !== platform.architecture || image.raw.os !== platform.os)) {
+    throw new BerthError('EINVALID_ARG', `image ${config.Image} is ${image.raw.os}/${image.raw.architecture}, not the --platform ${req.platform} asked for: pull it for that platform (berth pull --platform) or drop --platform`);
+  }
   if (image) {
     applyImageConfig(config, image.raw.config ?? {});
     await sweepOrphans(paths).catch(() => []);
@@ -198,4 +205,17 @@ function checkSearchable(rootPath: string, uid: number, mode: string): void {
     }
     if (d === '/') return;
   }
+}
+
+/**
+ * `--platform`: only this host's can run (Berth has no emulation); its variant may be left out.
+ * Returns it parsed.
+ */
+function checkPlatform(text: string): Platform {
+  const asked = parsePlatform(text);
+  const host = hostPlatform();
+  if (asked.os !== host.os || asked.architecture !== host.architecture || (asked.variant && host.variant && asked.variant !== host.variant)) {
+    throw new BerthError('EUNSUPPORTED', `--platform ${text}: this host runs ${host.os}/${host.architecture}${host.variant ? `/${host.variant}` : ''} containers only (Berth has no emulation)`);
+  }
+  return host;
 }

@@ -148,7 +148,14 @@ export function requestFromFlags(f: FlagValues, image: string | undefined, cmd: 
     if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --cgroup-conf ${JSON.stringify(kv)}: use KEY=VALUE, e.g. memory.high=64m`);
     hc.CgroupConf[kv.slice(0, eq)] = kv.slice(eq + 1);
   }
-  return { name: str(p, 'name'), rootfs: str(p, 'rootfs') ? at(str(p, 'rootfs')!) : undefined, report: bool(p, 'report'), config, hostConfig: hc, ...(req.networkingConfig ? { networkingConfig: req.networkingConfig } : {}) };
+  const pull = str(p, 'pull');
+  if (pull !== undefined && !['always', 'missing', 'never'].includes(pull)) throw new BerthError('EINVALID_ARG', `invalid --pull ${JSON.stringify(pull)}: use always, missing or never`);
+  const platform = str(p, 'platform');
+  return {
+    name: str(p, 'name'), rootfs: str(p, 'rootfs') ? at(str(p, 'rootfs')!) : undefined, report: bool(p, 'report'), config, hostConfig: hc,
+    ...(req.networkingConfig ? { networkingConfig: req.networkingConfig } : {}),
+    ...(pull ? { pull: pull as NonNullable<CreateRequest['pull']> } : {}), ...(platform ? { platform } : {}),
+  };
 }
 
 /** `--cpus 1.5` → 1.5e9 nano-CPUs (Docker's NanoCPUs.Set, exact to 9 decimals). */
@@ -216,8 +223,11 @@ function securityOpt(opt: string, at: (p: string) => string): string {
       throw new BerthError('EINVALID_ARG', `seccomp profile ${value} is not valid json`);
     }
   }
+  // Docker's forms; whether they apply is the host's matter (validate.ts adaptHostConfig).
+  if (key === 'apparmor' && value) return opt;
+  if (key === 'label' && /^(disable|nested|(user|role|type|level|filetype):.+)$/.test(value)) return opt;
   if (key === 'label' || key === 'apparmor') {
-    throw new BerthError('EUNSUPPORTED', `--security-opt ${key} cannot be applied: ${key === 'label' ? 'selinux' : 'apparmor'} is not enabled on this host`);
+    throw new BerthError('EINVALID_ARG', `invalid --security-opt ${JSON.stringify(opt)}: use apparmor=PROFILE, label=user:USER, label=role:ROLE, label=type:TYPE, label=level:LEVEL or label=disable`);
   }
   throw new BerthError('EINVALID_ARG', `invalid --security-opt ${JSON.stringify(opt)}: use no-new-privileges, seccomp=FILE, seccomp=unconfined or systempaths=unconfined`);
 }

@@ -45,6 +45,8 @@ export async function engineHost(cgroupOf?: number): Promise<EngineHost> {
     cpus: cpus || readTrim('/sys/devices/system/cpu/online') || `0-${availableParallelism() - 1}`,
     mems: mems || readTrim('/sys/devices/system/node/online') || '0',
     swapAccounting,
+    apparmor: readTrim('/sys/module/apparmor/parameters/enabled') === 'Y',
+    selinux: existsSync('/sys/fs/selinux/enforce'),
     cgroupMode: cg.mode,
     hostname: hostname(),
   };

@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import { chown, mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { pull, resolveImage, type EngineImage, type ImageOptions } from '../image/index.js';
+import { pull as pullImage, resolveImage, type EngineImage, type ImageOptions } from '../image/index.js';
 import { resolveInRoot } from '../image/config.js';
 import { readFileInRoot } from '../util/inroot.js';
 import type { ProgressFn } from '../image/progress.js';
@@ -40,20 +40,25 @@ export interface PullOutput {
 /**
  * The local image `ref`, pulled first when there is none (Docker's `--pull missing`): "Unable to
  * find image … locally", the layers' progress, then "Status: Downloaded newer image for …".
- * Without `pullMissing`, a missing image is dockerd's "No such image" (ENOT_FOUND).
+ * `pull` is Docker's --pull: `never` makes a missing image dockerd's "No such image"
+ * (ENOT_FOUND), `always` pulls even when the image is here.
  */
-export async function findOrPullImage(paths: EnginePaths, ref: string, out: PullOutput = {}, opts: Pick<ImageOptions, 'configDir' | 'retry'> = {}, pullMissing = true): Promise<EngineImage> {
-  try {
-    return await resolveImage(ref, { root: paths.dataRoot });
-  } catch (err) {
-    if ((err as BerthError).code !== 'ENOT_FOUND' || /^(sha256:)?[a-f0-9]{64}$/.test(ref)) throw err;
-    if (!pullMissing) throw new BerthError('ENOT_FOUND', `No such image: ${ref}`);
+export async function findOrPullImage(paths: EnginePaths, ref: string, out: PullOutput = {}, opts: Pick<ImageOptions, 'configDir' | 'retry' | 'platform'> = {},
+  pull: 'always' | 'missing' | 'never' = 'missing'): Promise<EngineImage> {
+  if (pull !== 'always' || /^(sha256:)?[a-f0-9]{64}$/.test(ref)) {
+    try {
+      return await resolveImage(ref, { root: paths.dataRoot });
+    } catch (err) {
+      if ((err as BerthError).code !== 'ENOT_FOUND' || /^(sha256:)?[a-f0-9]{64}$/.test(ref)) throw err;
+      if (pull === 'never') throw new BerthError('ENOT_FOUND', `No such image: ${ref}`);
+    }
   }
   const parsed = parseReference(ref);
   const name = familiarName(parsed);
-  out.say?.(`Unable to find image '${name}' locally`);
+  if (pull !== 'always') out.say?.(`Unable to find image '${name}' locally`);
   out.say?.(`${parsed.tag ?? parsed.digest}: Pulling from ${parsed.repository}`);
-  const img = await pull(ref, { ...(opts.configDir ? { configDir: opts.configDir } : {}), ...(opts.retry ? { retry: opts.retry } : {}), root: paths.dataRoot, ...(out.progress ? { progress: out.progress } : {}) });
+  const img = await pullImage(ref, { ...(opts.configDir ? { configDir: opts.configDir } : {}), ...(opts.retry ? { retry: opts.retry } : {}), ...(opts.platform ? { platform: opts.platform } : {}),
+    root: paths.dataRoot, ...(out.progress ? { progress: out.progress } : {}) });
   out.say?.(`Digest: ${img.manifest}`);
   out.say?.(`Status: Downloaded newer image for ${name}`);
   return img;

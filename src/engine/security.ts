@@ -74,6 +74,7 @@ export function securityChoices(hc: Pick<HostConfig, 'Privileged' | 'SecurityOpt
     const value = eq < 0 ? '' : opt.slice(eq + 1);
     if (key === 'no-new-privileges') noNewPrivileges = value === '' || value === 'true';
     else if (key === 'systempaths' && value === 'unconfined') unmask = true;
+    else if (key === 'apparmor' || key === 'label') continue; // decided at create (validate.ts adaptHostConfig): ignored
     else if (key === 'seccomp') {
       if (value === 'unconfined') seccomp = undefined;
       else if (value === 'builtin') seccomp = 'default';

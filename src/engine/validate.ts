@@ -29,6 +29,9 @@ export interface HostInfo {
   mems: string;
   /** The kernel accounts swap per cgroup (v1 memory.memsw.*, v2 memory.swap.max). */
   swapAccounting: boolean;
+  /** AppArmor / SELinux are enabled (Berth applies neither: see adaptHostConfig). Absent: no. */
+  apparmor?: boolean;
+  selinux?: boolean;
 }
 
 const bad = (msg: string) => new BerthError('EINVALID_ARG', msg);
@@ -70,6 +73,15 @@ export function adaptHostConfig(hc: HostConfig, host: HostInfo): string[] {
     hc.MemorySwap = -1;
   }
   if (hc.Memory > 0 && hc.MemorySwap === 0) hc.MemorySwap = host.swapAccounting ? hc.Memory * 2 : -1;
+  // --security-opt apparmor=/label=: Docker ignores them where the LSM is off (a compose file
+  // written for an AppArmor or SELinux host still runs); where it is on, Berth cannot apply them,
+  // and a container without the confinement asked for must not start silently.
+  for (const opt of hc.SecurityOpt) {
+    const lsm = opt.startsWith('apparmor=') ? 'apparmor' : opt.startsWith('label=') || opt.startsWith('label:') ? 'selinux' : undefined;
+    if (!lsm) continue;
+    if (host[lsm]) throw new BerthError('EUNSUPPORTED', `--security-opt ${opt}: ${lsm === 'apparmor' ? 'AppArmor' : 'SELinux'} is enabled on this host, and Berth does not apply ${lsm === 'apparmor' ? 'AppArmor profiles' : 'SELinux labels'} yet: remove the option to run without it`);
+    warnings.push(`${lsm} is not enabled on this host: --security-opt ${opt} is ignored`);
+  }
   return warnings;
 }
 

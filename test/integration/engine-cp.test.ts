@@ -254,3 +254,34 @@ test('commit makes an image of a container\'s changes: added, changed, deleted, 
   await fails(['commit', hostCtr], /keeps no record of its changes to commit/);
   await ok(['rm', hostCtr]);
 });
+
+test('ps --filter/-n/-l/-s, run --pull/--platform, --security-opt apparmor= on a host without AppArmor, images --digests', { skip }, async () => {
+  const up = await running(['-l', 'team=ps']);
+  const made = uniqueId('ps-created');
+  await ok(['create', '--name', made, ...b.cg, IMAGE]);
+  const names = async (args: string[]) => (await ok(['ps', ...args, '--format', '{{.Names}}'])).split('\n').filter(Boolean);
+  assert.deepEqual(await names(['-a', '--filter', 'label=team=ps']), [up]);
+  assert.deepEqual(await names(['--filter', 'status=created']), [made]);
+  assert.deepEqual(await names(['-n', '1']), [made]);
+  assert.deepEqual(await names(['-l']), [made]);
+  assert.deepEqual(await names(['-a', '--filter', `before=${made}`, '--filter', `name=${up}`]), [up]);
+  assert.deepEqual(await names(['-a', '--filter', `since=${up}`]), [made]);
+  assert.deepEqual((await names(['-a', '--filter', `ancestor=${IMAGE}`])).sort(), [made, up].sort());
+  assert.match(await ok(['ps', '-l', '-s']), /SIZE\n.* \d+(\.\d+)?[kM]?B \(virtual \d+(\.\d+)?[kM]?B\)\n$/);
+  await fails(['ps', '--filter', 'colour=red'], /invalid filter 'colour': Berth filters containers by ancestor, before/);
+  await ok(['rm', '-f', '-v', up, made]);
+  await fails(['run', '--rm', ...b.cg, '--pull', 'never', 'local/no-such-image:v1', 'true'], /No such image: local\/no-such-image:v1/);
+  await fails(['run', '--rm', ...b.cg, '--pull', 'sometimes', IMAGE, 'true'], /invalid --pull "sometimes": use always, missing or never/);
+  const other = process.arch === 'arm64' ? 'linux/amd64' : 'linux/arm64';
+  await fails(['run', '--rm', ...b.cg, '--platform', other, IMAGE, 'true'], /this host runs linux\/\w+ containers only \(Berth has no emulation\)/);
+  const lsm = await b.exec(['run', '--rm', ...b.cg, '--security-opt', 'apparmor=docker-default', IMAGE, 'echo ran']);
+  let apparmor = false;
+  try { apparmor = readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y'; } catch { /* no AppArmor module */ }
+  if (apparmor) {
+    assert.equal(lsm.code, 125);
+  } else {
+    assert.equal(lsm.stdout, 'ran\n', lsm.stderr);
+    assert.match(lsm.stderr, /WARNING: apparmor is not enabled on this host: --security-opt apparmor=docker-default is ignored/);
+  }
+  assert.match(await ok(['images', '--digests']), /^REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE\nlocal\/three +v1 +<none> +[a-f0-9]{12} /);
+});

@@ -51,7 +51,7 @@ export const images: Command = {
     { name: 'all', aliases: ['a'], type: 'bool', help: 'show all images (there are no intermediate images)' },
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'only show image ids' },
     { name: 'no-trunc', type: 'bool', help: 'don\'t truncate output' },
-    { name: 'digests', type: 'bool', help: 'show digests (accepted; images are listed by name)' },
+    { name: 'digests', type: 'bool', help: 'show digests' },
     { name: 'format', type: 'string', help: 'format output: table, json or a go template' },
   ],
   args: [0, 1],
@@ -60,10 +60,22 @@ export const images: Command = {
     const filter = p.positional[0];
     const rows: Record<string, string>[] = [];
     for (const img of await listImages(imageOptions(ctx))) {
-      const names = img.names.length ? img.names : [undefined];
-      for (const n of names) {
-        if (filter && (!n || !matches(n, filter))) continue;
-        rows.push(imageRow(img, n, noTrunc));
+      // One row per repository:tag, Docker's way: a digest reference (repo@sha256:…) is that
+      // repository's DIGEST, not a row of its own, unless the repository has no tag here.
+      const byRepo = new Map<string, { tags: string[]; digest?: string }>();
+      for (const n of img.names) {
+        if (filter && !matches(n, filter)) continue;
+        const at = n.indexOf('@');
+        const repo = at >= 0 ? n.slice(0, at) : n.slice(0, n.lastIndexOf(':') > n.lastIndexOf('/') ? n.lastIndexOf(':') : n.length);
+        const e = byRepo.get(repo) ?? { tags: [] };
+        if (at >= 0) e.digest ??= n.slice(at + 1);
+        else e.tags.push(n);
+        byRepo.set(repo, e);
+      }
+      if (!img.names.length && !filter) rows.push(imageRow(img, undefined, noTrunc));
+      for (const [repo, e] of byRepo) {
+        const names = e.tags.length ? e.tags : [`${repo}@${e.digest}`];
+        for (const n of names) rows.push({ ...imageRow(img, n, noTrunc), Digest: e.digest ?? '<none>' });
       }
     }
     const format = str(p, 'format') ?? 'table';
@@ -72,8 +84,9 @@ export const images: Command = {
     } else if (format === 'json') {
       ctx.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     } else if (format === 'table') {
-      const header = ['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE'];
-      ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.Repository!, r.Tag!, r.ID!, r.CreatedSince!, r.Size!])], 10, 3));
+      const digests = bool(p, 'digests');
+      const header = ['REPOSITORY', 'TAG', ...(digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE'];
+      ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.Repository!, r.Tag!, ...(digests ? [r.Digest!] : []), r.ID!, r.CreatedSince!, r.Size!])], 10, 3));
     } else if (isTableFormat(format)) {
       // Docker's images headers where they are not the field's name upper-cased.
       ctx.stdout.write(tableTemplate(format, { headers: { ID: 'IMAGE ID', CreatedSince: 'CREATED', VirtualSize: 'SIZE' } }).render(rows));

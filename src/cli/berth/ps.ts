@@ -1,7 +1,13 @@
 /**
- * `berth ps [-a] [-q] [--no-trunc] [--format table|json|TEMPLATE]`: list containers as Docker does.
+ * `berth ps [-a] [-q] [-s] [-n N | -l] [--filter KEY=VALUE]... [--no-trunc] [--format table|json|TEMPLATE]`:
+ * list containers as Docker does (filters: engine/container-filters.ts).
  */
-import { bool, str } from '../args.js';
+import { bool, int, list, str } from '../args.js';
+import { CONTAINER_FILTERS, matchesContainerFilters } from '../../engine/container-filters.js';
+import { writableLayerSize } from '../../engine/df.js';
+import { BerthError } from '../../util/errors.js';
+import { humanSize, imageOptions } from './image-output.js';
+import { listImages } from '../../image/index.js';
 import { formatTable } from '../table.js';
 import { listEngineContainers } from '../../engine/containers.js';
 import type { EngineRecord } from '../../engine/store.js';
@@ -43,20 +49,44 @@ export const ps: Command = {
     { name: 'quiet', aliases: ['q'], type: 'bool', help: 'only display container ids' },
     { name: 'no-trunc', type: 'bool', help: 'don\'t truncate output' },
     { name: 'format', type: 'string', help: 'format output using a custom template: table, json or a go template' },
+    { name: 'filter', aliases: ['f'], type: 'list', help: `filter output based on conditions provided (${CONTAINER_FILTERS.map((f) => `${f}=`).join(', ')})` },
+    { name: 'last', aliases: ['n'], type: 'int', help: 'show n last created containers (includes all states)' },
+    { name: 'latest', aliases: ['l'], type: 'bool', help: 'show the latest created container (includes all states)' },
+    { name: 'size', aliases: ['s'], type: 'bool', help: 'display total file sizes' },
   ],
   args: [0, 0],
   async run(ctx, p) {
     const noTrunc = bool(p, 'no-trunc');
-    const recs = await listEngineContainers(ctx.paths, bool(p, 'all'));
-    const rows = recs.map((r) => psObject(r, noTrunc));
+    const filters: Record<string, string[]> = {};
+    for (const f of list(p, 'filter')) {
+      const eq = f.indexOf('=');
+      if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use KEY=VALUE, with KEY one of ${CONTAINER_FILTERS.join(', ')}`);
+      (filters[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
+    }
+    const last = bool(p, 'latest') ? 1 : int(p, 'last');
+    // Docker: -n/-l and a status filter other than running show stopped containers too.
+    const all = bool(p, 'all') || (last !== undefined && last > 0) || (filters.status ?? []).some((st) => st !== 'running');
+    const every = await listEngineContainers(ctx.paths, true);
+    let recs = every.filter((r) => (all || r.State.Running) && matchesContainerFilters(r, filters, every));
+    if (last !== undefined && last > 0) recs = recs.slice(0, last);
+    // -s: the writable layer, and Docker's "virtual" size: that plus the image's layers
+    const imageSizes = bool(p, 'size') ? new Map((await listImages(imageOptions(ctx))).map((i) => [i.id as string, i.layers.reduce((n, l) => n + l.size, 0)])) : undefined;
+    const rows = recs.map((r) => {
+      const row = psObject(r, noTrunc);
+      if (imageSizes) {
+        const rw = writableLayerSize(ctx.paths, r);
+        row.Size = `${humanSize(rw)} (virtual ${humanSize(rw + (r.ImageId ? imageSizes.get(r.ImageId) ?? 0 : 0))})`;
+      }
+      return row;
+    });
     const format = str(p, 'format') ?? 'table';
     if (bool(p, 'quiet')) {
       ctx.stdout.write(rows.map((r) => `${r.ID}\n`).join(''));
     } else if (format === 'json') {
       ctx.stdout.write(rows.map((r) => `${JSON.stringify(r)}\n`).join(''));
     } else if (format === 'table') {
-      const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES'];
-      ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.ID!, r.Image!, r.Command!, r.RunningFor!, r.Status!, r.Ports!, r.Names!])], 10, 3));
+      const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(bool(p, 'size') ? ['SIZE'] : [])];
+      ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.ID!, r.Image!, r.Command!, r.RunningFor!, r.Status!, r.Ports!, r.Names!, ...(bool(p, 'size') ? [r.Size!] : [])])], 10, 3));
     } else if (isTableFormat(format)) {
       // Docker's ps headers where they are not the field's name upper-cased.
       ctx.stdout.write(tableTemplate(format, { headers: { ID: 'CONTAINER ID', RunningFor: 'CREATED' } }).render(rows));

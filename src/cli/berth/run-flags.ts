@@ -29,6 +29,8 @@ export const CREATE_FLAGS: FlagSpec[] = [
   f('tmpfs', 'list', 'mount a tmpfs directory (PATH[:OPTIONS])'),
   f('read-only', 'bool', 'mount the container\'s root filesystem as read only'),
   f('rootfs', 'string', 'run an unpacked root filesystem instead of an image'),
+  f('pull', 'string', 'pull image before running ("always", "missing", "never")'),
+  f('platform', 'string', 'set platform if server is multi-platform capable (this host\'s only: no emulation)'),
   f('init', 'bool', 'run an init inside the container that forwards signals and reaps processes'),
   f('stop-signal', 'string', 'signal to stop the container'),
   f('stop-timeout', 'int', 'timeout (in seconds) to stop a container'),

@@ -70,7 +70,16 @@ test('security flags', () => {
   assert.equal(u.linux!.seccomp, undefined);
   assert.equal(u.process!.noNewPrivileges, true);
   assert.equal(u.linux!.readonlyPaths, undefined);
-  assert.throws(() => spec({ 'security-opt': ['apparmor=x'] }), /apparmor is not enabled/);
+  // AppArmor / SELinux options: ignored with a warning where the LSM is off (Docker's rule), refused where it is on
+  const withLsm = (opts: string[], host: { apparmor?: boolean; selinux?: boolean }) => {
+    const r = requestFromFlags({ 'security-opt': opts }, undefined, ['sh'], { env: {}, cwd: '/' });
+    return adaptHostConfig(r.hostConfig, { ncpu: 2, cpus: '0-1', mems: '0', swapAccounting: true, ...host });
+  };
+  assert.deepEqual(withLsm(['apparmor=docker-default', 'label=disable'], {}), ['apparmor is not enabled on this host: --security-opt apparmor=docker-default is ignored',
+    'selinux is not enabled on this host: --security-opt label=disable is ignored']);
+  assert.throws(() => withLsm(['apparmor=x'], { apparmor: true }), /AppArmor is enabled on this host, and Berth does not apply AppArmor profiles yet/);
+  assert.throws(() => withLsm(['label=bogus'], {}), /use apparmor=PROFILE, label=user:USER/);
+  assert.equal(spec({ 'security-opt': ['apparmor=x'] }).linux!.seccomp !== undefined, true); // the default profile still applies
 });
 
 test('namespaces, hostname with --network host, devices, ulimits, read-only', () => {
