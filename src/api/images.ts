@@ -12,6 +12,7 @@ import type { ApiContext } from './containers.js';
 import { ApiError, boolParam, readJson, sendJson } from './http.js';
 import { commitContainer } from '../engine/commit.js';
 import { isZero } from './create-body.js';
+import { registryAuth } from './image-transfer.js';
 
 const opts = (c: ApiContext, extra: Partial<ImageOptions> = {}): ImageOptions => ({ root: c.paths.dataRoot, ...c.caller.image, ...extra });
 const size = (img: EngineImage) => img.layers.reduce((n, l) => n + l.size, 0);
@@ -88,7 +89,9 @@ export async function createImageApi(c: ApiContext): Promise<void> {
   };
   try {
     const before = (await listImages(opts(c))).find((i) => i.names.includes(name));
+    const credentials = registryAuth(c);
     const img = await pull(name, opts(c, {
+      ...(credentials ? { credentials } : {}),
       progress: (e) => line({ status: words[e.action], ...(e.total ? { progressDetail: { current: e.current ?? 0, total: e.total } } : { progressDetail: {} }), id: e.id }),
     }));
     line({ status: `Digest: ${img.pulledDigest ?? img.manifest}` });

@@ -22,6 +22,7 @@ import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from '
 import { createExec, inspectExec, startExec } from './exec.js';
 import { containerStats, containerTop } from './stats.js';
 import { streamEvents } from './events.js';
+import { authApi, historyApi, loadImagesApi, pushImageApi, saveImagesApi } from './image-transfer.js';
 import { commitApi, createImageApi, inspectImageApi, listImagesApi, removeImageApi, tagImageApi } from './images.js';
 import { changesApi, exportApi, getArchive, putArchive, statArchive } from './archive.js';
 import { createVolumeApi, inspectVolumeApi, listVolumesApi, pruneVolumesApi, removeVolumeApi } from './volumes.js';
@@ -85,8 +86,14 @@ function routes(o: ApiServerOptions): Route[] {
     r('POST', '/images/create', createImageApi),
     r('POST', '/images/prune', pruneImagesApi),
     r('POST', '/commit', commitApi),
+    r('POST', '/images/load', loadImagesApi),
+    r('GET', '/images/get', saveImagesApi),
+    r('POST', '/auth', authApi),
     // Image names hold slashes.
     r('GET', /^\/images\/(.+)\/json$/, inspectImageApi),
+    r('GET', /^\/images\/(.+)\/get$/, saveImagesApi),
+    r('GET', /^\/images\/(.+)\/history$/, historyApi),
+    r('POST', /^\/images\/(.+)\/push$/, pushImageApi),
     r('POST', /^\/images\/(.+)\/tag$/, tagImageApi),
     r('DELETE', /^\/images\/(.+)$/, removeImageApi),
     r('HEAD', '/containers/{id}/archive', statArchive),

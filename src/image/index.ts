@@ -47,6 +47,11 @@ export interface ImageOptions {
   retry?: RetryPolicy;
   platform?: Platform;
   progress?: ProgressFn;
+  /**
+   * Credentials for this one pull or push, instead of the stored ones (the Engine API's
+   * X-Registry-Auth: the client's, not the server's).
+   */
+  credentials?: { username: string; password: string };
 }
 
 /** The stores below a data root. */
@@ -106,7 +111,7 @@ export async function ensureLayers(image: { layers: LayerRef[] }, opts: ImageOpt
 export async function pull(ref: string, opts: ImageOptions = {}): Promise<EngineImage> {
   const s = stores(opts.root);
   const r = parseReference(ref);
-  const credentials = await getCredentials(r.registry, opts.configDir);
+  const credentials = opts.credentials ?? await getCredentials(r.registry, opts.configDir);
   const client = new RegistryClient(r.registry, r.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}), ...(opts.retry ? { retry: opts.retry } : {}) });
   // each layer is unpacked as soon as it is stored, while the others still download
   const unpacks: Promise<unknown>[] = [];
@@ -145,7 +150,7 @@ export async function push(ref: string, opts: ImageOptions & Omit<PushOptions, '
   const s = stores(opts.root);
   const img = await s.db.resolve(ref);
   const target = parseReference(opts.as ?? ref);
-  const credentials = await getCredentials(target.registry, opts.configDir);
+  const credentials = opts.credentials ?? await getCredentials(target.registry, opts.configDir);
   const client = new RegistryClient(target.registry, target.repository, { ...(credentials ? { credentials } : {}), ...(opts.insecure ? { insecure: opts.insecure } : {}), ...(opts.retry ? { retry: opts.retry } : {}) });
   const manifestData = await s.blobs.get(img.record.manifest, 'manifest');
   return pushImage(client, s.blobs, { manifestData, mediaType: img.record.mediaType, config: img.manifest.config, layers: img.manifest.layers, digest: img.record.manifest }, target.digest ? undefined : target.tag, {
@@ -153,10 +158,15 @@ export async function push(ref: string, opts: ImageOptions & Omit<PushOptions, '
   });
 }
 
-/** Checks credentials against a registry and stores them (`berth login`). */
-export async function login(registry: string, username: string, password: string, opts: ImageOptions = {}): Promise<void> {
+/** Checks credentials against a registry (the Engine API's /auth); throws when it refuses them. */
+export async function checkLogin(registry: string, username: string, password: string, opts: ImageOptions = {}): Promise<void> {
   const client = new RegistryClient(registry, 'library/x', { credentials: { username, password }, ...(opts.insecure ? { insecure: opts.insecure } : {}), ...(opts.retry ? { retry: opts.retry } : {}) });
   await client.ping();
+}
+
+/** Checks credentials against a registry and stores them (`berth login`). */
+export async function login(registry: string, username: string, password: string, opts: ImageOptions = {}): Promise<void> {
+  await checkLogin(registry, username, password, opts);
   await saveCredentials(registry, { username, password }, opts.configDir);
 }
 

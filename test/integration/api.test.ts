@@ -257,6 +257,36 @@ test('images: pull with dockerd\'s progress stream, list, inspect, tag, run, rem
       assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${ref.replace(/[.]/g, '\\.')}`));
       assert.ok(cli(['images', '--format', '{{.Repository}}:{{.Tag}}']).stdout.split('\n').includes(ref));
     }
+    // history, save (get), load, push to another name with X-Registry-Auth, /auth
+    const hist = JSON.parse((await call('GET', `/v1.41/images/${ref}/history`)).body.toString()) as { Id: string; CreatedBy: string; Tags: string[] }[];
+    assert.equal(hist[0]!.Id, mine.Id);
+    assert.deepEqual(hist[0]!.Tags.sort(), [ref, 'berth-t/alias:x'].sort());
+    const saved = await call('GET', `/v1.41/images/get?names=${encodeURIComponent(ref)}`);
+    assert.equal(saved.headers['content-type'], 'application/x-tar');
+    const inArchive: string[] = [];
+    for await (const e of readTar((async function* () { yield saved.body; })())) inArchive.push(e.header.name);
+    assert.ok(inArchive.includes('manifest.json') && inArchive.includes('index.json'), inArchive.join(' '));
+    const loadedBack = await call('POST', '/v1.41/images/load?quiet=1', saved.body);
+    assert.equal(loadedBack.status, 200, loadedBack.body.toString());
+    assert.equal(JSON.parse(loadedBack.body.toString().trim()).stream, `Loaded image: ${ref}\n`);
+    const pushedRef = `${reg.host}/berth-test/api-pushed:v2`;
+    assert.equal((await call('POST', `/v1.41/images/${ref}/tag?repo=${encodeURIComponent(`${reg.host}/berth-test/api-pushed`)}&tag=v2`)).status, 201);
+    const pushed = await new Promise<Reply>((resolve, reject) => {
+      const req = request({ socketPath: socket, method: 'POST', path: `/v1.41/images/${encodeURIComponent(`${reg.host}/berth-test/api-pushed`)}/push?tag=v2`,
+        headers: { 'X-Registry-Auth': Buffer.from(JSON.stringify({ username: 'nobody', password: 'unused' })).toString('base64') } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    const pushLines = pushed.body.toString().trim().split('\n').map((l) => JSON.parse(l) as { status?: string; error?: string; aux?: { Digest: string } });
+    assert.deepEqual(pushLines.filter((l) => l.error), []);
+    assert.equal(pushLines[0]!.status, `The push refers to repository [${reg.host}/berth-test/api-pushed]`);
+    assert.match(pushLines.at(-1)!.aux!.Digest, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(json(await call('POST', '/v1.41/auth', { username: 'nobody', password: 'x', serveraddress: reg.host })).Status, 'Login Succeeded');
+    assert.equal((await call('DELETE', `/v1.41/images/${pushedRef}`)).status, 200);
     assert.deepEqual(JSON.parse((await call('DELETE', '/v1.41/images/berth-t/alias:x')).body.toString()), [{ Untagged: 'berth-t/alias:x' }]);
     const removed = JSON.parse((await call('DELETE', `/v1.41/images/${ref}`)).body.toString()) as Record<string, string>[];
     assert.deepEqual(removed, [{ Untagged: ref }, { Deleted: mine.Id }]);
