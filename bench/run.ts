@@ -7,6 +7,7 @@
  *   image-load        berth load vs podman load of a docker-archive (image-pull.ts)
  *   engine-run        berth run vs podman run; the TypeScript API (warm) vs crun run (engine-run.ts)
  *   network           berth run on a bridge network vs none vs podman's; iperf3 over the bridges (network.ts)
+ *   engine-api        the docker CLI via berth system service vs dockerd vs podman system service (engine-api.ts)
  * With no name, every one runs. The tables go to stdout; with --json, one JSON document goes to
  * stdout and the tables to stderr. Needs root (real namespaces and cgroups). Timings are printed,
  * never asserted: nothing here fails because the machine is slow.
@@ -14,6 +15,7 @@
 import { breakdown } from './breakdown.js';
 import { cgroupLifecycle } from './cgroup-lifecycle.js';
 import { engineRun } from './engine-run.js';
+import { engineApi } from './engine-api.js';
 import { network } from './network.js';
 import { imageLoad, imagePull } from './image-pull.js';
 import type { BenchOptions, BenchResult } from './env.js';
@@ -27,9 +29,10 @@ const BENCHES: Record<string, (o: BenchOptions) => Promise<BenchResult>> = {
   'image-load': imageLoad,
   'engine-run': engineRun,
   network,
+  'engine-api': engineApi,
 };
 
-const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [image-pull] [image-load] [engine-run] [network] [-n N] [--warmup W] [--json]
+const USAGE = `usage: node dist/bench/run.js [runtime-run] [cgroup-lifecycle] [breakdown] [image-pull] [image-load] [engine-run] [network] [engine-api] [-n N] [--warmup W] [--json]
   -n N          measured iterations (default 30)
   --warmup W    unmeasured iterations first (default 3)
   --gaps LIST   cgroup-lifecycle: idle gaps in ms before each lifecycle (default 0,200)

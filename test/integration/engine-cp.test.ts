@@ -285,3 +285,12 @@ test('ps --filter/-n/-l/-s, run --pull/--platform, --security-opt apparmor= on a
   }
   assert.match(await ok(['images', '--digests']), /^REPOSITORY +TAG +DIGEST +IMAGE ID +CREATED +SIZE\nlocal\/three +v1 +<none> +[a-f0-9]{12} /);
 });
+
+test('inspect finds an image or a volume by name when no container has it, as docker inspect does', { skip }, async () => {
+  await ok(['volume', 'create', 'inspect-vol']);
+  assert.equal((await ok(['inspect', '-f', '{{.Id}}', IMAGE])).trim(), (await ok(['image', 'inspect', '-f', '{{.Id}}', IMAGE])).trim());
+  assert.equal(await ok(['inspect', '-f', '{{.Name}} {{.Driver}}', 'inspect-vol']), 'inspect-vol local\n');
+  await fails(['inspect', '--type', 'container', IMAGE], new RegExp(`no such container: ${IMAGE}`));
+  await fails(['inspect', 'no-such-thing-berth'], /no such object: no-such-thing-berth/);
+  await ok(['volume', 'rm', 'inspect-vol']);
+});
