@@ -11,6 +11,7 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, rmSync, statSync } from 
 import { dirname } from 'node:path';
 import { createConnection, type Socket } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { EngineCaller } from '../engine/caller.js';
 import type { EnginePaths } from '../engine/store.js';
 import { BerthError } from '../util/errors.js';
@@ -31,8 +32,14 @@ import { info, ping, pingHeaders, pruneImagesApi, systemDf, version, type Server
 
 /** Options of the server. */
 export interface ApiServerOptions {
-  /** The unix socket's path (from --host unix://PATH). */
-  socket: string;
+  /** The unix socket's path (from --host unix://PATH); or `tcp`. */
+  socket?: string;
+  /**
+   * TCP (--host tcp://HOST:PORT), only with TLS and client certificates (Docker's --tlsverify):
+   * the server's key and certificate, and the CA whose client certificates are let in. Anyone
+   * with such a certificate is root on this host, as with the socket.
+   */
+  tcp?: { host: string; port: number; key: Buffer; cert: Buffer; ca: Buffer };
   paths: EnginePaths;
   caller: EngineCaller;
   info: ServerInfo;
@@ -154,14 +161,17 @@ function inUse(socket: string): Promise<boolean> {
 
 /** Start serving; resolves once listening, with the server and a promise of its end (idle or closed). */
 export async function startApiServer(o: ApiServerOptions): Promise<{ server: Server; closed: Promise<void> }> {
+  if (!o.socket === !o.tcp) throw new BerthError('EINVALID_ARG', 'the API server needs a unix socket or a TCP address with TLS, one of them');
   const gid = o.group !== undefined ? gidOf(o.group) : 0;
-  if (await inUse(o.socket)) throw new BerthError('EEXISTS', `another server already listens on ${o.socket}`);
-  mkdirSync(dirname(o.socket), { recursive: true, mode: 0o711 });
-  rmSync(o.socket, { force: true });
+  if (o.socket) {
+    if (await inUse(o.socket)) throw new BerthError('EEXISTS', `another server already listens on ${o.socket}`);
+    mkdirSync(dirname(o.socket), { recursive: true, mode: 0o711 });
+    rmSync(o.socket, { force: true });
+  }
   const table = routes(o);
   let inFlight = 0;
   let idle: NodeJS.Timeout | undefined;
-  const server = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     inFlight++;
     if (idle) clearTimeout(idle);
     res.once('close', () => {
@@ -169,7 +179,13 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
       armIdle();
     });
     void handle(o, table, req, res);
-  });
+  };
+  // TCP: TLS with client certificates required and checked against the CA (Docker's --tlsverify).
+  const server: Server = o.tcp
+    // allowHalfOpen: a hijacking client without stdin closes its side (Go's CloseWrite sends a
+    // TLS close_notify) and still reads the output, as on the unix socket.
+    ? createHttpsServer({ key: o.tcp.key, cert: o.tcp.cert, ca: o.tcp.ca, requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2', allowHalfOpen: true }, onRequest) as unknown as Server
+    : createServer(onRequest);
   const armIdle = () => {
     if (o.idleSeconds > 0 && inFlight === 0) idle = setTimeout(() => server.close(), o.idleSeconds * 1000);
   };
@@ -183,17 +199,26 @@ export async function startApiServer(o: ApiServerOptions): Promise<{ server: Ser
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
+    if (o.tcp) {
+      server.listen(o.tcp.port, o.tcp.host, () => resolve());
+      return;
+    }
     // The socket exists with the process's umask until the chmod: make it private from the start.
     const old = process.umask(0o177);
     server.listen(o.socket, () => { process.umask(old); resolve(); });
   });
-  chownSync(o.socket, 0, gid);
-  chmodSync(o.socket, 0o660);
-  const ours = statSync(o.socket).ino;
+  if (!o.socket) {
+    armIdle();
+    return { server, closed: new Promise<void>((resolve) => server.once('close', () => resolve())) };
+  }
+  const socket = o.socket;
+  chownSync(socket, 0, gid);
+  chmodSync(socket, 0o660);
+  const ours = statSync(socket).ino;
   armIdle();
   // The socket file goes with the server, unless another server has put its own there since.
   const closed = new Promise<void>((resolve) => server.once('close', () => {
-    try { if (statSync(o.socket).ino === ours) rmSync(o.socket, { force: true }); } catch { /* gone already */ }
+    try { if (statSync(socket).ino === ours) rmSync(socket, { force: true }); } catch { /* gone already */ }
     resolve();
   }));
   return { server, closed };
