@@ -77,13 +77,21 @@ export class ImageDb {
     }
   }
 
-  /** Records the image whose manifest is `manifest` (all blobs stored) and points `names` at it. */
+  /**
+   * Records the image whose manifest is `manifest` (all blobs stored) and points `names` at it.
+   * One image per config, as Docker's image id is: a second manifest of a config already here
+   * (the same image loaded from a docker-archive and from an OCI layout, whose manifests differ
+   * in media types or compression) gives its names to the image already recorded, and its
+   * digest finds that image (`name@digest`) through the index map.
+   */
   async add(manifest: Digest, mediaType: string, configDigest: Digest, names: string[], indexDigest?: Digest): Promise<ImageRecord> {
     return this.update((db) => {
-      const rec = db.images[manifest] ?? { id: configDigest, manifest, mediaType, added: new Date().toISOString() };
-      db.images[manifest] = rec;
-      for (const n of names) db.tags[n] = manifest;
-      if (indexDigest) db.indexes = { ...db.indexes, [indexDigest]: manifest };
+      const same = db.images[manifest] ? undefined : Object.values(db.images).find((r) => r.id === configDigest);
+      const rec = db.images[manifest] ?? same ?? { id: configDigest, manifest, mediaType, added: new Date().toISOString() };
+      db.images[rec.manifest] = rec;
+      if (rec.manifest !== manifest) db.indexes = { ...db.indexes, [manifest]: rec.manifest };
+      for (const n of names) db.tags[n] = rec.manifest;
+      if (indexDigest) db.indexes = { ...db.indexes, [indexDigest]: rec.manifest };
       return rec;
     });
   }
@@ -97,8 +105,9 @@ export class ImageDb {
     const hex = ref.replace(/^sha256:/, '');
     if (/^[a-f0-9]{4,64}$/.test(hex)) {
       const hits = Object.values(db.images).filter((r) => r.id.slice(7).startsWith(hex) || r.manifest.slice(7).startsWith(hex));
-      const ids = new Set(hits.map((h) => h.manifest));
-      if (ids.size > 1) throw new BerthError('EINVALID_ARG', `image id prefix ${hex} is ambiguous`);
+      // Several manifests of one image (stores written before add merged them) are one image.
+      const ids = new Set(hits.map((h) => h.id));
+      if (ids.size > 1) throw new BerthError('EINVALID_ARG', `image id prefix ${hex} is ambiguous: it starts ${[...ids].map((i) => i.slice(7, 19)).join(', ')}; give more of it`);
       if (hits[0]) return hits[0].manifest;
     }
     let parsed;

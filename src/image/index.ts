@@ -20,7 +20,7 @@ import type { Loaded } from './layout.js';
 import { containerDefaults, type ContainerDefaults } from './config.js';
 import { MT, hostPlatform, parseConfig, type ImageConfigFile, type Manifest, type Platform } from './manifest.js';
 import type { ProgressFn } from './progress.js';
-import { formatReference, parseReference } from './reference.js';
+import { familiarName, formatReference, parseReference } from './reference.js';
 import { RegistryClient } from './registry/client.js';
 import type { RetryPolicy } from './registry/retry.js';
 import { getCredentials, removeCredentials, saveCredentials } from './registry/credentials.js';
@@ -325,16 +325,25 @@ export async function removeImage(ref: string, opts: ImageOptions & { inUse?: Se
     const m = db.findIn(d, ref);
     let byName: string | undefined;
     try { const p = parseReference(ref); if (d.tags[formatReference(p)] === m) byName = formatReference(p); } catch { /* an id */ }
-    const names = Object.keys(d.tags).filter((n) => d.tags[n] === m);
-    const untag = byName && names.length > 1 ? [byName] : names;
     const rec = d.images[m];
+    // By id, every record of that image goes (a store may hold several manifests of one config).
+    const records = byName || !rec ? [m] : Object.values(d.images).filter((r) => r.id === rec.id).map((r) => r.manifest);
+    const names = Object.keys(d.tags).filter((n) => records.includes(d.tags[n]!));
+    const untag = byName && names.length > 1 ? [byName] : names;
     const deleting = untag.length === names.length;
     if (deleting && rec && opts.inUse?.has(rec.id) && !opts.force) throw new BerthError('EBAD_STATE', `image ${ref} is used by a container; remove the container first or force`);
+    // Docker (isSingleReference): by id, an image with more than one tag is deleted with -f only.
+    const tags = names.filter((n) => !n.includes('@'));
+    if (!byName && tags.length > 1 && !opts.force) {
+      throw new BerthError('EBAD_STATE', `unable to delete ${ref} (must be forced): the image is referenced in multiple repositories (${tags.map((n) => familiarName(parseReference(n))).join(', ')})`);
+    }
     for (const n of untag) delete d.tags[n];
     const deleted: Digest[] = [];
     if (deleting && rec) {
-      delete d.images[m];
-      for (const [index, target] of Object.entries(d.indexes ?? {})) if (target === m) delete d.indexes![index];
+      for (const r of records) {
+        delete d.images[r];
+        for (const [index, target] of Object.entries(d.indexes ?? {})) if (target === r) delete d.indexes![index];
+      }
       deleted.push(rec.id);
     }
     return { untagged: untag, deleted };

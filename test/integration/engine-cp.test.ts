@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tarBuffer } from '../../src/archive/tar/writer.js';
 import { assertNoLeaks, processTag, uniqueId, whyNotRoot } from '../support/bundle.js';
-import { writeThreeLayerImage } from '../fixtures/image/build.js';
+import { writeImageLayout, writeThreeLayerImage } from '../fixtures/image/build.js';
 import { BerthCli } from './engine-cli.js';
 
 const skip = whyNotRoot();
@@ -293,4 +293,29 @@ test('inspect finds an image or a volume by name when no container has it, as do
   await fails(['inspect', '--type', 'container', IMAGE], new RegExp(`no such container: ${IMAGE}`));
   await fails(['inspect', 'no-such-thing-berth'], /no such object: no-such-thing-berth/);
   await ok(['volume', 'rm', 'inspect-vol']);
+});
+
+test('an image loaded twice (an OCI layout and a docker-archive) is one image; rmi ID needs -f for several tags', { skip }, async () => {
+  const layer = tarBuffer([{ name: 'hello', type: 'file', data: 'dup\n' }]);
+  const oci = join(host, 'dup-oci');
+  await writeImageLayout(oci, 'local/dup:v1', [{ tar: layer, compression: 'gzip' }], { Cmd: ['sh'] });
+  const index = JSON.parse(readFileSync(join(oci, 'index.json'), 'utf8')) as { manifests: { digest: string }[] };
+  const manifest = JSON.parse(readFileSync(join(oci, 'blobs', 'sha256', index.manifests[0]!.digest.slice(7)), 'utf8')) as { config: { digest: string } };
+  // the same config, as a docker-archive (uncompressed layer: another manifest)
+  const archive = join(host, 'dup-archive');
+  mkdirSync(archive);
+  const cfgName = `${manifest.config.digest.slice(7)}.json`;
+  writeFileSync(join(archive, cfgName), readFileSync(join(oci, 'blobs', 'sha256', manifest.config.digest.slice(7))));
+  writeFileSync(join(archive, 'l0.tar'), layer);
+  writeFileSync(join(archive, 'manifest.json'), JSON.stringify([{ Config: cfgName, RepoTags: ['local/dup:v2'], Layers: ['l0.tar'] }]));
+  spawnSync('tar', ['-C', archive, '-cf', `${archive}.tar`, '.']);
+  await ok(['load', '-i', oci]);
+  await ok(['load', '-i', `${archive}.tar`]);
+  const rows = (await ok(['images', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}', 'local/dup'])).trim().split('\n').sort();
+  const id = manifest.config.digest.slice(7, 19);
+  assert.deepEqual(rows, [`local/dup:v1 ${id}`, `local/dup:v2 ${id}`]);
+  assert.equal((await ok(['images', '-q', 'local/dup'])).trim(), id);
+  await fails(['rmi', id], /unable to delete .* \(must be forced\): the image is referenced in multiple repositories \(local\/dup:v1, local\/dup:v2\)/);
+  assert.equal(await ok(['rmi', '-f', id]), `Untagged: local/dup:v1\nUntagged: local/dup:v2\nDeleted: ${manifest.config.digest}\n`);
+  assert.equal((await ok(['images', '-q', 'local/dup'])).trim(), '');
 });
