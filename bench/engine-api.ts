@@ -12,7 +12,7 @@
  * data root (and runroot / exec root) of its own in a temporary directory on disk, a private
  * socket, no network (dockerd `--bridge none --iptables=false`), and its containers' cgroups
  * below this benchmark's own cgroup. podman 4.3: runc (crun refuses this hybrid host),
- * cgroupfs, overlay storage, events off.
+ * cgroupfs, overlay storage, events off, default ulimits nofile and nproc this host can set.
  */
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -80,7 +80,8 @@ export async function engineApi(opts: BenchOptions): Promise<BenchResult> {
       '--exec-opt', 'native.cgroupdriver=cgroupfs', '--containerd-namespace', `${tag}-moby`, '--containerd-plugins-namespace', `${tag}-plugins`],
     join(tmp, 'docker.sock'), `${own}/${tag}-dockerd`);
     if (onPath('podman') && onPath('runc')) {
-      writeFileSync(join(tmp, 'containers.conf'), '[engine]\nevents_logger = "none"\n');
+      // podman sets nofile and nproc rlimits by default, which this host cannot raise (no CAP_SYS_RESOURCE): the values engine-run.ts passes
+      writeFileSync(join(tmp, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nevents_logger = "none"\n');
       start('podman', 'podman system service (runc)', ['podman', '--root', join(tmp, 'podman-root'), '--runroot', join(tmp, 'podman-run'), '--tmpdir', join(tmp, 'podman-tmp'),
         '--runtime', 'runc', '--cgroup-manager', 'cgroupfs', '--storage-driver', 'overlay', 'system', 'service', '--time', '0', `unix://${join(tmp, 'podman.sock')}`],
       join(tmp, 'podman.sock'), `${own}/${tag}-podman`, { CONTAINERS_CONF: join(tmp, 'containers.conf') });
