@@ -9,8 +9,9 @@
  * (`(index .A "k").B`), string ("…" with Go's escapes, `raw`), char, number, bool and nil literals,
  * trim markers and comments. Functions: Go's and, or, not, len, index, slice, print, printf,
  * println, eq, ne, lt, le, gt, ge and Docker's json, split, join, title, lower, upper, pad,
- * truncate. Not supported: define / template / block, method calls (Docker's `.Label "k"` on ps
- * rows), call, html, js, urlquery and complex numbers.
+ * truncate. Methods of the data (a function at the end of a field chain: Docker's `.Label "k"`
+ * on ps rows) are called with the command's arguments. Not supported: define / template /
+ * block, call, html, js, urlquery and complex numbers.
  *
  * The data is JSON-shaped (Berth's inspect documents and list rows) where Docker's is Go structs
  * and maps: an object is a struct unless Docker's type there is a map (MAP_KEYS). As in Go, a
@@ -699,19 +700,34 @@ class Exec {
   private command(dot: unknown, cmd: Command, final: { v: unknown } | undefined): unknown {
     const [first, ...rest] = cmd.args as [Operand, ...Operand[]];
     if (first.kind === 'fn') return this.call(dot, first, rest, final);
+    if ((rest.length || final) && (first.kind === 'field' || first.kind === 'var' || first.kind === 'sub')) {
+      // A method of the data (Docker's `.Label "key"` on ps rows): the chain ends at a function.
+      const m = this.operand(dot, first, true);
+      if (dot instanceof HeaderRoot && typeof m === 'string') return m; // a table's header row: the method's header
+      if (typeof m === 'function') {
+        const args = [...rest.map((a) => this.operand(dot, a)), ...(final ? [final.v] : [])];
+        if (args.length !== m.length) throw new ExecError(first, `wrong number of args for ${first.text}: want ${m.length} got ${args.length}`);
+        return (m as (...a: unknown[]) => unknown)(...args);
+      }
+    }
     if (rest.length || final) throw new ExecError(first, `can't give argument to non-function ${first.text}`);
     return this.operand(dot, first);
   }
 
-  private operand(dot: unknown, op: Operand): unknown {
+  /** An operand's value; a method at the end of a field chain is called with no arguments (Go's rule) unless `method`. */
+  private operand(dot: unknown, op: Operand, method = false): unknown {
+    let v: unknown;
     switch (op.kind) {
       case 'dot': return dot;
       case 'lit': return op.value;
       case 'fn': return this.call(dot, op, [], undefined);
-      case 'field': return this.chain(op, dot, op.names);
-      case 'var': return this.chain(op, this.getVar(op.name), op.names);
-      case 'sub': return this.chain(op, this.pipe(dot, op.pipe), op.names);
+      case 'field': v = this.chain(op, dot, op.names); break;
+      case 'var': v = this.chain(op, this.getVar(op.name), op.names); break;
+      case 'sub': v = this.chain(op, this.pipe(dot, op.pipe), op.names); break;
     }
+    if (typeof v !== 'function' || method) return v;
+    if (v.length) throw new ExecError(op, `wrong number of args for ${op.text}: want ${v.length} got 0`);
+    return (v as () => unknown)();
   }
 
   /** `.A.B` from `recv`: struct fields must exist, map keys (MAP_KEYS) may be missing. */

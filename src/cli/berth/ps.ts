@@ -87,11 +87,12 @@ export const ps: Command = {
     } else if (format === 'table') {
       const header = ['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(bool(p, 'size') ? ['SIZE'] : [])];
       ctx.stdout.write(formatTable([header, ...rows.map((r) => [r.ID!, r.Image!, r.Command!, r.RunningFor!, r.Status!, r.Ports!, r.Names!, ...(bool(p, 'size') ? [r.Size!] : [])])], 10, 3));
-    } else if (isTableFormat(format)) {
-      // Docker's ps headers where they are not the field's name upper-cased.
-      ctx.stdout.write(tableTemplate(format, { headers: { ID: 'CONTAINER ID', RunningFor: 'CREATED' } }).render(rows));
     } else {
-      ctx.stdout.write(rows.map((r) => `${renderTemplate(format, r)}\n`).join(''));
+      // Templates also get Docker's method `.Label "key"` (the value of one label, '' when unset).
+      const withLabel = rows.map((r, i) => ({ ...r, Label: (key: string) => recs[i]!.Config.Labels?.[key] ?? '' }));
+      // Docker's ps headers where they are not the field's name upper-cased.
+      if (isTableFormat(format)) ctx.stdout.write(tableTemplate(format, { headers: { ID: 'CONTAINER ID', RunningFor: 'CREATED' } }).render(withLabel));
+      else ctx.stdout.write(withLabel.map((r) => `${renderTemplate(format, r)}\n`).join(''));
     }
     return 0;
   },

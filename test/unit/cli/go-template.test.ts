@@ -294,3 +294,11 @@ test('printInspect: a template error is `berth: …` on stderr, exit 1, nothing 
   const unparsable = await run('{{.Name');
   assert.deepEqual(unparsable, { code: 1, stdout: '', stderr: 'berth: template: :1: unclosed action\n', lookups: 0 });
 });
+
+test('methods of the data: .Label "key" on a ps row, in a table too; a method needs its arguments', () => {
+  const row = { Names: 'web', Label: (k: string) => ({ team: 'a' } as Record<string, string>)[k] ?? '' };
+  assert.equal(renderTemplate('{{.Names}} {{.Label "team"}}|{{.Label "none"}}', row), 'web a|');
+  assert.equal(tableTemplate('table {{.Names}}\t{{.Label "team"}}', {}).render([row]), 'NAMES     LABEL\nweb       a\n');
+  assert.throws(() => renderTemplate('{{.Label}}', row), /wrong number of args for \.Label: want 1 got 0/);
+  assert.throws(() => renderTemplate('{{.Names "x"}}', row), /can't give argument to non-function/);
+});
