@@ -151,6 +151,19 @@ static void apply_size(int master)
 	}
 }
 
+/*
+ * With `winsize-file`: the size written there goes to the pty `master`; returns 1 when the plan
+ * has such a file (the terminal monitor then takes its size from it, not from its own stdio: an
+ * Engine API exec, whose client resizes through the API).
+ */
+int attach_apply_size(int master)
+{
+	if (g_size.dir < 0)
+		return 0;
+	apply_size(master);
+	return 1;
+}
+
 /* Act on what attach_pollfds' fds reported; `master` is the pty master or -1. */
 void attach_handle(const struct pollfd *pf, size_t n, int master)
 {

@@ -130,6 +130,7 @@ void attach_child_stdio(void);
 void attach_begin(void);
 size_t attach_pollfds(struct pollfd *pf);
 void attach_handle(const struct pollfd *pf, size_t n, int master);
+int attach_apply_size(int master);
 void monitor_log_tty(const char *buf, size_t n, int end);
 void monitor_child_stdio(void);
 __attribute__((noreturn)) void monitor_detached(struct plan *p, pid_t pid, const sigset_t *old, const int *sigs, size_t nsigs);

@@ -120,9 +120,14 @@ static int pump_in(int master, const unsigned char *keys, size_t klen, size_t *m
 	return write_all(master, out, k) < 0 ? 0 : 1;
 }
 
-/* The user's terminal size to the pty (fd 0, else fd 1, when it is a terminal). */
+/*
+ * The user's terminal size to the pty (fd 0, else fd 1, when it is a terminal); with a
+ * `winsize-file`, the size written there instead (attach.c).
+ */
 static void copy_size(int master)
 {
+	if (attach_apply_size(master))
+		return;
 	struct winsize ws;
 	if (ioctl(0, TIOCGWINSZ, &ws) == 0 || ioctl(1, TIOCGWINSZ, &ws) == 0)
 		ioctl(master, TIOCSWINSZ, &ws);

@@ -5,12 +5,14 @@
  * The process runs through engine/exec.ts, as `berth exec` does.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { findContainer } from '../engine/containers.js';
 import { execEngine } from '../engine/exec.js';
 import { spawnHelper } from '../native/helper-session.js';
 import { EngineStore } from '../engine/store.js';
 import type { ApiContext, StreamContext } from './containers.js';
-import { ApiError, frame, readJson, sendJson, streamType } from './http.js';
+import { ApiError, frame, intParam, readJson, sendJson, streamType } from './http.js';
 
 /** One exec instance, Docker's ExecInspect fields. */
 interface ExecInstance {
@@ -26,6 +28,8 @@ interface ExecInstance {
   env: string[];
   workdir: string;
   started: boolean;
+  /** With a TTY, while it runs: the file its monitor reads sizes from, and the monitor's pid (resize). */
+  winsize?: { file: string; monitorPid: number };
 }
 
 /** The exec instances of this server. */
@@ -76,13 +80,24 @@ export async function startExec(c: StreamContext): Promise<void> {
   const rec = await findContainer(c.paths, e.ContainerID);
   e.started = true;
   const tty = e.ProcessConfig.tty;
-  const req = { cmd: [e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments], env: e.env, user: e.ProcessConfig.user || undefined, workdir: e.workdir || undefined, tty };
+  // With a TTY, POST /exec/{id}/resize writes the size here and signals the monitor (native/tty.c).
+  const winsizeFile = tty && !b.Detach ? join(new EngineStore(c.paths).dir(rec.Id), `exec-${execId.slice(0, 16)}.winsize`) : undefined;
+  const req = { cmd: [e.ProcessConfig.entrypoint, ...e.ProcessConfig.arguments], env: e.env, user: e.ProcessConfig.user || undefined, workdir: e.workdir || undefined, tty,
+    ...(winsizeFile ? { winsizeFile } : {}) };
   if (b.Detach) {
     e.Running = true;
     await execEngine(c.paths, rec, { ...req, detach: true, stdio: ['ignore', 'ignore', 'ignore'] });
     return;
   }
   const out = c.stream(streamType(tty));
+  if (winsizeFile) {
+    // The docker CLI (API 1.41) sends the terminal's size right after the hijack: wait a moment
+    // for it, so the process starts with it (a shell that reads its size once gets it right).
+    e.winsize = { file: winsizeFile, monitorPid: 0 };
+    for (let i = 0; i < 15 && !existsSync(winsizeFile); i++) await new Promise((r) => setTimeout(r, 10));
+    const m = /^(\d+) (\d+)/.exec(existsSync(winsizeFile) ? readFileSync(winsizeFile, 'utf8') : '');
+    if (m) Object.assign(req, { consoleSize: { rows: Number(m[1]), columns: Number(m[2]) } });
+  }
   // Without stdin what the client sends is dropped: the connection keeps being read, so that its close is seen.
   if (input && !e.OpenStdin) input.stream.resume();
   e.Running = true;
@@ -111,10 +126,37 @@ export async function startExec(c: StreamContext): Promise<void> {
       copy(s.stdout, 1, e.OpenStdout);
       copy(s.stderr, 2, e.OpenStderr);
       e.Pid = s.helperPid ?? 0;
+      if (winsizeFile && s.helperPid) {
+        e.winsize = { file: winsizeFile, monitorPid: s.helperPid };
+        // The client's first resize may come before the monitor listens for SIGWINCH: ask it again.
+        for (const ms of [200, 700]) setTimeout(() => { if (e.winsize && existsSync(winsizeFile)) signalMonitor(e.winsize.monitorPid); }, ms).unref();
+      }
       return s;
     },
-  }).finally(() => { e.Running = false; });
+  }).finally(() => {
+    e.Running = false;
+    e.winsize = undefined;
+    if (winsizeFile) rmSync(winsizeFile, { force: true });
+  });
   // The output pipes end with the process: what is left in them goes out before the end.
   await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 1000).unref())]);
   e.ExitCode = code;
+}
+
+function signalMonitor(pid: number): void {
+  try { process.kill(pid, 'SIGWINCH'); } catch { /* it ended meanwhile */ }
+}
+
+/** POST /exec/{id}/resize?h=&w= : the size of a running exec's TTY. */
+export async function resizeExec(c: ApiContext): Promise<void> {
+  const e = instances.get(c.params[0]!);
+  if (!e) throw new ApiError(404, `No such exec instance: ${c.params[0]}`);
+  const h = intParam(c.query, 'h');
+  const w = intParam(c.query, 'w');
+  if (!h || !w || h < 0 || w < 0 || h > 65535 || w > 65535) throw new ApiError(400, 'h and w (rows and columns, 1 to 65535) are required');
+  if (!e.ProcessConfig.tty) throw new ApiError(400, `exec ${e.ID} has no TTY to resize`);
+  if (!e.winsize) throw new ApiError(409, `exec ${e.ID} is not running`);
+  writeFileSync(e.winsize.file, `${h} ${w}\n`);
+  if (e.winsize.monitorPid) signalMonitor(e.winsize.monitorPid); // before the start, the file is the first size
+  sendJson(c.res, 200, {});
 }

@@ -20,7 +20,7 @@ import {
   resizeContainer, restartContainer, startContainer, stopContainer, streamAttach, updateContainer, waitContainer, type ApiContext, type StreamContext,
 } from './containers.js';
 import { API_VERSION, ApiError, readJson, sendJson, statusOf, versionOf } from './http.js';
-import { createExec, inspectExec, startExec } from './exec.js';
+import { createExec, inspectExec, resizeExec, startExec } from './exec.js';
 import { containerStats, containerTop } from './stats.js';
 import { streamEvents } from './events.js';
 import { authApi, historyApi, loadImagesApi, pushImageApi, saveImagesApi } from './image-transfer.js';
@@ -82,6 +82,7 @@ function routes(o: ApiServerOptions): Route[] {
     r('GET', '/containers/{id}/top', containerTop),
     r('POST', '/containers/{id}/exec', createExec),
     r('GET', '/exec/{id}/json', inspectExec),
+    r('POST', '/exec/{id}/resize', resizeExec),
     { method: 'POST', path: new RegExp(`^/exec/${id}/start$`), run: startExec, hijack: true },
     r('POST', '/containers/{id}/pause', (c) => pauseContainer(c, true)),
     r('POST', '/containers/{id}/unpause', (c) => pauseContainer(c, false)),

@@ -29,6 +29,8 @@ export interface ExecRequest {
   tty?: boolean;
   /** With -t: the caller's terminal size, the pty's first. */
   consoleSize?: { rows: number; columns: number };
+  /** With -t: where later sizes are written before the helper gets SIGWINCH (the Engine API's exec resize). */
+  winsizeFile?: string;
   stdio: HelperOptions['stdio'];
   /** How to get the helper (default: spawn it); in the warm server the berth client is the helper. */
   launch?: HelperLauncher;
@@ -63,5 +65,5 @@ export async function execEngine(paths: EnginePaths, rec: EngineRecord, req: Exe
   const proc = execProcess(spec, rec, req);
   appendEvent(paths, rec, 'exec_create', { execCommand: req.cmd.join(' ') });
   appendEvent(paths, rec, 'exec_start', { execCommand: req.cmd.join(' ') });
-  return execInContainer(paths.runtimeRoot, rec.Id, { process: proc, detach: req.detach, stdio: req.stdio, launch: req.launch });
+  return execInContainer(paths.runtimeRoot, rec.Id, { process: proc, detach: req.detach, stdio: req.stdio, launch: req.launch, ...(req.winsizeFile ? { winsizeFile: req.winsizeFile } : {}) });
 }

@@ -26,6 +26,11 @@ export interface ExecOptions {
   launch?: HelperLauncher;
   /** runc's `exec --cgroup`: `PATH` or `CONTROLLER[,…]:PATH` sub-cgroups of the container's (exec-cgroup.ts). */
   cgroups?: string[];
+  /**
+   * With a terminal in the foreground: the file the monitor reads "<rows> <cols>" from on
+   * SIGWINCH, instead of its own terminal's size (the Engine API's exec resize).
+   */
+  winsizeFile?: string;
 }
 
 /**
@@ -58,7 +63,10 @@ export async function execInContainer(root: string, id: string, opts: ExecOption
     if (opts.process.terminal) {
       // In the foreground without a console socket the monitor proxies the pty (native/tty.c).
       if (opts.consoleSocket) ops.push({ op: 'console-socket', path: opts.consoleSocket });
-      else if (!opts.detach) ops.push({ op: 'console-local' });
+      else if (!opts.detach) {
+        ops.push({ op: 'console-local' });
+        if (opts.winsizeFile) ops.push({ op: 'winsize-file', path: opts.winsizeFile });
+      }
       else throw new BerthError('EINVALID_ARG', 'exec --tty --detach needs --console-socket');
     }
     for (const type of JOIN_ORDER) {

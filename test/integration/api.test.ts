@@ -441,6 +441,14 @@ test('exec: create, start (hijacked), inspect; the docker CLI\'s exec with -t, -
   assert.deepEqual([ins.Running, ins.ExitCode, ins.ContainerID], [false, 6, cid]);
   assert.equal((await call('POST', `/v1.41/exec/${eid}/start`, {})).status, 409, 'an exec starts once');
   assert.equal((await call('GET', '/v1.41/exec/nosuch/json')).status, 404);
+  // resize of a running exec's TTY: the process sees the new size
+  const withTty = json(await call('POST', `/v1.41/containers/${cid}/exec`, { Cmd: ['sh', '-c', 'sleep 0.6; stty size'], Tty: true, AttachStdout: true })).Id as string;
+  const running = call('POST', `/v1.41/exec/${withTty}/start`, { Detach: false, Tty: true });
+  await delay(300);
+  assert.equal((await call('POST', `/v1.41/exec/${withTty}/resize?h=31&w=97`)).status, 200);
+  assert.equal((await running).body.toString().trim(), '31 97');
+  assert.equal((await call('POST', `/v1.41/exec/${withTty}/resize?h=31&w=97`)).status, 409, 'ended');
+  assert.equal((await call('POST', `/v1.41/exec/${eid}/resize?h=31&w=97`)).status, 400, 'no TTY');
   assert.equal((await call('POST', `/v1.41/containers/${cid}/exec`, { Cmd: [] })).status, 400);
   if (dockerCli) {
     const docker = (args: string[]) => spawnSync(dockerCli, args, { encoding: 'utf8', env: { ...process.env, DOCKER_HOST: `unix://${socket}` }, timeout: 60_000 });
