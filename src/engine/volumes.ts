@@ -423,6 +423,8 @@ export async function prepareVolumes(paths: EnginePaths, containerDir: string, o
   // The image's VOLUMEs and -v /path: anonymous volumes where nothing else is mounted.
   for (const dest of anonymousVolumeTargets(o.config.Volumes, [...taken])) wanted.push({ name: undefined, destination: dest, readOnly: false, noCopy: false, mode: '' });
 
+  // Nothing to make or record (most containers): no lock, no volumes.json on the start-up path.
+  if (!wanted.length && !missingBindSources.length) return { mounts: borrowedBinds, mountPoints, anonymous: [], undo: async () => {} };
   const made: string[] = [];
   const madeDirs: string[] = [];
   const undo = async (): Promise<void> => {

@@ -7,18 +7,8 @@ import { formatTable } from '../table.js';
 import { connectContainer, createNetwork, disconnectContainer, inspectNetwork, listNetworks, matchesNetworkFilters, NETWORK_FILTERS, pruneNetworks, removeNetwork } from '../../engine/networks.js';
 import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
+import { filterMap, keyValues, labelFilters } from './options.js';
 import { isTableFormat, printInspect, renderTemplate, tableTemplate } from './format.js';
-
-/** KEY=VALUE list → object (labels, -o). */
-function keyValues(items: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of items) {
-    const eq = kv.indexOf('=');
-    if (flag === '--opt' && eq <= 0) throw new BerthError('EINVALID_ARG', `invalid ${flag} ${JSON.stringify(kv)}: use KEY=VALUE, e.g. com.docker.network.driver.mtu=1400`);
-    out[eq < 0 ? kv : kv.slice(0, eq)] = eq < 0 ? '' : kv.slice(eq + 1);
-  }
-  return out;
-}
 
 export const networkCreate: Command = {
   name: 'network create',
@@ -44,7 +34,7 @@ export const networkCreate: Command = {
     };
     const n = await createNetwork(ctx.paths, {
       name: p.positional[0]!, driver: str(p, 'driver'), subnet: one('subnet'), gateway: one('gateway'), ipRange: one('ip-range'),
-      internal: bool(p, 'internal'), labels: keyValues(list(p, 'label'), '--label'), options: keyValues(list(p, 'opt'), '--opt'),
+      internal: bool(p, 'internal'), labels: keyValues(list(p, 'label'), '--label'), options: keyValues(list(p, 'opt'), '--opt', true),
     });
     ctx.stdout.write(`${n.Id}\n`);
     return 0;
@@ -65,12 +55,7 @@ export const networkLs: Command = {
   ],
   args: [0, 0],
   async run(ctx, p) {
-    const filters: Record<string, string[]> = {};
-    for (const f of list(p, 'filter')) {
-      const eq = f.indexOf('=');
-      if (eq <= 0) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use KEY=VALUE, with KEY one of ${NETWORK_FILTERS.join(', ')}`);
-      (filters[f.slice(0, eq)] ??= []).push(f.slice(eq + 1));
-    }
+    const filters = filterMap(list(p, 'filter'), NETWORK_FILTERS);
     const nets = (await listNetworks(ctx.paths)).filter((n) => matchesNetworkFilters(n, filters));
     const id = (s: string) => (bool(p, 'no-trunc') ? s : s.slice(0, 12));
     const format = str(p, 'format');
@@ -132,10 +117,7 @@ export const networkPrune: Command = {
   ],
   args: [0, 0],
   async run(ctx, p) {
-    const labels = list(p, 'filter').map((f) => {
-      if (!/^label=[^=]/.test(f)) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use label=KEY or label=KEY=VALUE`);
-      return f.slice('label='.length);
-    });
+    const labels = labelFilters(list(p, 'filter'));
     const names = await pruneNetworks(ctx.paths, labels);
     if (names.length) ctx.stdout.write(`Deleted Networks:\n${names.map((n) => `${n}\n`).join('')}`);
     return 0;

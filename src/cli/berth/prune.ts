@@ -1,10 +1,10 @@
 /**
  * `berth container prune [-f]`: remove every stopped container (asks first unless -f, like Docker).
  */
-import { createInterface } from 'node:readline/promises';
 import { bool } from '../args.js';
 import { pruneContainers } from '../../engine/control.js';
 import type { Command } from './context.js';
+import { confirm } from './options.js';
 
 export const prune: Command = {
   name: 'container prune',
@@ -16,10 +16,7 @@ export const prune: Command = {
   args: [0, 0],
   async run(ctx, p) {
     if (!bool(p, 'force')) {
-      const rl = createInterface({ input: ctx.stdin.stream(), output: ctx.stdout });
-      const answer = await rl.question('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) return 0;
+      if (!(await confirm(ctx, 'This will remove all stopped containers.'))) return 0;
     }
     const ids = await pruneContainers(ctx.paths);
     if (ids.length) ctx.stdout.write(`Deleted Containers:\n${ids.map((id) => `${id}\n`).join('')}\n`);

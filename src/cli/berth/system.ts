@@ -2,15 +2,14 @@
  * `berth system df [-v]` (disk usage by images, containers, local volumes and build cache, in
  * Docker's table) and `berth system prune [-a] [--volumes] [-f]`, over engine/df.ts.
  */
-import { createInterface } from 'node:readline/promises';
 import { bool, list } from '../args.js';
 import { formatTable } from '../table.js';
 import { diskUsage, pruneSystem } from '../../engine/df.js';
 import { statusText } from '../../engine/status.js';
-import { BerthError } from '../../util/errors.js';
 import { familiarName, parseReference } from '../../image/reference.js';
 import type { Command } from './context.js';
 import { humanSize, imageOptions } from './image-output.js';
+import { confirm, labelFilters } from './options.js';
 
 const pct = (part: number, whole: number): string => (whole ? ` (${Math.round((part / whole) * 100)}%)` : '');
 
@@ -70,20 +69,14 @@ export const systemPrune: Command = {
   ],
   args: [0, 0],
   async run(ctx, p) {
-    const labels = list(p, 'filter').map((f) => {
-      if (!/^label=[^=]/.test(f)) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use label=KEY or label=KEY=VALUE`);
-      return f.slice('label='.length);
-    });
+    const labels = labelFilters(list(p, 'filter'));
     const all = bool(p, 'all');
     const volumes = bool(p, 'volumes');
     if (!bool(p, 'force')) {
       const what = ['all stopped containers', 'all networks not used by at least one container',
         ...(volumes ? ['all anonymous volumes not used by at least one container'] : []),
         all ? 'all images without at least one container associated to them' : 'all dangling images'];
-      const rl = createInterface({ input: ctx.stdin.stream(), output: ctx.stdout });
-      const answer = await rl.question(`WARNING! This will remove:\n${what.map((w) => `  - ${w}\n`).join('')}\nAre you sure you want to continue? [y/N] `);
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) return 0;
+      if (!(await confirm(ctx, `This will remove:\n${what.map((w) => `  - ${w}\n`).join('')}`))) return 0;
     }
     const r = await pruneSystem(ctx.paths, imageOptions(ctx), { all, volumes, labels });
     const section = (title: string, items: string[]) => { if (items.length) ctx.stdout.write(`${title}:\n${items.map((i) => `${i}\n`).join('')}\n`); };

@@ -3,7 +3,6 @@
  * engine/volumes.ts. `prune` follows today's docker CLI (23 and later): anonymous volumes only,
  * named ones too with --all.
  */
-import { createInterface } from 'node:readline/promises';
 import { bool, list, str } from '../args.js';
 import { formatTable } from '../table.js';
 import { createVolume, inspectVolume, matchesVolumeFilters, pruneVolumes, removeVolume, VOLUME_FILTERS, volumeUsers, listVolumes } from '../../engine/volumes.js';
@@ -11,29 +10,7 @@ import { BerthError } from '../../util/errors.js';
 import type { Command } from './context.js';
 import { isTableFormat, printInspect, renderTemplate, tableTemplate } from './format.js';
 import { humanSize } from './image-output.js';
-
-/** KEY=VALUE list → object (--label, --opt). */
-function keyValues(items: string[], flag: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const kv of items) {
-    const eq = kv.indexOf('=');
-    if (flag === '--opt' && eq <= 0) throw new BerthError('EINVALID_ARG', `invalid ${flag} ${JSON.stringify(kv)}: use KEY=VALUE`);
-    out[eq < 0 ? kv : kv.slice(0, eq)] = eq < 0 ? '' : kv.slice(eq + 1);
-  }
-  return out;
-}
-
-/** --filter KEY=VALUE… → Docker's filter map, keys checked against `allowed`. */
-function filterMap(items: string[], allowed: readonly string[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const f of items) {
-    const eq = f.indexOf('=');
-    const key = f.slice(0, eq);
-    if (eq <= 0 || !allowed.includes(key)) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use KEY=VALUE, with KEY one of ${allowed.join(', ')}`);
-    (out[key] ??= []).push(f.slice(eq + 1));
-  }
-  return out;
-}
+import { confirm, filterMap, keyValues, labelFilters } from './options.js';
 
 export const volumeCreate: Command = {
   name: 'volume create',
@@ -54,7 +31,7 @@ export const volumeCreate: Command = {
       throw new BerthError('EINVALID_ARG', `conflicting options: either specify --name or provide positional arg, not both (${str(p, 'name')} and ${p.positional[0]})`);
     }
     const v = await createVolume(ctx.paths, { ...(name ? { name } : {}), ...(str(p, 'driver') ? { driver: str(p, 'driver') } : {}),
-      labels: keyValues(list(p, 'label'), '--label'), options: keyValues(list(p, 'opt'), '--opt') });
+      labels: keyValues(list(p, 'label'), '--label'), options: keyValues(list(p, 'opt'), '--opt', true) });
     ctx.stdout.write(`${v.Name}\n`);
     return 0;
   },
@@ -139,17 +116,9 @@ export const volumePrune: Command = {
   ],
   args: [0, 0],
   async run(ctx, p) {
-    const labels = list(p, 'filter').map((f) => {
-      if (!/^label=[^=]/.test(f)) throw new BerthError('EINVALID_ARG', `invalid --filter ${JSON.stringify(f)}: use label=KEY or label=KEY=VALUE`);
-      return f.slice('label='.length);
-    });
+    const labels = labelFilters(list(p, 'filter'));
     const all = bool(p, 'all');
-    if (!bool(p, 'force')) {
-      const rl = createInterface({ input: ctx.stdin.stream(), output: ctx.stdout });
-      const answer = await rl.question(`WARNING! This will remove ${all ? 'all local volumes' : 'anonymous local volumes'} not used by at least one container.\nAre you sure you want to continue? [y/N] `);
-      rl.close();
-      if (!/^y(es)?$/i.test(answer.trim())) return 0;
-    }
+    if (!bool(p, 'force') && !(await confirm(ctx, `This will remove ${all ? 'all local volumes' : 'anonymous local volumes'} not used by at least one container.`))) return 0;
     const { names, bytes } = await pruneVolumes(ctx.paths, { labels, anonymousOnly: !all });
     if (names.length) ctx.stdout.write(`Deleted Volumes:\n${names.map((n) => `${n}\n`).join('')}\n`);
     ctx.stdout.write(`Total reclaimed space: ${humanSize(bytes)}\n`);
