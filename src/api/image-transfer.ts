@@ -20,7 +20,8 @@ import { familiarName, formatReference, parseReference } from '../image/referenc
 import type { ApiContext } from './containers.js';
 import { ApiError, readJson, sendJson } from './http.js';
 
-const opts = (c: ApiContext, extra: Partial<ImageOptions> = {}): ImageOptions => ({ root: c.paths.dataRoot, ...c.caller.image, ...extra });
+/** The image options of a request: the engine's data root and the server's registry settings. */
+export const opts = (c: ApiContext, extra: Partial<ImageOptions> = {}): ImageOptions => ({ root: c.paths.dataRoot, ...c.caller.image, ...extra });
 
 /** The X-Registry-Auth header's credentials, if any (an empty or "{}" header is none). */
 export function registryAuth(c: ApiContext): { username: string; password: string } | undefined {

@@ -5,16 +5,15 @@
 import { listEngineContainers } from '../engine/containers.js';
 import { imagesInUse } from '../engine/image-rootfs.js';
 import { dockerArch } from '../engine/info.js';
-import { listImages, pull, removeImage, resolveImage, tagImage, type EngineImage, type ImageOptions } from '../image/index.js';
+import { listImages, pull, removeImage, resolveImage, tagImage, type EngineImage } from '../image/index.js';
 import type { ProgressEvent } from '../image/progress.js';
 import { familiarName, formatReference, parseReference } from '../image/reference.js';
 import type { ApiContext } from './containers.js';
 import { ApiError, boolParam, readJson, sendJson } from './http.js';
 import { commitContainer } from '../engine/commit.js';
 import { isZero } from './create-body.js';
-import { registryAuth } from './image-transfer.js';
+import { opts, registryAuth } from './image-transfer.js';
 
-const opts = (c: ApiContext, extra: Partial<ImageOptions> = {}): ImageOptions => ({ root: c.paths.dataRoot, ...c.caller.image, ...extra });
 const size = (img: EngineImage) => img.layers.reduce((n, l) => n + l.size, 0);
 export const created = (img: EngineImage) => { const t = Date.parse(img.raw.created ?? ''); return Number.isNaN(t) ? 0 : Math.floor(t / 1000); };
 export const repoTags = (img: EngineImage) => img.names.filter((n) => !n.includes('@')).map((n) => familiarName(parseReference(n)));

@@ -8,6 +8,7 @@
  * Only the entry points build a CommandIO from the real process (`processIO`): bin/berth.js,
  * bin/berth-runtime.js, the runtime server (src/server/) for each request.
  */
+import { BerthError } from '../util/errors.js';
 import { chmodSync, closeSync, fchmodSync, openSync, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 import { Writable } from 'node:stream';
@@ -279,6 +280,7 @@ export async function streamToOutput(out: NodeJS.WritableStream, source: AsyncIt
   } finally {
     out.off('error', onError);
   }
-  if (broken && (broken as NodeJS.ErrnoException).code !== 'EPIPE') throw broken;
+  // Another write error (a full disk behind the redirect) is the caller's to read, not a stack trace.
+  if (broken && (broken as NodeJS.ErrnoException).code !== 'EPIPE') throw new BerthError('EINVALID_ARG', `writing the output failed: ${(broken as NodeJS.ErrnoException).code ?? broken.message}`);
   return !broken;
 }
